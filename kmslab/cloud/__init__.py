@@ -1,0 +1,1 @@
+"""The simulated cloud: plain Python, no Django. Run any call with calls.call()."""

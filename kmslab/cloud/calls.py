@@ -1,0 +1,79 @@
+"""One call: (world, caller, service, operation, request) -> outcome.
+
+This is the only way anything happens in a world. The console and the wire
+API are two front doors to it; neither has logic of its own. Every call gives
+exactly one CloudTrail record, whether it succeeded or failed, and the
+authorization decisions it took (the "why" the console shows beside the record).
+"""
+import uuid
+from dataclasses import dataclass, field
+
+from . import cloudtrail, iam, kms, sts  # noqa: F401  (they register their operations)
+from . import shapes, trail
+from .errors import AWSError, UnknownOperationException
+from .kms.schedule import run_due
+from .operations import REGISTRY
+
+
+@dataclass
+class Context:
+    world: object
+    caller: object
+    service: str
+    operation: str
+    request: dict
+    region: str
+    time: float
+    read_only: bool
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them
+    explanations: list = field(default_factory=list)  # authorization decisions taken
+    additional_event_data: dict = field(default_factory=dict)
+    recipient_account: str | None = None
+    logged_request: dict | None = None  # what CloudTrail shows as requestParameters
+    # Trail records the call can read (CloudTrail LookupEvents); the sandbox layer supplies them.
+    trail: object = None
+
+    def add_resource(self, arn):
+        if arn not in self.resources:
+            self.resources.append(arn)
+
+
+@dataclass
+class Outcome:
+    response: dict | None
+    error: AWSError | None
+    record: dict  # the call's own CloudTrail record
+    explanations: list
+    service_records: list  # what fell due before the call (e.g. DeleteKey service events)
+
+    @property
+    def records(self):
+        return self.service_records + [self.record]
+
+
+def call(world, caller, service, operation, request, region=None, trail_source=None):
+    service_records = run_due(world)
+    op = REGISTRY.get((service, operation))
+    ctx = Context(
+        world=world,
+        caller=caller,
+        service=service,
+        operation=operation,
+        request=request,
+        region=region or world.region,
+        time=world.now(),
+        read_only=op.read_only if op else True,
+        logged_request=request,
+        trail=trail_source,
+    )
+    response = error = None
+    try:
+        if op is None:
+            raise UnknownOperationException(f"Unknown operation {operation}")
+        shapes.validate(service, operation, request)
+        response = op.fn(ctx, request)
+    except AWSError as exc:
+        error = exc
+    record = trail.api_call_record(ctx, response, error)
+    return Outcome(response, error, record, ctx.explanations, service_records)

@@ -1,0 +1,1 @@
+"""CloudTrail: LookupEvents over the records the sandbox layer stored."""

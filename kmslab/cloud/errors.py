@@ -1,0 +1,93 @@
+"""AWS errors, one class per error code, named as AWS names them.
+
+The wire layer turns one of these into `{"__type": code, "message": ...}` (JSON
+services) or an XML `ErrorResponse` (query services). AWS answers client errors
+with HTTP 400 on the JSON 1.1 wire even where its Smithy model declares 404 or
+409 (see shared/research/kms-emulators.md §4), so 400 is the default here.
+"""
+
+
+class AWSError(Exception):
+    status = 400
+    # Query-protocol services (IAM, STS) say whether the fault is the caller's.
+    sender_fault = True
+
+    def __init__(self, message=""):
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def code(self):
+        return type(self).__name__
+
+
+def _error(name, status=400, sender_fault=True):
+    return type(name, (AWSError,), {"status": status, "sender_fault": sender_fault})
+
+
+# KMS (botocore's kms service model lists each of these).
+AlreadyExistsException = _error("AlreadyExistsException")
+DependencyTimeoutException = _error("DependencyTimeoutException", 503, False)
+DisabledException = _error("DisabledException")
+DryRunOperationException = _error("DryRunOperationException", 412)
+ExpiredImportTokenException = _error("ExpiredImportTokenException")
+IncorrectKeyException = _error("IncorrectKeyException")
+IncorrectKeyMaterialException = _error("IncorrectKeyMaterialException")
+InvalidAliasNameException = _error("InvalidAliasNameException")
+InvalidArnException = _error("InvalidArnException")
+InvalidCiphertextException = _error("InvalidCiphertextException")
+InvalidGrantIdException = _error("InvalidGrantIdException")
+InvalidGrantTokenException = _error("InvalidGrantTokenException")
+InvalidImportTokenException = _error("InvalidImportTokenException")
+InvalidKeyUsageException = _error("InvalidKeyUsageException")
+InvalidMarkerException = _error("InvalidMarkerException")
+KMSInternalException = _error("KMSInternalException", 500, False)
+KMSInvalidStateException = _error("KMSInvalidStateException")
+KeyUnavailableException = _error("KeyUnavailableException", 500, False)
+LimitExceededException = _error("LimitExceededException")
+MalformedPolicyDocumentException = _error("MalformedPolicyDocumentException")
+NotFoundException = _error("NotFoundException")
+TagException = _error("TagException")
+UnsupportedOperationException = _error("UnsupportedOperationException")
+
+# Common to every AWS service.
+AccessDeniedException = _error("AccessDeniedException")
+ValidationException = _error("ValidationException")
+SerializationException = _error("SerializationException")
+UnknownOperationException = _error("UnknownOperationException")
+MissingAuthenticationTokenException = _error("MissingAuthenticationTokenException", 403)
+IncompleteSignatureException = _error("IncompleteSignatureException")
+InvalidSignatureException = _error("InvalidSignatureException")
+UnrecognizedClientException = _error("UnrecognizedClientException")
+ExpiredTokenException = _error("ExpiredTokenException")
+ThrottlingException = _error("ThrottlingException")
+
+# IAM and STS (query protocol; the code is what AWS puts in <Code>).
+AccessDenied = _error("AccessDenied", 403)
+NoSuchEntity = _error("NoSuchEntity", 404)
+EntityAlreadyExists = _error("EntityAlreadyExists", 409)
+DeleteConflict = _error("DeleteConflict", 409)
+LimitExceeded = _error("LimitExceeded", 409)
+MalformedPolicyDocument = _error("MalformedPolicyDocument")
+InvalidInput = _error("InvalidInput")
+InvalidParameterValue = _error("InvalidParameterValue")
+MissingParameter = _error("MissingParameter")
+InvalidAuthenticationCode = _error("InvalidAuthenticationCode", 403)
+InvalidAction = _error("InvalidAction")
+InvalidClientTokenId = _error("InvalidClientTokenId", 403)
+SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
+ExpiredToken = _error("ExpiredToken", 400)
+RegionDisabledException = _error("RegionDisabledException", 403)
+
+# CloudTrail.
+InvalidLookupAttributesException = _error("InvalidLookupAttributesException")
+InvalidTimeRangeException = _error("InvalidTimeRangeException")
+InvalidNextTokenException = _error("InvalidNextTokenException")
+InvalidMaxResultsException = _error("InvalidMaxResultsException")
+
+
+def validation_error(field, constraint):
+    """AWS's wording for one failed shape constraint, as botocore shows it."""
+    return ValidationException(
+        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
+    )

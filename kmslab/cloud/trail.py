@@ -1,0 +1,176 @@
+"""CloudTrail records, in CloudTrail's own record format (eventVersion 1.11).
+
+Every call yields exactly one record, success or failure. Secrets are never
+written: plaintext, ciphertext, data keys, imported material, secret access
+keys, session tokens and MFA seeds are dropped from requestParameters and
+responseElements (AWS does the same: see ct-encrypt, ct-decrypt in the KMS guide).
+"""
+import uuid
+
+from . import shapes
+from .clock import iso
+
+EVENT_VERSION = "1.11"
+
+# Fields that carry secrets or raw bytes; CloudTrail never logs them.
+SECRET_FIELDS = frozenset(
+    {
+        "Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "CiphertextForRecipient",
+        "EncryptedKeyMaterial", "ImportToken", "PublicKey", "PrivateKeyPlaintext",
+        "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SecretAccessKey",
+        "SessionToken", "Credentials", "Base32StringSeed", "QRCodePNG",
+        "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "Password",
+        "GrantToken", "GrantTokens",
+    }
+)
+
+# Operations whose response CloudTrail logs as null (the KMS cryptographic operations).
+NULL_RESPONSE = frozenset(
+    {
+        "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom",
+        "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
+    }
+)
+
+SOURCES = {
+    "kms": "kms.amazonaws.com",
+    "sts": "sts.amazonaws.com",
+    "iam": "iam.amazonaws.com",
+    "cloudtrail": "cloudtrail.amazonaws.com",
+}
+
+
+def _camel(name):
+    return name[0].lower() + name[1:] if name else name
+
+
+def scrub(value, shape=None):
+    """AWS-cased request or response -> CloudTrail's camelCase, secrets dropped.
+
+    Member names of structures become camelCase; the keys of maps (an
+    encryption context, say) are the learner's data and stay as they are.
+    """
+    kind = shape.type_name if shape is not None else None
+    if isinstance(value, dict):
+        if kind == "map":
+            return {k: scrub(v, shape.value) for k, v in value.items()}
+        members = shape.members if kind == "structure" else {}
+        return {_camel(k): scrub(v, members.get(k)) for k, v in value.items() if k not in SECRET_FIELDS}
+    if isinstance(value, list):
+        return [scrub(v, shape.member if kind == "list" else None) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    return value
+
+
+def user_identity(caller):
+    identity = {
+        "type": caller.kind,
+        "principalId": caller.principal_id,
+        "arn": caller.arn,
+        "accountId": caller.account,
+    }
+    if caller.access_key_id:
+        identity["accessKeyId"] = caller.access_key_id
+    if caller.kind == "IAMUser":
+        identity["userName"] = caller.user_name
+    if caller.session_created is not None:
+        context = {
+            "attributes": {
+                "creationDate": iso(caller.session_created),
+                "mfaAuthenticated": "true" if caller.mfa_authenticated else "false",
+            }
+        }
+        if caller.kind == "AssumedRole":
+            context["sessionIssuer"] = {
+                "type": "Role",
+                "principalId": caller.role_id,
+                "arn": caller.role_arn,
+                "accountId": caller.account,
+                "userName": caller.role_name,
+            }
+        identity["sessionContext"] = context
+    if caller.via_service:
+        identity["invokedBy"] = caller.via_service
+    return identity
+
+
+def api_call_record(ctx, response, error):
+    """The AwsApiCall record for one call, made with the context it ran in."""
+    record = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(ctx.caller),
+        "eventTime": iso(ctx.time),
+        "eventSource": SOURCES[ctx.service],
+        "eventName": ctx.operation,
+        "awsRegion": ctx.region,
+        "sourceIPAddress": ctx.caller.source_ip,
+        "userAgent": ctx.caller.user_agent,
+    }
+    if error is not None:
+        record["errorCode"] = error.code
+        record["errorMessage"] = error.message
+    model = shapes.operation_model(ctx.service, ctx.operation)
+    if ctx.logged_request:
+        record["requestParameters"] = scrub(ctx.logged_request, model and model.input_shape)
+    else:
+        record["requestParameters"] = None
+    if error is not None or ctx.operation in NULL_RESPONSE or not response:
+        record["responseElements"] = None
+    else:
+        record["responseElements"] = scrub(response, model and model.output_shape)
+    if ctx.additional_event_data:
+        record["additionalEventData"] = ctx.additional_event_data
+    record.update(
+        {
+            "requestID": ctx.request_id,
+            "eventID": str(uuid.uuid4()),
+            "readOnly": ctx.read_only,
+            "resources": [
+                {"accountId": arn.split(":")[4], "type": "AWS::KMS::Key", "ARN": arn} for arn in ctx.resources
+            ]
+            or None,
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": ctx.recipient_account or ctx.caller.account,
+            "eventCategory": "Management",
+        }
+    )
+    if record["resources"] is None:
+        del record["resources"]
+    if ctx.caller.secure_transport:
+        record["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"}
+    return record
+
+
+def service_event_record(world, event_name, key_arn, time, response=None, additional=None):
+    """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended)."""
+    account = key_arn.split(":")[4]
+    record = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"accountId": account, "invokedBy": "AWS Internal"},
+        "eventTime": iso(time),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": key_arn.split(":")[3],
+        "sourceIPAddress": "AWS Internal",
+        "userAgent": "AWS Internal",
+        "requestParameters": None,
+        "responseElements": response,
+    }
+    if additional:
+        record["additionalEventData"] = additional
+    record.update(
+        {
+            "requestID": str(uuid.uuid4()),
+            "eventID": str(uuid.uuid4()),
+            "readOnly": False,
+            "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
+            "eventType": "AwsServiceEvent",
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        }
+    )
+    return record
