@@ -28,3 +28,21 @@ def authorize_key(ctx, action, key, conditions=None):
 
 def authorize_account(ctx, action, conditions=None):
     ctx.explanations.append({"action": action, "resource": "*", "decision": "Allow"})
+
+
+def check_key_policy(ctx, key_arn, policy_text, bypass_lockout_check=False):
+    """Validate a key policy about to be set by CreateKey or PutKeyPolicy.
+
+    Raises MalformedPolicyDocumentException (or LimitExceededException for
+    size) when KMS would refuse it, including the lockout safety check.
+    """
+    import json
+
+    from ..errors import LimitExceededException, MalformedPolicyDocumentException
+
+    if len(policy_text.encode()) > 32768:
+        raise LimitExceededException("Policy exceeds the maximum size of 32768 bytes.")
+    try:
+        json.loads(policy_text)
+    except ValueError:
+        raise MalformedPolicyDocumentException("The new key policy is not valid JSON.") from None
