@@ -1,0 +1,410 @@
+"""Policy JSON <-> the visual editor's statement cards.
+
+The editor shows one card per statement and the JSON beside it; both post to
+the server, which answers with both re-rendered, so the two never disagree.
+
+Cards are merged onto the last good document rather than written from
+scratch: a field the learner did not change keeps its exact JSON (a single
+string stays a string, `true` stays a boolean, the order stays), and a
+statement the cards cannot express (NotPrincipal, NotAction, a Federated
+principal, an Effect that is neither Allow nor Deny, ...) is kept as it is and
+shown as read-only JSON, editable in the JSON view. So JSON -> cards -> JSON is
+the identity for every document, and AWS's warning about its own visual editor
+("the editor restructures JSON") does not apply.
+
+Plain Python, no Django: the view hands in `request.POST` as a mapping of
+name -> list of strings.
+"""
+import json
+from dataclasses import dataclass, field
+
+from kmslab.cloud.policy import catalogue
+
+KEY_POLICY = "key"
+IAM_POLICY = "iam"
+
+CARD_FIELDS = {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}
+SERVICE_SUFFIX = ".amazonaws.com"
+
+# The three groups AWS's key-policy console offers (key administrators, key
+# users, persistent resources), filled from the catalogue's action list.
+GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant", "kms:RetireGrant", "kms:ListRetirableGrants")
+USE_ACTIONS = tuple(sorted(catalogue.CRYPTO_ACTIONS | {"kms:DescribeKey", "kms:GetPublicKey"}))
+ADMIN_ACTIONS = tuple(sorted(set(catalogue.ACTIONS) - set(USE_ACTIONS) - set(GRANT_ACTIONS)))
+# The wildcards the console's default key policy uses (key-policy-default).
+CONSOLE_WILDCARDS = (
+    "kms:*", "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+)
+ACTION_GROUPS = (
+    ("Key administration", ADMIN_ACTIONS),
+    ("Cryptographic use", USE_ACTIONS),
+    ("Grants", GRANT_ACTIONS),
+    ("Wildcards (as the AWS console writes them)", CONSOLE_WILDCARDS),
+)
+KNOWN_ACTIONS = frozenset(a for _, group in ACTION_GROUPS for a in group)
+
+OPERATORS = tuple(
+    prefix + op
+    for prefix in ("", "ForAnyValue:", "ForAllValues:")
+    for op in (
+        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+        "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
+        "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
+        "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+        "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals",
+        "ArnLike", "ArnNotEquals", "ArnNotLike",
+    )
+) + ("Null",)
+
+
+@dataclass
+class Condition:
+    operator: str = "StringEquals"
+    key: str = ""
+    values: list = field(default_factory=list)
+
+
+@dataclass
+class Card:
+    index: int | None = None  # the statement's position in the base document; None when new
+    raw: str | None = None  # JSON of a statement the cards cannot express
+    why_raw: str = ""
+    sid: str = ""
+    effect: str = "Allow"
+    principals: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    resources: list = field(default_factory=list)
+    conditions: list = field(default_factory=list)
+
+
+@dataclass
+class JSONProblem:
+    """Where a policy text goes wrong: 1-based line and column, and what is wrong."""
+
+    line: int
+    column: int
+    message: str
+
+
+def text_of(value):
+    """How a JSON value reads in a card: strings as they are, others as JSON (true, 300)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _strings(value):
+    """A policy field (string or list of strings) as a list, or None if the cards cannot show it."""
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, list) and all(isinstance(v, str) and _one_line(v) for v in items):
+        return list(items)
+    return None
+
+
+def _condition_values(value):
+    items = value if isinstance(value, list) else [value]
+    if all(isinstance(v, (bool, int, float)) or isinstance(v, str) and _one_line(v) for v in items):
+        return [text_of(v) for v in items]
+    return None
+
+
+def _one_line(text):
+    # Cards edit lists one value a line, so a value must fit on a line of its own.
+    return bool(text.strip()) and "\n" not in text and "\r" not in text
+
+
+# JSON -> cards.
+
+
+def parse(text):
+    """(document, None) or (None, JSONProblem) for a policy text."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, JSONProblem(exc.lineno, exc.colno, exc.msg)
+
+
+def statements_of(doc):
+    """The statement list of a document (a single statement object counts), or None."""
+    if not isinstance(doc, dict):
+        return None
+    statement = doc.get("Statement")
+    if isinstance(statement, dict):
+        return [statement]
+    if isinstance(statement, list):
+        return statement
+    return None
+
+
+def cards_from_document(doc, kind):
+    """One card per statement; None when the document has no statement list to card."""
+    statements = statements_of(doc)
+    if statements is None:
+        return None
+    return [card_from_statement(i, s, kind) for i, s in enumerate(statements)]
+
+
+def card_from_statement(index, statement, kind):
+    why = _inexpressible(statement, kind)
+    if why:
+        return Card(index=index, raw=json.dumps(statement, indent=2), why_raw=why)
+    principal = statement.get("Principal")
+    if principal == "*":
+        principals = ["*"]
+    elif isinstance(principal, dict):
+        principals = _strings(principal.get("AWS", [])) + _strings(principal.get("Service", []))
+    else:
+        principals = []
+    conditions = [
+        Condition(operator, key, _condition_values(value))
+        for operator, block in statement.get("Condition", {}).items()
+        for key, value in block.items()
+    ]
+    return Card(
+        index=index,
+        sid=statement.get("Sid", ""),
+        effect=statement["Effect"],
+        principals=principals,
+        actions=_strings(statement.get("Action", [])),
+        resources=_strings(statement.get("Resource", [])),
+        conditions=conditions,
+    )
+
+
+def _inexpressible(statement, kind):
+    """Why a statement cannot be shown as a card ("" when it can)."""
+    if not isinstance(statement, dict):
+        return "A statement must be a JSON object."
+    extra = sorted(set(statement) - CARD_FIELDS)
+    if extra:
+        return f"The cards do not edit {', '.join(extra)}; edit this statement in the JSON view."
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        return "Effect must be Allow or Deny."
+    if not isinstance(statement.get("Sid", ""), str):
+        return "Sid must be a string."
+    for name in ("Action", "Resource"):
+        if name in statement and _strings(statement[name]) is None:
+            return f"{name} must be a string or a list of strings."
+    if "Principal" in statement:
+        if kind == IAM_POLICY:
+            return "An IAM policy has no Principal: the principal is whoever holds the policy."
+        principal = statement["Principal"]
+        if principal != "*":
+            if not isinstance(principal, dict) or not principal or set(principal) - {"AWS", "Service"}:
+                return "The cards edit AWS and Service principals; edit this one in the JSON view."
+            if any(_strings(v) is None for v in principal.values()):
+                return "Each principal must be a string or a list of strings."
+    condition = statement.get("Condition", {})
+    if not isinstance(condition, dict) or not all(isinstance(b, dict) for b in condition.values()):
+        return "Condition must map each operator to an object of condition keys."
+    if any(_condition_values(v) is None for b in condition.values() for v in b.values()):
+        return "Condition values must be strings, numbers, booleans or lists of them."
+    return ""
+
+
+# Cards -> JSON, merged onto the base document.
+
+
+def document_from_cards(base, cards, kind):
+    """The base document with its statements replaced by what the cards say."""
+    old = statements_of(base) or []
+    statements = []
+    for card in cards:
+        previous = old[card.index] if card.index is not None and card.index < len(old) else None
+        if card.raw is not None:
+            statements.append(previous if previous is not None else json.loads(card.raw))
+        else:
+            statements.append(_statement(previous or {}, card, kind))
+    doc = dict(base) if isinstance(base, dict) else {"Version": "2012-10-17"}
+    if isinstance(doc.get("Statement"), dict) and len(statements) == 1:
+        doc["Statement"] = statements[0]
+    else:
+        doc["Statement"] = statements
+    return doc
+
+
+def _statement(old, card, kind):
+    new = {
+        "Sid": card.sid or ("" if old.get("Sid") == "" else None),
+        "Effect": card.effect,
+        "Principal": _principal(old.get("Principal"), card.principals) if kind == KEY_POLICY else None,
+        "Action": merge_values(old.get("Action"), card.actions),
+        "Resource": merge_values(old.get("Resource"), card.resources),
+        "Condition": _condition(old.get("Condition"), card.conditions),
+    }
+    # The old statement's field order first, then the usual order for new fields.
+    order = [k for k in old if k in new] + [k for k in new if k not in old]
+    return {k: new[k] for k in order if new[k] is not None}
+
+
+def merge_values(old, new):
+    """A string-or-list field after an edit: unchanged values keep their JSON, order and form."""
+    if old is None and not new:
+        return None
+    old_items = old if isinstance(old, list) else ([] if old is None else [old])
+    if {text_of(v) for v in old_items} == set(new):
+        return old
+    kept = [v for v in old_items if text_of(v) in new]
+    seen = {text_of(v) for v in kept}
+    merged = kept + [v for v in dict.fromkeys(new) if v not in seen]
+    if len(merged) == 1 and not isinstance(old, list):
+        return merged[0]
+    return merged
+
+
+def _principal(old, values):
+    if old == "*" and values == ["*"]:
+        return "*"
+    old_map = old if isinstance(old, dict) else {}
+    new = {
+        "AWS": merge_values(old_map.get("AWS"), [v for v in values if not is_service(v)]),
+        "Service": merge_values(old_map.get("Service"), [v for v in values if is_service(v)]),
+    }
+    order = [k for k in old_map if k in new] + [k for k in new if k not in old_map]
+    principal = {k: new[k] for k in order if new[k] is not None}
+    return principal or None
+
+
+def is_service(principal):
+    return principal.endswith(SERVICE_SUFFIX) and not principal.startswith("arn:")
+
+
+def _condition(old, rows):
+    wanted = {}
+    for row in rows:
+        if row.operator and row.key:
+            wanted.setdefault(row.operator, {}).setdefault(row.key, []).extend(row.values)
+    old = old or {}
+    merged = {}
+    for operator in list(old) + [op for op in wanted if op not in old]:
+        if operator not in wanted:
+            continue
+        old_block = old.get(operator, {})
+        keys = list(old_block) + [k for k in wanted[operator] if k not in old_block]
+        merged[operator] = {
+            k: merge_values(old_block.get(k), wanted[operator][k]) or [] for k in keys if k in wanted[operator]
+        }
+    return merged or None
+
+
+def dumps(doc):
+    return json.dumps(doc, indent=2)
+
+
+# The posted form: s{i}-… per card, s{i}-c{j}-… per condition row.
+
+
+def cards_from_post(data):
+    """Cards from the editor's form fields (name -> list of strings)."""
+
+    def one(name, default=""):
+        values = data.get(name) or [default]
+        return values[-1]
+
+    def lines(name):
+        return [line for value in data.get(name, []) for line in value.splitlines() if line.strip()]
+
+    cards = []
+    for i in range(_count(one("statements", "0"))):
+        p = f"s{i}-"
+        index = one(p + "index")
+        card = Card(index=int(index) if index.isdigit() else None)
+        if one(p + "raw"):
+            card.raw = one(p + "raw")
+            card.why_raw = one(p + "why_raw")
+            cards.append(card)
+            continue
+        card.sid = one(p + "sid")
+        card.effect = one(p + "effect", "Allow")
+        card.principals = list(dict.fromkeys(data.get(p + "principal", []) + lines(p + "principal_other")))
+        card.actions = list(dict.fromkeys(data.get(p + "action", []) + lines(p + "action_other")))
+        card.resources = lines(p + "resource")
+        for j in range(_count(one(p + "conditions", "0"))):
+            c = f"{p}c{j}-"
+            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), lines(c + "values")))
+        cards.append(card)
+    return cards
+
+
+def _count(text):
+    return int(text) if text.isdigit() else 0
+
+
+def apply_op(cards, op, kind):
+    """The editor's buttons: add-statement, remove-statement:i, add-condition:i, remove-condition:i:j."""
+    name, *args = op.split(":")
+    try:
+        args = [int(a) for a in args]
+        if name == "add-statement":
+            cards.append(new_card(kind))
+        elif name == "remove-statement":
+            del cards[args[0]]
+        elif name == "add-condition":
+            cards[args[0]].conditions.append(Condition())
+        elif name == "remove-condition":
+            del cards[args[0]].conditions[args[1]]
+    except (ValueError, IndexError):
+        pass  # a stale button from a page that changed since; the re-render shows the current cards
+    return cards
+
+
+def new_card(kind):
+    # A key policy statement applies to its own key ("Resource": "*"); an IAM
+    # statement must name keys by ARN, which the learner fills in.
+    return Card(resources=["*"] if kind == KEY_POLICY else [])
+
+
+# Where things are in the text, so problems show at their line.
+
+
+def statement_lines(text):
+    """The 1-based line on which each statement of a policy text starts ([] if it has none)."""
+    decoder = json.JSONDecoder()
+    try:
+        pos = _skip(text, 0)
+        if text[pos] != "{":
+            return []
+        pos = _skip(text, pos + 1)
+        while pos < len(text) and text[pos] != "}":
+            key, pos = decoder.raw_decode(text, pos)
+            pos = _skip(text, _skip(text, pos) + 1)  # past the colon
+            if key == "Statement":
+                return _element_lines(text, pos, decoder)
+            _, pos = decoder.raw_decode(text, pos)
+            pos = _skip(text, pos)
+            if text[pos] == ",":
+                pos = _skip(text, pos + 1)
+    except (ValueError, IndexError):
+        pass
+    return []
+
+
+def _element_lines(text, pos, decoder):
+    if text[pos] == "{":
+        return [_line(text, pos)]
+    starts = []
+    pos = _skip(text, pos + 1)
+    while text[pos] != "]":
+        starts.append(_line(text, pos))
+        _, pos = decoder.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if text[pos] == ",":
+            pos = _skip(text, pos + 1)
+    return starts
+
+
+def _skip(text, pos):
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _line(text, pos):
+    return text.count("\n", 0, pos) + 1
+
+
+def excerpt(text, line, around=2):
+    """The lines around `line`, numbered, for showing a problem in place."""
+    all_lines = text.splitlines() or [""]
+    first = max(1, line - around)
+    last = min(len(all_lines), line + around)
+    return [{"number": n, "text": all_lines[n - 1], "here": n == line} for n in range(first, last + 1)]
