@@ -1,0 +1,206 @@
+"""The AWS query protocol (IAM, STS): form-encoded requests in, XML responses and errors out.
+
+A request is `Action=<Operation>&Version=<api version>&<members>`, with nested
+members flattened into dotted names: `Tags.member.1.Key`, a map's
+`Attributes.entry.1.key`. A response is
+`<OpResponse xmlns=...><OpResult>...</OpResult><ResponseMetadata>...` and an
+error is an `<ErrorResponse>`, both in the service's XML namespace.
+"""
+import base64
+import binascii
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, quote
+from xml.sax.saxutils import escape
+
+from kmslab.cloud.errors import InvalidParameterValue
+
+CONTENT_TYPE = "text/xml"
+
+# The JSON services' names for authentication and validation failures, and
+# the codes IAM and STS give the same failures (with their HTTP status).
+ERROR_CODES = {
+    "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
+    "IncompleteSignatureException": ("IncompleteSignature", 400),
+    "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
+    "UnrecognizedClientException": ("InvalidClientTokenId", 403),
+    "ExpiredTokenException": ("ExpiredToken", 400),
+    "ValidationException": ("ValidationError", 400),
+    "UnknownOperationException": ("InvalidAction", 400),
+    "SerializationException": ("InvalidParameterValue", 400),
+    "AccessDeniedException": ("AccessDenied", 403),
+}
+
+
+def parse_form(body):
+    """The form-encoded body -> {name: value}; the first of repeated names wins."""
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidParameterValue("The request body is not a valid UTF-8 form-encoded query string.") from None
+    params = {}
+    for name, value in pairs:
+        params.setdefault(name, value)
+    return params
+
+
+def parse_request(operation_model, params):
+    """The flat {dotted name: value} parameters -> the operation's input as a dict."""
+    shape = operation_model.input_shape
+    if shape is None:
+        return {}
+    # Every dotted prefix that occurs, so "is anything under X.member.3?" is one lookup.
+    present = set()
+    for name in params:
+        while True:
+            present.add(name)
+            name, dot, _ = name.rpartition(".")
+            if not dot:
+                break
+    return _structure(shape, params, present, "")
+
+
+def _name(shape, default):
+    return shape.serialization.get("name", default)
+
+
+def _structure(shape, params, present, prefix):
+    out = {}
+    for name, member in shape.members.items():
+        key = prefix + _name(member, name)
+        if key in present:
+            out[name] = _parse(member, params, present, key)
+    return out
+
+
+def _parse(shape, params, present, key):
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure(shape, params, present, key + ".")
+    if kind == "list":
+        if params.get(key) == "":
+            return []  # botocore sends an empty list as "Name="
+        base = key if shape.serialization.get("flattened") else f"{key}.{_name(shape.member, 'member')}"
+        items = []
+        while f"{base}.{len(items) + 1}" in present:
+            items.append(_parse(shape.member, params, present, f"{base}.{len(items) + 1}"))
+        return items
+    if kind == "map":
+        base = key if shape.serialization.get("flattened") else f"{key}.entry"
+        key_name, value_name = _name(shape.key, "key"), _name(shape.value, "value")
+        out = {}
+        i = 1
+        while f"{base}.{i}" in present:
+            k = _parse(shape.key, params, present, f"{base}.{i}.{key_name}")
+            out[k] = _parse(shape.value, params, present, f"{base}.{i}.{value_name}")
+            i += 1
+        return out
+    value = params.get(key)
+    if value is None:
+        raise InvalidParameterValue(f"Parameter {key} must have a value.")
+    if kind == "string":
+        return value
+    if kind in ("integer", "long"):
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected an integer.") from None
+    if kind == "boolean":
+        if value.lower() not in ("true", "false"):
+            raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected true or false.")
+        return value.lower() == "true"
+    if kind == "timestamp":
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidParameterValue(
+                f"Value ({value}) for parameter {key} is invalid. Expected an ISO 8601 timestamp."
+            ) from None
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    if kind == "blob":
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidParameterValue(f"Value for parameter {key} is not valid base64.") from None
+    if kind in ("float", "double"):
+        try:
+            return float(value)
+        except ValueError:
+            raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected a number.") from None
+    return value
+
+
+def serialize_response(operation_model, response, request_id):
+    name = operation_model.name
+    namespace = operation_model.metadata["xmlNamespace"]
+    parts = [f'<{name}Response xmlns="{namespace}">']
+    shape = operation_model.output_shape
+    if shape is not None:
+        wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
+        parts.append(f"<{wrapper}>")
+        _xml_structure(shape, response or {}, parts)
+        parts.append(f"</{wrapper}>")
+    parts.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>")
+    return "".join(parts).encode()
+
+
+def _xml_structure(shape, value, parts):
+    for name, member in shape.members.items():
+        item = value.get(name)
+        if item is None:
+            continue
+        tag = _name(member, name)
+        if member.type_name == "list" and member.serialization.get("flattened"):
+            for element in item:
+                parts.append(f"<{tag}>")
+                _xml(member.member, element, parts)
+                parts.append(f"</{tag}>")
+            continue
+        parts.append(f"<{tag}>")
+        _xml(member, item, parts)
+        parts.append(f"</{tag}>")
+
+
+def _xml(shape, value, parts):
+    kind = shape.type_name
+    if kind == "structure":
+        _xml_structure(shape, value, parts)
+    elif kind == "list":
+        tag = _name(shape.member, "member")
+        for element in value:
+            parts.append(f"<{tag}>")
+            _xml(shape.member, element, parts)
+            parts.append(f"</{tag}>")
+    elif kind == "map":
+        key_tag, value_tag = _name(shape.key, "key"), _name(shape.value, "value")
+        for k, v in value.items():
+            parts.append(f"<entry><{key_tag}>{escape(str(k))}</{key_tag}><{value_tag}>")
+            _xml(shape.value, v, parts)
+            parts.append(f"</{value_tag}></entry>")
+    elif kind == "timestamp" and isinstance(value, (int, float)):
+        parts.append(datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    elif kind == "boolean":
+        parts.append("true" if value else "false")
+    elif kind == "blob":
+        parts.append(base64.b64encode(value).decode())
+    elif shape.name == "policyDocumentType":
+        # IAM returns policy documents URL-encoded; botocore decodes them back.
+        parts.append(escape(quote(value, safe="")))
+    else:
+        parts.append(escape(str(value)))
+
+
+def query_error(error):
+    """The AWSError as IAM and STS name it: (code, status)."""
+    return ERROR_CODES.get(error.code, (error.code, error.status))
+
+
+def serialize_error(namespace, error, request_id):
+    """(status, body) for an AWSError as an XML ErrorResponse."""
+    code, status = query_error(error)
+    fault = "Sender" if error.sender_fault else "Receiver"
+    body = (
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type><Code>{escape(code)}</Code>'
+        f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return status, body.encode()
