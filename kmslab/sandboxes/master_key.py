@@ -1,0 +1,51 @@
+"""The server master key: 32 random bytes that seal every world's secrets.
+
+It lives in var/master.key (or the file KMSLAB_MASTER_KEY_FILE names), is
+created on first use with mode 0600, and never enters the database: a copy
+of the database alone reveals no key material.
+"""
+import os
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+SIZE = 32
+
+
+def load_or_create(path):
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        pass
+    # Write a private temporary file, then link it into place: the key file
+    # appears whole or not at all, and if two processes race on first start
+    # both end up with the one that won.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(SIZE))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+    return _read(path)
+
+
+def _read(path):
+    key = path.read_bytes()
+    if len(key) != SIZE:
+        raise ImproperlyConfigured(f"{path} must hold exactly {SIZE} bytes (it holds {len(key)})")
+    return key
+
+
+@lru_cache(maxsize=1)
+def master_key():
+    path = settings.KMSLAB_MASTER_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return load_or_create(path)

@@ -1,0 +1,95 @@
+import json
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Sandbox(models.Model):
+    """One learner's simulated cloud: its world document and a version for optimistic locking."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The learner's opaque token (kept in their Django session); console views check it.
+    owner = models.CharField(max_length=64, blank=True, db_index=True)
+    name = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    # Bumped by every committed call (and reset), so a cached world is current
+    # exactly when its version matches, and two calls never both commit on one version.
+    version = models.PositiveBigIntegerField(default=0)
+    # The sequence number of the newest trail record.
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    world = models.TextField()
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self):
+        return self.name or str(self.id)
+
+
+class TrailRecord(models.Model):
+    """One CloudTrail record, append-only: rows are inserted and never updated.
+
+    `record_json` is the record as CloudTrail delivers it (key order kept, which
+    PostgreSQL's jsonb would not do); the columns beside it are what
+    LookupEvents filters on.
+    """
+
+    # No index of its own: the (sandbox, sequence) constraint's index serves it.
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="trail", db_index=False)
+    sequence = models.PositiveBigIntegerField()
+    event_id = models.CharField(max_length=36)
+    event_time = models.DateTimeField()
+    event_name = models.CharField(max_length=128)
+    event_source = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=32)
+    # CloudTrail event history is per account and Region: recipientAccountId and awsRegion.
+    account = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    username = models.CharField(max_length=128, blank=True)
+    access_key_id = models.CharField(max_length=128, blank=True)
+    # "\n"-separated and "\n"-framed, so `contains="\n<arn>\n"` matches one whole name.
+    resource_names = models.TextField(blank=True)
+    resource_types = models.TextField(blank=True)
+    error_code = models.CharField(max_length=128, blank=True)
+    read_only = models.BooleanField()
+    record_json = models.TextField()
+    explanations_json = models.TextField(default="[]")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sandbox", "sequence"], name="trail_sequence_unique"),
+        ]
+        # One index per LookupEvents attribute, each ending in sequence for newest-first pages.
+        indexes = [
+            models.Index(fields=["sandbox", "account", "sequence"], name="trail_account"),
+            models.Index(fields=["sandbox", "event_name", "sequence"], name="trail_event_name"),
+            models.Index(fields=["sandbox", "username", "sequence"], name="trail_username"),
+            models.Index(fields=["sandbox", "access_key_id", "sequence"], name="trail_access_key"),
+            models.Index(fields=["sandbox", "event_source", "sequence"], name="trail_event_source"),
+            models.Index(fields=["sandbox", "event_id"], name="trail_event_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.sequence} {self.event_name}"
+
+    @property
+    def record(self):
+        return json.loads(self.record_json)
+
+    @property
+    def explanations(self):
+        return json.loads(self.explanations_json)
+
+
+class AccessKeyIndex(models.Model):
+    """Access key id -> sandbox, so the AWS endpoint finds a world from a signed request.
+
+    Kept in step with the world's `access_keys` and `sessions` by the runner.
+    """
+
+    access_key_id = models.CharField(max_length=128, primary_key=True)
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="access_keys")
+
+    def __str__(self):
+        return self.access_key_id

@@ -1,0 +1,320 @@
+"""One call in one transaction: load the world, call, save, append the trail, broadcast.
+
+Every call bumps the sandbox's version with `UPDATE ... WHERE version = <the
+version it read>`. If another call committed first, nothing of this attempt is
+kept and the whole call runs again on the newer world; retries lock the row
+first (SELECT ... FOR UPDATE on PostgreSQL), so a busy sandbox cannot starve a
+call. On SQLite, BEGIN IMMEDIATE already serialises writers, so there a
+conflict cannot happen at all. Only after COMMIT does the caller get its
+answer and the console its broadcast.
+
+Parsing a world's JSON and unsealing its keys is most of the cost of a call,
+so each process keeps the last World it committed per sandbox, keyed by
+version. An entry is taken out of the cache for the length of a call and put
+back only after its commit, so a call that fails or loses a conflict can
+never leave a half-changed world behind for the next one.
+"""
+import json
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+from kmslab.cloud import calls, seed
+from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
+from kmslab.cloud.kms.schedule import run_due
+from kmslab.cloud.world import World
+
+from .master_key import master_key
+from .models import AccessKeyIndex, Sandbox, TrailRecord
+
+ATTEMPTS = 5
+CACHE_SIZE = 256
+# The query-protocol services answer unknown credentials with another error code.
+QUERY_SERVICES = ("iam", "sts")
+
+
+class Conflict(Exception):
+    """Another call committed on the version this one read."""
+
+
+def group_name(sandbox_id):
+    return f"trail.{_uuid(sandbox_id).hex}"
+
+
+def create_sandbox(owner, name=""):
+    """A sandbox with the default world. Returns (sandbox, principals with their secrets)."""
+    world, principals = seed.default_world(master_key())
+    with transaction.atomic():
+        sandbox = Sandbox.objects.create(owner=owner, name=name, world=world.to_json())
+        AccessKeyIndex.objects.bulk_create(
+            AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
+        )
+    return sandbox, principals
+
+
+def run(sandbox_id, who, service, operation, request, region=None):
+    """Run one call and commit it; returns the cloud's Outcome.
+
+    `who(world)` returns the Caller, None for credentials the world does not
+    know, or raises an AWSError (a bad signature, say); in the last two cases
+    nothing is recorded, as CloudTrail records no call it cannot authenticate.
+    """
+    sandbox_id = _uuid(sandbox_id)
+    trail_source = TrailSource(sandbox_id)
+
+    def work(world):
+        caller = who(world)
+        if caller is None:
+            error = InvalidClientTokenId if service in QUERY_SERVICES else UnrecognizedClientException
+            raise error("The security token included in the request is invalid.")
+        outcome = calls.call(world, caller, service, operation, request, region, trail_source=trail_source)
+        records = [(r, []) for r in outcome.service_records] + [(outcome.record, outcome.explanations)]
+        return outcome, records
+
+    return _commit(sandbox_id, work)
+
+
+def advance_clock(sandbox_id, seconds):
+    """Move a sandbox's clock forward, run what falls due, and return the records that wrote."""
+    if seconds < 0:
+        raise ValueError("the sandbox clock only moves forward")
+
+    def work(world):
+        world.clock.advance(seconds)
+        records = run_due(world)
+        return records, [(r, []) for r in records]
+
+    return _commit(_uuid(sandbox_id), work)
+
+
+def load_world(sandbox_id):
+    """A snapshot of the current world, for reads that are not calls. Changes to it are not saved."""
+    text = Sandbox.objects.values_list("world", flat=True).get(pk=_uuid(sandbox_id))
+    return World.from_json(text, master_key())
+
+
+def reset(sandbox_id):
+    """Start a sandbox over: a fresh default world, new credentials, an empty trail.
+
+    Returns the new principals with their secrets."""
+    sandbox_id = _uuid(sandbox_id)
+    world, principals = seed.default_world(master_key())
+    with transaction.atomic(durable=True):
+        sandbox = Sandbox.objects.select_for_update().get(pk=sandbox_id)
+        sandbox.world = world.to_json()
+        sandbox.version += 1  # a call in flight on the old world now conflicts and reruns on this one
+        sandbox.last_sequence = 0
+        sandbox.save(update_fields=["world", "version", "last_sequence"])
+        TrailRecord.objects.filter(sandbox=sandbox).delete()
+        AccessKeyIndex.objects.filter(sandbox=sandbox).delete()
+        AccessKeyIndex.objects.bulk_create(
+            AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
+        )
+    _forget(sandbox_id)
+    return principals
+
+
+def delete(sandbox_id):
+    """Delete a sandbox with its trail; False if there was none."""
+    sandbox_id = _uuid(sandbox_id)
+    deleted, _ = Sandbox.objects.filter(pk=sandbox_id).delete()
+    _forget(sandbox_id)
+    return deleted > 0
+
+
+def sandbox_for_access_key(access_key_id):
+    """The id of the sandbox an access key (long-term or a session's) belongs to, or None."""
+    return AccessKeyIndex.objects.filter(pk=access_key_id).values_list("sandbox_id", flat=True).first()
+
+
+class TrailSource:
+    """The stored trail of one sandbox, as CloudTrail LookupEvents reads it (see docs/architecture.md)."""
+
+    COLUMNS = {
+        "EventId": "event_id",
+        "EventName": "event_name",
+        "Username": "username",
+        "AccessKeyId": "access_key_id",
+        "EventSource": "event_source",
+        "ReadOnly": "read_only",
+        "ResourceType": "resource_types",
+        "ResourceName": "resource_names",
+    }
+
+    def __init__(self, sandbox_id):
+        self.sandbox_id = sandbox_id
+
+    def lookup(self, account=None, region=None, attribute=None, value=None,
+               start_time=None, end_time=None, before=None, limit=50):
+        rows = TrailRecord.objects.filter(sandbox_id=self.sandbox_id)
+        if account is not None:
+            rows = rows.filter(account=account)
+        if region is not None:
+            rows = rows.filter(region=region)
+        if attribute is not None:
+            column = self.COLUMNS[attribute]
+            if column == "read_only":
+                rows = rows.filter(read_only=value.lower() == "true")
+            elif column in ("resource_types", "resource_names"):
+                rows = rows.filter(**{f"{column}__contains": f"\n{value}\n"})
+            else:
+                rows = rows.filter(**{column: value})
+        if start_time is not None:
+            rows = rows.filter(event_time__gte=datetime.fromtimestamp(start_time, timezone.utc))
+        if end_time is not None:
+            rows = rows.filter(event_time__lte=datetime.fromtimestamp(end_time, timezone.utc))
+        if before is not None:
+            rows = rows.filter(sequence__lt=before)
+        found = rows.order_by("-sequence").values_list("sequence", "record_json")[:limit]
+        return [{"sequence": sequence, "record_json": text} for sequence, text in found]
+
+
+# The transaction.
+
+
+def _commit(sandbox_id, work):
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic(durable=True):
+                result, version, text, world = _attempt(sandbox_id, work, lock=attempt > 0)
+        except Conflict:
+            continue
+        _keep(sandbox_id, version, text, world)
+        return result
+    raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
+
+
+def _attempt(sandbox_id, work, lock):
+    rows = Sandbox.objects.filter(pk=sandbox_id)
+    if lock:
+        rows = rows.select_for_update()
+    cached = _take(sandbox_id)
+    if cached is None:
+        version, last_sequence, text = rows.values_list("version", "last_sequence", "world").get()
+        world = World.from_json(text, master_key())
+    else:
+        version, last_sequence = rows.values_list("version", "last_sequence").get()
+        if cached[0] == version:
+            _, text, world = cached
+        else:
+            text = rows.values_list("world", flat=True).get()
+            world = World.from_json(text, master_key())
+
+    keys_before = _access_key_ids(world)
+    result, records = work(world)
+    new_text = world.to_json()
+    changed = new_text != text
+
+    # Encrypt and its kind change nothing but the trail: no need to rewrite the document.
+    updates = {"version": version + 1, "last_sequence": last_sequence + len(records)}
+    if changed:
+        updates["world"] = new_text
+    if not Sandbox.objects.filter(pk=sandbox_id, version=version).update(**updates):
+        raise Conflict
+
+    stored = [
+        _trail_record(sandbox_id, last_sequence + n, record, explanations)
+        for n, (record, explanations) in enumerate(records, 1)
+    ]
+    TrailRecord.objects.bulk_create(stored)
+    if changed:
+        _sync_access_keys(sandbox_id, keys_before, _access_key_ids(world))
+    if stored:
+        ids = [row.pk for row in stored]
+        transaction.on_commit(lambda: _broadcast(sandbox_id, ids), robust=True)
+    return result, version + 1, new_text, world
+
+
+def _trail_record(sandbox_id, sequence, record, explanations):
+    identity = record.get("userIdentity") or {}
+    resources = record.get("resources") or []
+    return TrailRecord(
+        sandbox_id=sandbox_id,
+        sequence=sequence,
+        event_id=record["eventID"],
+        event_time=datetime.fromisoformat(record["eventTime"]),
+        event_name=record["eventName"],
+        event_source=record["eventSource"],
+        event_type=record["eventType"],
+        account=record.get("recipientAccountId", ""),
+        region=record.get("awsRegion", ""),
+        username=_username(identity),
+        access_key_id=identity.get("accessKeyId", ""),
+        resource_names=_framed(r["ARN"] for r in resources),
+        resource_types=_framed(r["type"] for r in resources),
+        error_code=record.get("errorCode", ""),
+        read_only=record["readOnly"],
+        record_json=json.dumps(record),
+        explanations_json=json.dumps(explanations),
+    )
+
+
+def _username(identity):
+    """CloudTrail's "User name": the IAM user, a role session's name, or root."""
+    kind = identity.get("type")
+    if kind == "IAMUser":
+        return identity.get("userName", "")
+    if kind == "AssumedRole":
+        return identity["arn"].rsplit("/", 1)[-1]
+    if kind == "Root":
+        return "root"
+    return ""
+
+
+def _framed(names):
+    unique = list(dict.fromkeys(names))
+    return "\n" + "\n".join(unique) + "\n" if unique else ""
+
+
+def _access_key_ids(world):
+    return set(world.doc["access_keys"]) | set(world.doc["sessions"])
+
+
+def _sync_access_keys(sandbox_id, before, after):
+    if after - before:
+        AccessKeyIndex.objects.bulk_create(
+            AccessKeyIndex(access_key_id=key, sandbox_id=sandbox_id) for key in after - before
+        )
+    if before - after:
+        AccessKeyIndex.objects.filter(pk__in=before - after).delete()
+
+
+def _broadcast(sandbox_id, ids):
+    layer = get_channel_layer()
+    group = group_name(sandbox_id)
+    # An in-memory layer reaches only this process: with nobody here in the
+    # group there is nobody to tell, and skipping saves an event-loop hop per call.
+    if isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group):
+        return
+    async_to_sync(layer.group_send)(group, {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
+
+
+# The per-process world cache: sandbox id -> (version, world JSON, World).
+
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def _take(sandbox_id):
+    with _cache_lock:
+        return _cache.pop(sandbox_id, None)
+
+
+def _keep(sandbox_id, version, text, world):
+    with _cache_lock:
+        _cache[sandbox_id] = (version, text, world)
+        if len(_cache) > CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+
+
+def _forget(sandbox_id):
+    with _cache_lock:
+        _cache.pop(sandbox_id, None)
+
+
+def _uuid(sandbox_id):
+    return sandbox_id if isinstance(sandbox_id, uuid.UUID) else uuid.UUID(str(sandbox_id))
