@@ -47,6 +47,8 @@ KeyUnavailableException = _error("KeyUnavailableException", 500, False)
 LimitExceededException = _error("LimitExceededException")
 MalformedPolicyDocumentException = _error("MalformedPolicyDocumentException")
 NotFoundException = _error("NotFoundException")
+# Not in the model, but what KMS answers to CreateAlias/UpdateAlias/DeleteAlias on alias/aws/ names.
+NotAuthorizedException = _error("NotAuthorizedException")
 TagException = _error("TagException")
 UnsupportedOperationException = _error("UnsupportedOperationException")
 
@@ -91,3 +93,7 @@ def validation_error(field, constraint):
     return ValidationException(
         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
     )
+
+# IAM and STS answer a request that breaks a constraint with ValidationError
+# (query protocol), where JSON services say ValidationException.
+ValidationError = _error("ValidationError")

@@ -144,8 +144,10 @@ def api_call_record(ctx, response, error):
     return record
 
 
-def service_event_record(world, event_name, key_arn, time, response=None, additional=None):
-    """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended)."""
+def service_event_record(world, event_name, key_arn, time, response=None, additional=None, details=None):
+    """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended).
+
+    `details` is CloudTrail's serviceEventDetails (ct-rotatekey, ct-deleteexpiredkeymaterial)."""
     account = key_arn.split(":")[4]
     record = {
         "eventVersion": EVENT_VERSION,
@@ -173,4 +175,6 @@ def service_event_record(world, event_name, key_arn, time, response=None, additi
             "eventCategory": "Management",
         }
     )
+    if details:
+        record["serviceEventDetails"] = details
     return record

@@ -1,18 +1,41 @@
-"""The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom."""
-from ..errors import IncorrectKeyException, InvalidKeyUsageException
+"""The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom.
+
+This is the hot path (thousands of calls a second): no copies of the payload,
+one cached AESGCM object per material version (keys.aead).
+"""
+import os
+
+from ..errors import (
+    AccessDeniedException,
+    DryRunOperationException,
+    IncorrectKeyException,
+    InvalidCiphertextException,
+    InvalidKeyUsageException,
+    UnsupportedOperationException,
+    ValidationException,
+)
 from ..operations import operation
 from . import ciphertext
-from .access import authorize_key
+from .access import authorize_account, authorize_key
 from .keys import aead, require_enabled, resolve
 
+# What AWS says when a ciphertext names a key that is gone, or in another Region.
+KEY_GONE = (
+    "The ciphertext refers to a customer master key that does not exist, "
+    "does not exist in this region, or you are not allowed to access."
+)
+DATA_KEY_BYTES = {"AES_128": 16, "AES_256": 32}
 
-def context_conditions(request, key="EncryptionContext"):
-    """kms:EncryptionContext:<k> and kms:EncryptionContextKeys, set only when a context is sent."""
-    context = request.get(key) or {}
-    conditions = {f"kms:EncryptionContext:{k}": v for k, v in context.items()}
+
+def context_conditions(request, context_field="EncryptionContext", algorithm_field="EncryptionAlgorithm"):
+    """kms:EncryptionContext:<k> and kms:EncryptionContextKeys (only when a context is sent),
+    and kms:EncryptionAlgorithm (SYMMETRIC_DEFAULT when omitted)."""
+    context = request.get(context_field)
+    conditions = {"kms:EncryptionAlgorithm": request.get(algorithm_field) or "SYMMETRIC_DEFAULT"}
     if context:
+        for k, v in context.items():
+            conditions[f"kms:EncryptionContext:{k}"] = v
         conditions["kms:EncryptionContextKeys"] = list(context)
-    conditions["kms:EncryptionAlgorithm"] = request.get("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
     return conditions
 
 
@@ -24,51 +47,174 @@ def require_encrypt_decrypt(key, operation_name):
         )
 
 
+def require_no_recipient(request):
+    # Attested recipients (Nitro Enclaves, NitroTPM) have no place in a sandbox.
+    if request.get("Recipient"):
+        raise UnsupportedOperationException("Recipient attestation documents are not available in this sandbox.")
+
+
+def require_blob(request, field):
+    # The model leaves CiphertextBlob optional (Recipient requests); KMS does not.
+    blob = request.get(field)
+    if blob is None:
+        name = field[0].lower() + field[1:]
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+        )
+    return blob
+
+
+def refuse_dry_run(request):
+    """Every check passed; DryRun stops here (DryRun API reference)."""
+    if request.get("DryRun"):
+        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+
+
+def usable_key(ctx, key_id, action, conditions, operation_name):
+    """Resolve, authorize and check a key for a cryptographic operation."""
+    key = resolve(ctx, key_id)
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_key(ctx, action, key, conditions)
+    require_enabled(key)
+    require_encrypt_decrypt(key, operation_name)
+    return key
+
+
 def encrypt_with(ctx, key, plaintext, context):
+    """Seal under the newest material version; CloudTrail names it in additionalEventData."""
     version = len(key["Materials"]) - 1
-    ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
-    return ciphertext.seal(aead(ctx.world, key, version), key["KeyMetadata"]["KeyId"], version, plaintext, context)
+    material_id = key["Materials"][version]["KeyMaterialId"]
+    ctx.additional_event_data["keyMaterialId"] = material_id
+    blob = ciphertext.seal(aead(ctx.world, key, version), key["KeyMetadata"]["KeyId"], version, plaintext, context)
+    return blob, material_id
 
 
 @operation("kms", "Encrypt", read_only=True)
 def encrypt(ctx, request):
-    key = resolve(ctx, request["KeyId"])
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, "kms:Encrypt", key, context_conditions(request))
-    require_enabled(key)
-    require_encrypt_decrypt(key, "Encrypt")
-    blob = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
-    return {
-        "CiphertextBlob": blob,
-        "KeyId": key["KeyMetadata"]["Arn"],
-        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
-    }
+    key = usable_key(ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt")
+    refuse_dry_run(request)
+    blob, _ = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
+    return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
 
 
 def key_of_blob(ctx, blob, key_id):
-    """The key a ciphertext names; IncorrectKeyException when KeyId names another key."""
+    """The key and material version a ciphertext names.
+
+    IncorrectKeyException when the request's KeyId names another key; the
+    AccessDenied wording when the named key is gone or in another Region."""
     named_id, version = ciphertext.parse(blob)
     key = ctx.world.doc["kms"]["keys"].get(named_id)
-    if key is None or version >= len(key["Materials"]):
-        raise ciphertext.InvalidCiphertextException("")
+    if key is None or key["Region"] != ctx.region:
+        raise AccessDeniedException(KEY_GONE)
+    if version >= len(key["Materials"]):
+        raise InvalidCiphertextException("")
     if key_id is not None and resolve(ctx, key_id) is not key:
-        raise IncorrectKeyException(
-            "The key ID in the request does not identify a CMK that can perform this operation."
-        )
+        raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
     return key, version
 
 
 @operation("kms", "Decrypt", read_only=True)
 def decrypt(ctx, request):
+    # CloudTrail always logs the algorithm, SYMMETRIC_DEFAULT when omitted (ct-decrypt).
     ctx.logged_request = {"EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **request}
-    key, version = key_of_blob(ctx, request["CiphertextBlob"], request.get("KeyId"))
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    blob = require_blob(request, "CiphertextBlob")
+    require_no_recipient(request)
+    key, version = key_of_blob(ctx, blob, request.get("KeyId"))
+    meta = key["KeyMetadata"]
+    ctx.add_resource(meta["Arn"])
     authorize_key(ctx, "kms:Decrypt", key, context_conditions(request))
     require_enabled(key)
-    ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
-    plaintext = ciphertext.open_(aead(ctx.world, key, version), request["CiphertextBlob"], request.get("EncryptionContext"))
+    require_encrypt_decrypt(key, "Decrypt")
+    refuse_dry_run(request)
+    material_id = key["Materials"][version]["KeyMaterialId"]
+    ctx.additional_event_data["keyMaterialId"] = material_id
+    plaintext = ciphertext.open_(aead(ctx.world, key, version), blob, request.get("EncryptionContext"))
     return {
-        "KeyId": key["KeyMetadata"]["Arn"],
+        "KeyId": meta["Arn"],
         "Plaintext": plaintext,
         "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "KeyMaterialId": material_id,
     }
+
+
+@operation("kms", "ReEncrypt", read_only=True)
+def re_encrypt(ctx, request):
+    blob = require_blob(request, "CiphertextBlob")
+    source, version = key_of_blob(ctx, blob, request.get("SourceKeyId"))
+    destination = resolve(ctx, request["DestinationKeyId"])
+    source_arn, destination_arn = source["KeyMetadata"]["Arn"], destination["KeyMetadata"]["Arn"]
+    # CloudTrail lists the source key, then the destination key (ct-reencrypt).
+    ctx.add_resource(source_arn)
+    ctx.add_resource(destination_arn)
+    same = source is destination
+    authorize_key(
+        ctx,
+        "kms:ReEncryptFrom",
+        source,
+        {**context_conditions(request, "SourceEncryptionContext", "SourceEncryptionAlgorithm"), "kms:ReEncryptOnSameKey": same},
+    )
+    authorize_key(
+        ctx,
+        "kms:ReEncryptTo",
+        destination,
+        {
+            **context_conditions(request, "DestinationEncryptionContext", "DestinationEncryptionAlgorithm"),
+            "kms:ReEncryptOnSameKey": same,
+        },
+    )
+    require_enabled(source)
+    require_encrypt_decrypt(source, "ReEncrypt")
+    require_enabled(destination)
+    require_encrypt_decrypt(destination, "ReEncrypt")
+    refuse_dry_run(request)
+    plaintext = ciphertext.open_(aead(ctx.world, source, version), blob, request.get("SourceEncryptionContext"))
+    new_blob, material_id = encrypt_with(ctx, destination, plaintext, request.get("DestinationEncryptionContext"))
+    return {
+        "CiphertextBlob": new_blob,
+        "SourceKeyId": source_arn,
+        "KeyId": destination_arn,
+        "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "SourceKeyMaterialId": source["Materials"][version]["KeyMaterialId"],
+        "DestinationKeyMaterialId": material_id,
+    }
+
+
+def new_data_key(ctx, request, action, operation_name):
+    """A fresh random data key sealed under the KMS key: (key, plaintext, blob, material id)."""
+    spec, count = request.get("KeySpec"), request.get("NumberOfBytes")
+    # GenerateDataKey API reference: KeySpec or NumberOfBytes, exactly one.
+    if (spec is None) == (count is None):
+        raise ValidationException("Please specify either number of bytes or key spec.")
+    key = usable_key(ctx, request["KeyId"], action, context_conditions(request), operation_name)
+    refuse_dry_run(request)
+    plaintext = os.urandom(count or DATA_KEY_BYTES[spec])
+    blob, material_id = encrypt_with(ctx, key, plaintext, request.get("EncryptionContext"))
+    return key, plaintext, blob, material_id
+
+
+@operation("kms", "GenerateDataKey", read_only=True)
+def generate_data_key(ctx, request):
+    require_no_recipient(request)
+    key, plaintext, blob, material_id = new_data_key(ctx, request, "kms:GenerateDataKey", "GenerateDataKey")
+    return {"CiphertextBlob": blob, "Plaintext": plaintext, "KeyId": key["KeyMetadata"]["Arn"], "KeyMaterialId": material_id}
+
+
+@operation("kms", "GenerateDataKeyWithoutPlaintext", read_only=True)
+def generate_data_key_without_plaintext(ctx, request):
+    key, _, blob, material_id = new_data_key(
+        ctx, request, "kms:GenerateDataKeyWithoutPlaintext", "GenerateDataKeyWithoutPlaintext"
+    )
+    return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "KeyMaterialId": material_id}
+
+
+@operation("kms", "GenerateRandom", read_only=True)
+def generate_random(ctx, request):
+    count = request.get("NumberOfBytes")
+    if count is None:
+        raise ValidationException("NumberOfBytes is required.")
+    if request.get("CustomKeyStoreId"):
+        raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
+    require_no_recipient(request)
+    authorize_account(ctx, "kms:GenerateRandom")
+    return {"Plaintext": os.urandom(count)}

@@ -6,25 +6,55 @@ A key record in `world.doc["kms"]["keys"][key_id]`:
      "Region": "us-east-1",
      "Policy": "<the key policy document, as given>",
      "Tags": [{"TagKey": ..., "TagValue": ...}],
-     "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed 32 bytes> | None, ...}],
-     "Rotation": {...}}
+     "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed 32 bytes> | None,
+                    "RotationDate": epoch | None, "RotationType": "AUTOMATIC" | "ON_DEMAND" | None}],
+     "Rotation": {"Enabled": bool, "RotationPeriodInDays": int, "NextRotationDate": epoch},
+     "OnDemandRotations": int}
 
 Materials are never removed while the key exists: index i is "key material
 version i" in the ciphertext header, so every earlier ciphertext still decrypts.
+Imported material that is deleted or expires keeps its entry with `Sealed: None`,
+so re-importing the same material revives the ciphertexts made under it.
 """
 import hashlib
+import json
 import os
 import uuid
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import (
+    AccessDeniedException,
     DisabledException,
+    InvalidMarkerException,
     KMSInvalidStateException,
     NotFoundException,
+    UnsupportedOperationException,
 )
 
 MATERIAL_PURPOSE = "kms-key-material"
+DAY = 86400
+
+# The predefined aliases AWS puts in every account; the AWS managed key behind
+# one is created the first time the alias is used (DescribeKey API reference:
+# "KMS creates an AWS managed key ... and associates the alias with it").
+AWS_MANAGED_SERVICES = {
+    "acm": "ACM",
+    "backup": "Backup",
+    "dynamodb": "DynamoDB",
+    "ebs": "EBS",
+    "elasticfilesystem": "EFS",
+    "glue": "Glue",
+    "lambda": "Lambda",
+    "logs": "CloudWatch Logs",
+    "rds": "RDS",
+    "redshift": "Redshift",
+    "s3": "S3",
+    "secretsmanager": "Secrets Manager",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "ssm": "Systems Manager",
+}
 
 
 def key_arn(region, account, key_id):
@@ -46,13 +76,15 @@ def _is_uuid(text):
         return False
 
 
-def resolve(ctx, key_id, allow_alias=True, allow_alias_arn=True):
+def resolve(ctx, key_id, allow_alias=True):
     """KeyId (key id, key ARN, alias name or alias ARN) -> key record.
 
-    Key ids and alias names resolve in the caller's own account and the
-    request's Region; another account's key needs its ARN (or an alias ARN
-    where the operation accepts one). Failing to find a key is NotFound, never
-    AccessDenied. Sets `ctx.request_alias` for kms:RequestAlias.
+    Only the cryptographic operations and DescribeKey accept alias names and
+    alias ARNs; every other operation passes allow_alias=False and takes a key
+    id or key ARN. Key ids and alias names resolve in the caller's own account
+    and the request's Region; another account's key needs its ARN (or an alias
+    ARN where the operation accepts one). Failing to find a key is NotFound,
+    never AccessDenied. Sets `ctx.request_alias` for kms:RequestAlias.
     """
     keys = ctx.world.doc["kms"]["keys"]
     ctx.request_alias = None
@@ -68,7 +100,7 @@ def resolve(ctx, key_id, allow_alias=True, allow_alias_arn=True):
             if key is None or key["KeyMetadata"]["Arn"] != key_id:
                 raise NotFoundException(f"Key '{key_id}' does not exist")
             return key
-        if resource.startswith("alias/") and allow_alias_arn:
+        if resource.startswith("alias/") and allow_alias:
             return _by_alias(ctx, account, region, resource, key_id)
         raise NotFoundException(f"Invalid arn {key_id}")
     if key_id.startswith("alias/"):
@@ -86,10 +118,138 @@ def resolve(ctx, key_id, allow_alias=True, allow_alias_arn=True):
 
 def _by_alias(ctx, account, region, name, arn):
     alias = ctx.world.doc["kms"]["aliases"].get(arn)
-    if alias is None or "TargetKeyId" not in alias:
+    if alias is None and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
+        alias = create_aws_managed_key(ctx.world, account, region, name[10:], ctx.time)
+    if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
     ctx.request_alias = name
     return ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+
+
+def key_for_alias(world, arn):
+    """The key an alias ARN points to, or None."""
+    alias = world.doc["kms"]["aliases"].get(arn)
+    return alias and world.doc["kms"]["keys"][alias["TargetKeyId"]]
+
+
+# Key records.
+
+
+def new_key(world, account, region, now, *, description="", origin="AWS_KMS", policy, tags=(), key_manager="CUSTOMER"):
+    """A symmetric encryption key record (SYMMETRIC_DEFAULT, AES-256-GCM), not yet stored."""
+    key_id = new_key_id()
+    meta = {
+        "AWSAccountId": account,
+        "KeyId": key_id,
+        "Arn": key_arn(region, account, key_id),
+        "CreationDate": now,
+        "Enabled": origin == "AWS_KMS",
+        "Description": description,
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyState": "Enabled" if origin == "AWS_KMS" else "PendingImport",
+        "Origin": origin,
+        "KeyManager": key_manager,
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "MultiRegion": False,
+    }
+    materials = []
+    if origin == "AWS_KMS":
+        materials.append(new_material(world))
+        meta["CurrentKeyMaterialId"] = materials[0]["KeyMaterialId"]
+    return {
+        "KeyMetadata": meta,
+        "Region": region,
+        "Policy": policy,
+        "Tags": list(tags),
+        "Materials": materials,
+        "Rotation": {"Enabled": False},
+        "OnDemandRotations": 0,
+    }
+
+
+def aws_managed_policy(account, region, service):
+    """The key policy of an AWS managed key: usable only through its service, readable by the account."""
+    label = AWS_MANAGED_SERVICES[service]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": f"auto-{service}-2",
+            "Statement": [
+                {
+                    "Sid": f"Allow access through {label} for all principals in the account that are authorized to use {label}",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"{service}.{region}.amazonaws.com"}
+                    },
+                },
+                {
+                    "Sid": "Allow direct access to key metadata to the account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                    "Resource": "*",
+                },
+            ],
+        },
+        indent=2,
+        separators=(",", " : "),
+    )
+
+
+def create_aws_managed_key(world, account, region, service, now):
+    """Create the AWS managed key behind alias/aws/<service>; returns the alias record.
+
+    AWS managed keys rotate every year and their rotation cannot be changed
+    (EnableKeyRotation API reference, since May 2022)."""
+    key = new_key(
+        world,
+        account,
+        region,
+        now,
+        description=f"Default key that protects my {AWS_MANAGED_SERVICES[service]} data when no other key is defined",
+        policy=aws_managed_policy(account, region, service),
+        key_manager="AWS",
+    )
+    key["Rotation"] = {"Enabled": True, "RotationPeriodInDays": 365, "NextRotationDate": now + 365 * DAY}
+    kms = world.doc["kms"]
+    kms["keys"][key["KeyMetadata"]["KeyId"]] = key
+    arn = alias_arn(region, account, f"alias/aws/{service}")
+    alias = {
+        "AliasName": f"alias/aws/{service}",
+        "AliasArn": arn,
+        "TargetKeyId": key["KeyMetadata"]["KeyId"],
+        "CreationDate": now,
+        "LastUpdatedDate": now,
+    }
+    kms["aliases"][arn] = alias
+    note_due(world, key["Rotation"]["NextRotationDate"])
+    return alias
+
+
+def note_due(world, when):
+    """Tell the schedule something falls due at `when` (schedule.run_due skips scanning until then)."""
+    due = world.cache.get("kms_next_due")
+    if due is not None and when < due:
+        world.cache["kms_next_due"] = when
+
+
+def refuse_aws_managed(ctx, key, action):
+    """AWS managed keys can be viewed and used through their service, never managed.
+
+    Their key policy allows the account only kms:Describe*, Get* and List*, and
+    no one can change it (key-policy-default, "AWS managed keys"); so whatever
+    IAM says, every other management call is denied."""
+    meta = key["KeyMetadata"]
+    if meta["KeyManager"] == "AWS":
+        raise AccessDeniedException(
+            f"User: {ctx.caller.arn} is not authorized to perform: {action} on resource: {meta['Arn']} "
+            f"because no resource-based policy allows the {action} action"
+        )
 
 
 # Key states (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
@@ -113,6 +273,15 @@ def require_not(key, *states):
         raise KMSInvalidStateException(f"{meta['Arn']} is {_state_words(meta['KeyState'])}.")
 
 
+def require_origin(key, origin):
+    """Rotation needs KMS-made material, import needs EXTERNAL (key-state table, notes 6 and 9)."""
+    meta = key["KeyMetadata"]
+    if meta["Origin"] != origin:
+        raise UnsupportedOperationException(
+            f"{meta['Arn']} origin is {meta['Origin']} which is not valid for this operation."
+        )
+
+
 def _state_words(state):
     return {
         "PendingDeletion": "pending deletion",
@@ -128,21 +297,65 @@ def _state_words(state):
 # Key material.
 
 
-def new_material(world, secret=None):
+def new_material(world, secret=None, material_id=None, rotation_type=None, now=None):
     """A material entry: 32 random bytes (or imported ones), sealed under the master key."""
     secret = os.urandom(32) if secret is None else secret
     return {
-        "KeyMaterialId": hashlib.sha256(os.urandom(32)).hexdigest(),
+        "KeyMaterialId": material_id or hashlib.sha256(os.urandom(32)).hexdigest(),
         "Sealed": world.seal(MATERIAL_PURPOSE, secret),
+        "RotationDate": now,
+        "RotationType": rotation_type,
     }
+
+
+def rotate(world, key, rotation_type, now):
+    """Add a new material version; it encrypts from now on, the old ones still decrypt."""
+    material = new_material(world, rotation_type=rotation_type, now=now)
+    key["Materials"].append(material)
+    key["KeyMetadata"]["CurrentKeyMaterialId"] = material["KeyMaterialId"]
+    return material
+
+
+def forget_imported_material(key):
+    """Delete a key's imported material: PendingImport, unless it is pending deletion (DeleteImportedKeyMaterial)."""
+    meta = key["KeyMetadata"]
+    for material in key["Materials"]:
+        material["Sealed"] = None
+    meta.pop("ValidTo", None)
+    meta.pop("ExpirationModel", None)
+    if meta["KeyState"] != "PendingDeletion":
+        meta["KeyState"] = "PendingImport"
+        meta["Enabled"] = False
 
 
 def aead(world, key, version):
     """The AESGCM object for one material version (cached; never saved)."""
     cache = world.cache.setdefault("aead", {})
-    entry = key["Materials"][version]
-    sealed = entry["Sealed"]
+    sealed = key["Materials"][version]["Sealed"]
     found = cache.get(sealed)
     if found is None:
         found = cache[sealed] = AESGCM(world.unseal(MATERIAL_PURPOSE, sealed))
     return found
+
+
+# Listing.
+
+
+def page(items, request, default_limit, max_limit):
+    """One page of a Limit/Marker listing: (items, {"Truncated", "NextMarker"?}).
+
+    The marker is the position of the next item, which AWS tells callers never
+    to construct; a marker this call could not have issued is InvalidMarkerException."""
+    limit = min(request.get("Limit") or default_limit, max_limit)
+    marker = request.get("Marker")
+    start = 0
+    if marker is not None:
+        if not marker.isdigit() or int(marker) > len(items):
+            raise InvalidMarkerException("Invalid marker")
+        start = int(marker)
+    chunk = items[start : start + limit]
+    more = start + limit < len(items)
+    tail = {"Truncated": more}
+    if more:
+        tail["NextMarker"] = str(start + limit)
+    return chunk, tail

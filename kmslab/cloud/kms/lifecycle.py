@@ -1,13 +1,16 @@
-"""Creating and describing keys, and moving them between states."""
+"""Creating, describing and listing keys, and moving them between states."""
 import json
 
+from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
-from .access import authorize_account, authorize_key
-from .keys import key_arn, new_key_id, new_material, resolve
+from .access import authorize_account, authorize_key, check_key_policy
+from .keys import DAY, new_key, note_due, page, refuse_aws_managed, require_not, resolve
+from .tags import check_tags, tag_conditions
 
 
 def default_policy(account):
-    """The key policy CreateKey gives a key when the request has none (key-policy-default)."""
+    """The key policy CreateKey gives a key when the request has none (key-policy-default),
+    pretty-printed the way GetKeyPolicy returns it."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -23,43 +26,59 @@ def default_policy(account):
             ],
         },
         indent=2,
+        separators=(",", " : "),
     )
+
+
+def _check_key_type(request):
+    """This sandbox's core makes symmetric encryption keys (SYMMETRIC_DEFAULT, AES-256-GCM) only."""
+    spec = request.get("KeySpec") or request.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    usage = request.get("KeyUsage", "ENCRYPT_DECRYPT")
+    if request.get("KeySpec") and request.get("CustomerMasterKeySpec"):
+        # CreateKey API reference: CustomerMasterKeySpec is deprecated; use one or the other.
+        raise ValidationException("You cannot specify both KeySpec and CustomerMasterKeySpec.")
+    if spec != "SYMMETRIC_DEFAULT":
+        raise UnsupportedOperationException(f"KeySpec {spec} is not available in this sandbox yet.")
+    if usage != "ENCRYPT_DECRYPT":
+        raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT.")
+    if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("CustomKeyStoreId") or request.get("XksKeyId"):
+        raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
+    if request.get("MultiRegion"):
+        raise UnsupportedOperationException("Multi-Region keys are not available in this sandbox.")
+    return spec, usage
 
 
 @operation("kms", "CreateKey")
 def create_key(ctx, request):
-    authorize_account(ctx, "kms:CreateKey")
-    account, region = ctx.caller.account, ctx.region
-    key_id = new_key_id()
+    spec, usage = _check_key_type(request)
     origin = request.get("Origin", "AWS_KMS")
-    material = new_material(ctx.world) if origin == "AWS_KMS" else None
-    meta = {
-        "AWSAccountId": account,
-        "KeyId": key_id,
-        "Arn": key_arn(region, account, key_id),
-        "CreationDate": ctx.time,
-        "Enabled": origin == "AWS_KMS",
-        "Description": request.get("Description", ""),
-        "KeyUsage": request.get("KeyUsage", "ENCRYPT_DECRYPT"),
-        "KeyState": "Enabled" if origin == "AWS_KMS" else "PendingImport",
-        "Origin": origin,
-        "KeyManager": "CUSTOMER",
-        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
-        "KeySpec": "SYMMETRIC_DEFAULT",
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
-        "MultiRegion": False,
+    tags = request.get("Tags", [])
+    conditions = {
+        "kms:KeySpec": spec,
+        "kms:KeyUsage": usage,
+        "kms:KeyOrigin": origin,
+        "kms:MultiRegion": False,
+        **tag_conditions(tags),
     }
-    if material:
-        meta["CurrentKeyMaterialId"] = material["KeyMaterialId"]
-    key = {
-        "KeyMetadata": meta,
-        "Region": region,
-        "Policy": request.get("Policy") or default_policy(account),
-        "Tags": list(request.get("Tags", [])),
-        "Materials": [material] if material else [],
-        "Rotation": {"Enabled": False},
-    }
-    ctx.world.doc["kms"]["keys"][key_id] = key
+    if "BypassPolicyLockoutSafetyCheck" in request:
+        conditions["kms:BypassPolicyLockoutSafetyCheck"] = request["BypassPolicyLockoutSafetyCheck"]
+    authorize_account(ctx, "kms:CreateKey", conditions)
+    check_tags(tags)
+    account, region = ctx.caller.account, ctx.region
+    key = new_key(
+        ctx.world,
+        account,
+        region,
+        ctx.time,
+        description=request.get("Description", ""),
+        origin=origin,
+        policy=request.get("Policy") or default_policy(account),
+        tags=[dict(tag) for tag in tags],
+    )
+    meta = key["KeyMetadata"]
+    if request.get("Policy") is not None:
+        check_key_policy(ctx, meta["Arn"], request["Policy"], request.get("BypassPolicyLockoutSafetyCheck", False))
+    ctx.world.doc["kms"]["keys"][meta["KeyId"]] = key
     ctx.add_resource(meta["Arn"])
     return {"KeyMetadata": dict(meta)}
 
@@ -70,3 +89,103 @@ def describe_key(ctx, request):
     ctx.add_resource(key["KeyMetadata"]["Arn"])
     authorize_key(ctx, "kms:DescribeKey", key)
     return {"KeyMetadata": dict(key["KeyMetadata"])}
+
+
+@operation("kms", "ListKeys", read_only=True)
+def list_keys(ctx, request):
+    authorize_account(ctx, "kms:ListKeys")
+    account, region = ctx.caller.account, ctx.region
+    keys = [
+        key["KeyMetadata"]
+        for key in ctx.world.doc["kms"]["keys"].values()
+        if key["KeyMetadata"]["AWSAccountId"] == account and key["Region"] == region
+    ]
+    chunk, tail = page(keys, request, 100, 1000)
+    return {"Keys": [{"KeyId": meta["KeyId"], "KeyArn": meta["Arn"]} for meta in chunk], **tail}
+
+
+def _managed_key(ctx, request, action):
+    """Resolve (key id or ARN), authorize, and refuse AWS managed keys: the start of every management call."""
+    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_key(ctx, action, key)
+    refuse_aws_managed(ctx, key, action)
+    return key
+
+
+@operation("kms", "UpdateKeyDescription")
+def update_key_description(ctx, request):
+    key = _managed_key(ctx, request, "kms:UpdateKeyDescription")
+    require_not(key, "PendingDeletion")
+    key["KeyMetadata"]["Description"] = request["Description"]
+    return {}
+
+
+@operation("kms", "EnableKey")
+def enable_key(ctx, request):
+    key = _managed_key(ctx, request, "kms:EnableKey")
+    require_not(key, "PendingDeletion", "PendingImport")
+    meta = key["KeyMetadata"]
+    meta["KeyState"] = "Enabled"
+    meta["Enabled"] = True
+    rotation = key["Rotation"]
+    if rotation["Enabled"]:
+        # GetKeyRotationStatus API reference: a re-enabled key whose rotation fell
+        # due while it was disabled rotates at once, then keeps its period.
+        rotation["NextRotationDate"] = max(rotation["NextRotationDate"], ctx.time)
+        note_due(ctx.world, rotation["NextRotationDate"])
+    return {}
+
+
+@operation("kms", "DisableKey")
+def disable_key(ctx, request):
+    key = _managed_key(ctx, request, "kms:DisableKey")
+    require_not(key, "PendingDeletion", "PendingImport")
+    meta = key["KeyMetadata"]
+    meta["KeyState"] = "Disabled"
+    meta["Enabled"] = False
+    return {}
+
+
+@operation("kms", "ScheduleKeyDeletion")
+def schedule_key_deletion(ctx, request):
+    window = request.get("PendingWindowInDays", 30)
+    # The model allows 1-365; the API reference allows 7-30.
+    if not 7 <= window <= 30:
+        bound = "greater than or equal to 7" if window < 7 else "less than or equal to 30"
+        raise ValidationException(
+            f"1 validation error detected: Value '{window}' at 'pendingWindowInDays' failed to satisfy constraint: "
+            f"Member must have value {bound}"
+        )
+    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    meta = key["KeyMetadata"]
+    ctx.add_resource(meta["Arn"])
+    authorize_key(ctx, "kms:ScheduleKeyDeletion", key, {"kms:ScheduleKeyDeletionPendingWindowInDays": window})
+    refuse_aws_managed(ctx, key, "kms:ScheduleKeyDeletion")
+    require_not(key, "PendingDeletion")
+    meta["KeyState"] = "PendingDeletion"
+    meta["Enabled"] = False
+    meta["DeletionDate"] = ctx.time + window * DAY
+    meta["PendingDeletionWindowInDays"] = window
+    note_due(ctx.world, meta["DeletionDate"])
+    return {
+        "KeyId": meta["Arn"],
+        "DeletionDate": meta["DeletionDate"],
+        "KeyState": "PendingDeletion",
+        "PendingWindowInDays": window,
+    }
+
+
+@operation("kms", "CancelKeyDeletion")
+def cancel_key_deletion(ctx, request):
+    key = _managed_key(ctx, request, "kms:CancelKeyDeletion")
+    meta = key["KeyMetadata"]
+    if meta["KeyState"] != "PendingDeletion":
+        raise KMSInvalidStateException(f"{meta['Arn']} is not pending deletion.")
+    # CancelKeyDeletion leaves the key Disabled; a key with no usable material
+    # (imported material deleted or expired) can only wait for an import.
+    usable = bool(key["Materials"]) and key["Materials"][-1]["Sealed"] is not None
+    meta["KeyState"] = "Disabled" if usable else "PendingImport"
+    meta.pop("DeletionDate")
+    meta.pop("PendingDeletionWindowInDays")
+    return {"KeyId": meta["Arn"]}

@@ -1,6 +1,99 @@
-"""What falls due on the sandbox clock: deletion windows ending, automatic rotations."""
+"""What falls due on the sandbox clock: deletion windows ending, rotations, expiring imports.
+
+`run_due` runs before every call (calls.call) and when a learner advances the
+clock. It is on the hot path, so it scans the keys only once the earliest due
+time it remembers (`world.cache["kms_next_due"]`, lowered by keys.note_due)
+has passed. Each event is recorded as the AwsServiceEvent AWS writes for it,
+stamped with the time it fell due.
+"""
+import math
+
+from .. import trail
+from .keys import DAY, forget_imported_material, rotate
 
 
 def run_due(world):
-    """Run everything due at world.now(); return the AwsServiceEvent records it wrote."""
-    return []
+    """Run everything due at world.now(); return the AwsServiceEvent records it wrote, oldest first."""
+    now = world.now()
+    due = world.cache.get("kms_next_due")
+    if due is not None and now < due:
+        return []
+    kms = world.doc["kms"]
+    events = []
+    next_due = math.inf
+    for key in list(kms["keys"].values()):
+        events += _expire_material(world, key, now)
+        events += _rotate(world, key, now)
+        if _delete(world, key, now, events):
+            continue
+        next_due = min(next_due, _next_event(key))
+    world.cache["kms_next_due"] = next_due
+    events.sort(key=lambda event: event[0])
+    return [record for _, record in events]
+
+
+def _delete(world, key, now, events):
+    """A deletion window that ended: the key, its material, aliases and grants are gone (ScheduleKeyDeletion)."""
+    meta = key["KeyMetadata"]
+    if meta["KeyState"] != "PendingDeletion" or meta["DeletionDate"] > now:
+        return False
+    kms = world.doc["kms"]
+    key_id, arn = meta["KeyId"], meta["Arn"]
+    del kms["keys"][key_id]
+    for name in [name for name, alias in kms["aliases"].items() if alias["TargetKeyId"] == key_id]:
+        del kms["aliases"][name]
+    for grant_id in [g for g, grant in kms["grants"].items() if grant.get("KeyId") in (key_id, arn)]:
+        del kms["grants"][grant_id]
+    for token in [t for t, entry in kms["import_tokens"].items() if entry["KeyId"] == key_id]:
+        del kms["import_tokens"][token]
+    # ct-delete-key: since December 2022 the record names the key in responseElements.
+    events.append((meta["DeletionDate"], trail.service_event_record(world, "DeleteKey", arn, meta["DeletionDate"], response={"keyId": arn})))
+    return True
+
+
+def _rotate(world, key, now):
+    """Automatic rotation: each period that ended adds a material version (rotate-keys).
+
+    Disabled and pending-deletion keys do not rotate; EnableKey moves an
+    overdue rotation to the moment the key is enabled again."""
+    rotation = key["Rotation"]
+    meta = key["KeyMetadata"]
+    events = []
+    if not rotation["Enabled"] or meta["KeyState"] != "Enabled":
+        return events
+    while rotation["NextRotationDate"] <= now:
+        when = rotation["NextRotationDate"]
+        rotate(world, key, "AUTOMATIC", when)
+        rotation["NextRotationDate"] = when + rotation["RotationPeriodInDays"] * DAY
+        events.append(
+            (when, trail.service_event_record(world, "RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
+        )
+    return events
+
+
+def _expire_material(world, key, now):
+    """Imported material past its ValidTo is deleted; the key waits for a re-import (ct-deleteexpiredkeymaterial)."""
+    meta = key["KeyMetadata"]
+    valid_to = meta.get("ValidTo")
+    if valid_to is None or valid_to > now:
+        return []
+    forget_imported_material(key)
+    return [
+        (
+            valid_to,
+            trail.service_event_record(world, "DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details={"keyId": meta["KeyId"]}),
+        )
+    ]
+
+
+def _next_event(key):
+    meta = key["KeyMetadata"]
+    rotation = key["Rotation"]
+    times = [math.inf]
+    if meta["KeyState"] == "PendingDeletion":
+        times.append(meta["DeletionDate"])
+    if rotation["Enabled"] and meta["KeyState"] == "Enabled":
+        times.append(rotation["NextRotationDate"])
+    if meta.get("ValidTo") is not None:
+        times.append(meta["ValidTo"])
+    return min(times)

@@ -1,0 +1,119 @@
+"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (kms-alias).
+
+An alias lives in `world.doc["kms"]["aliases"][alias ARN]`, so its name is
+unique per account and Region, with ListAliases' fields:
+{"AliasName", "AliasArn", "TargetKeyId", "CreationDate", "LastUpdatedDate"}.
+"""
+from ..errors import (
+    AlreadyExistsException,
+    LimitExceededException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from ..operations import operation
+from .access import authorize_account, authorize_key
+from .keys import alias_arn, page, refuse_aws_managed, require_not, resolve
+
+MAX_ALIASES_PER_KEY = 50  # resource-limits: aliases per KMS key
+
+
+def _checked_name(ctx, name):
+    """The alias ARN for a name the caller may manage: alias/ prefix, alias/aws/ reserved."""
+    if not name.startswith("alias/"):
+        raise ValidationException(
+            'Alias must start with the prefix "alias/". '
+            "Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+        )
+    if name.startswith("alias/aws/"):
+        # alias/aws/ names belong to AWS managed keys; no one may create, move or delete them.
+        raise NotAuthorizedException("")
+    return alias_arn(ctx.region, ctx.caller.account, name)
+
+
+def _existing(ctx, arn):
+    alias = ctx.world.doc["kms"]["aliases"].get(arn)
+    if alias is None:
+        raise NotFoundException(f"Alias {arn} is not found.")
+    return alias
+
+
+def _target(ctx, request, action):
+    """The key an alias is to point to: a customer managed key, not pending deletion."""
+    key = resolve(ctx, request["TargetKeyId"], allow_alias=False)
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_key(ctx, action, key)
+    refuse_aws_managed(ctx, key, action)
+    require_not(key, "PendingDeletion")
+    return key
+
+
+def _require_room(ctx, key):
+    key_id = key["KeyMetadata"]["KeyId"]
+    count = sum(1 for alias in ctx.world.doc["kms"]["aliases"].values() if alias["TargetKeyId"] == key_id)
+    if count >= MAX_ALIASES_PER_KEY:
+        raise LimitExceededException(f"A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases.")
+
+
+@operation("kms", "CreateAlias")
+def create_alias(ctx, request):
+    name = request["AliasName"]
+    arn = _checked_name(ctx, name)
+    key = _target(ctx, request, "kms:CreateAlias")
+    if arn in ctx.world.doc["kms"]["aliases"]:
+        raise AlreadyExistsException(f"An alias with the name {arn} already exists")
+    _require_room(ctx, key)
+    ctx.world.doc["kms"]["aliases"][arn] = {
+        "AliasName": name,
+        "AliasArn": arn,
+        "TargetKeyId": key["KeyMetadata"]["KeyId"],
+        "CreationDate": ctx.time,
+        "LastUpdatedDate": ctx.time,
+    }
+    return {}
+
+
+@operation("kms", "UpdateAlias")
+def update_alias(ctx, request):
+    arn = _checked_name(ctx, request["AliasName"])
+    alias = _existing(ctx, arn)
+    current = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+    ctx.add_resource(current["KeyMetadata"]["Arn"])
+    # UpdateAlias needs permission on the current key and on the new one.
+    authorize_key(ctx, "kms:UpdateAlias", current)
+    key = _target(ctx, request, "kms:UpdateAlias")
+    if key is not current:
+        _require_room(ctx, key)
+    alias["TargetKeyId"] = key["KeyMetadata"]["KeyId"]
+    alias["LastUpdatedDate"] = ctx.time
+    return {}
+
+
+@operation("kms", "DeleteAlias")
+def delete_alias(ctx, request):
+    arn = _checked_name(ctx, request["AliasName"])
+    alias = _existing(ctx, arn)
+    key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_key(ctx, "kms:DeleteAlias", key)
+    del ctx.world.doc["kms"]["aliases"][arn]
+    return {}
+
+
+@operation("kms", "ListAliases", read_only=True)
+def list_aliases(ctx, request):
+    target = None
+    if request.get("KeyId"):
+        target = resolve(ctx, request["KeyId"], allow_alias=False)["KeyMetadata"]["KeyId"]
+    authorize_account(ctx, "kms:ListAliases")
+    prefix = alias_arn(ctx.region, ctx.caller.account, "alias/")
+    aliases = sorted(
+        (
+            alias
+            for arn, alias in ctx.world.doc["kms"]["aliases"].items()
+            if arn.startswith(prefix) and (target is None or alias["TargetKeyId"] == target)
+        ),
+        key=lambda alias: alias["AliasName"],
+    )
+    chunk, tail = page(aliases, request, 50, 100)
+    return {"Aliases": [dict(alias) for alias in chunk], **tail}

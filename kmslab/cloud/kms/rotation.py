@@ -1,0 +1,110 @@
+"""Key rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
+RotateKeyOnDemand, ListKeyRotations (rotate-keys).
+
+Rotation adds a material version and never removes one: new ciphertexts use
+the newest, old ones still decrypt. Automatic rotations are run by
+schedule.run_due when the clock passes `Rotation["NextRotationDate"]`.
+"""
+from ..errors import LimitExceededException
+from ..operations import operation
+from .access import authorize_key
+from .keys import DAY, note_due, page, refuse_aws_managed, require_enabled, require_origin, resolve, rotate
+
+DEFAULT_PERIOD_DAYS = 365
+MAX_ON_DEMAND = 25  # resource-limits: on-demand rotations per key, not adjustable
+
+
+def _rotation_key(ctx, request, action, conditions=None):
+    """Resolve (key id or ARN) and authorize. Imported material cannot rotate
+    (key-state table, notes 6 and 7): each operation then calls require_origin."""
+    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_key(ctx, action, key, conditions)
+    return key
+
+
+@operation("kms", "EnableKeyRotation")
+def enable_key_rotation(ctx, request):
+    period = request.get("RotationPeriodInDays", DEFAULT_PERIOD_DAYS)
+    key = _rotation_key(ctx, request, "kms:EnableKeyRotation", {"kms:RotationPeriodInDays": period})
+    refuse_aws_managed(ctx, key, "kms:EnableKeyRotation")
+    require_origin(key, "AWS_KMS")
+    require_enabled(key)
+    rotation = key["Rotation"]
+    if rotation["Enabled"]:
+        # A new period counts from the last rotation (or from when rotation was enabled).
+        start = rotation["NextRotationDate"] - rotation["RotationPeriodInDays"] * DAY
+    else:
+        start = ctx.time
+    key["Rotation"] = {"Enabled": True, "RotationPeriodInDays": period, "NextRotationDate": start + period * DAY}
+    note_due(ctx.world, key["Rotation"]["NextRotationDate"])
+    return {}
+
+
+@operation("kms", "DisableKeyRotation")
+def disable_key_rotation(ctx, request):
+    key = _rotation_key(ctx, request, "kms:DisableKeyRotation")
+    refuse_aws_managed(ctx, key, "kms:DisableKeyRotation")
+    require_origin(key, "AWS_KMS")
+    require_enabled(key)
+    key["Rotation"] = {"Enabled": False}
+    return {}
+
+
+@operation("kms", "GetKeyRotationStatus", read_only=True)
+def get_key_rotation_status(ctx, request):
+    key = _rotation_key(ctx, request, "kms:GetKeyRotationStatus")
+    require_origin(key, "AWS_KMS")
+    meta = key["KeyMetadata"]
+    rotation = key["Rotation"]
+    # While a key is pending deletion its rotation status is false; cancelling
+    # the deletion brings the old status back (GetKeyRotationStatus API reference).
+    enabled = rotation["Enabled"] and meta["KeyState"] != "PendingDeletion"
+    response = {"KeyRotationEnabled": enabled, "KeyId": meta["Arn"]}
+    if enabled:
+        response["RotationPeriodInDays"] = rotation["RotationPeriodInDays"]
+        response["NextRotationDate"] = rotation["NextRotationDate"]
+    return response
+
+
+@operation("kms", "RotateKeyOnDemand")
+def rotate_key_on_demand(ctx, request):
+    key = _rotation_key(ctx, request, "kms:RotateKeyOnDemand")
+    meta = key["KeyMetadata"]
+    refuse_aws_managed(ctx, key, "kms:RotateKeyOnDemand")
+    require_origin(key, "AWS_KMS")
+    require_enabled(key)
+    if key["OnDemandRotations"] >= MAX_ON_DEMAND:
+        raise LimitExceededException(
+            "The on-demand rotations limit has been reached for the given keyId. "
+            f"No more on-demand rotations can be performed for this key: {meta['Arn']}"
+        )
+    # On-demand rotations leave the automatic schedule as it is (RotateKeyOnDemand API reference).
+    rotate(ctx.world, key, "ON_DEMAND", ctx.time)
+    key["OnDemandRotations"] += 1
+    return {"KeyId": meta["Arn"]}
+
+
+@operation("kms", "ListKeyRotations", read_only=True)
+def list_key_rotations(ctx, request):
+    key = _rotation_key(ctx, request, "kms:ListKeyRotations")
+    require_origin(key, "AWS_KMS")
+    arn = key["KeyMetadata"]["Arn"]
+    materials = key["Materials"]
+    current = len(materials) - 1
+    entries = []
+    for version, material in enumerate(materials):
+        # ROTATIONS_ONLY (the default) leaves out the key's first material.
+        if version == 0 and request.get("IncludeKeyMaterial") != "ALL_KEY_MATERIAL":
+            continue
+        entry = {
+            "KeyId": arn,
+            "KeyMaterialId": material["KeyMaterialId"],
+            "KeyMaterialState": "CURRENT" if version == current else "NON_CURRENT",
+        }
+        if material["RotationType"]:
+            entry["RotationDate"] = material["RotationDate"]
+            entry["RotationType"] = material["RotationType"]
+        entries.append(entry)
+    chunk, tail = page(entries, request, 100, 1000)
+    return {"Rotations": chunk, **tail}
