@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from kmslab.cloud.policy import catalogue
 
 KEY_POLICY = "key"
-IAM_POLICY = "iam"
+IAM_POLICY = "identity"  # the policy grammar's names for the two kinds
 
 CARD_FIELDS = {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}
 SERVICE_SUFFIX = ".amazonaws.com"
