@@ -1,8 +1,297 @@
-"""The AWS endpoint (/aws/). Built out by the wire-compatibility work."""
-import json
+"""The AWS endpoint, /aws/: what boto3, the AWS CLI and the Encryption SDK talk to.
+
+A lean ASGI application (Django's request cycle would cost about 1 ms of CPU
+a call, shared/research/perf-baseline.md §3). One request:
+
+1. read the body (at most 1 MB);
+2. tell the protocol and the service: an X-Amz-Target header means AWS JSON 1.1
+   (KMS, CloudTrail), a form body means the query protocol (STS, IAM), and
+   the SigV4 credential scope names the service it was signed for;
+3. find the sandbox from the access key, then, inside the sandbox's
+   transaction, check the signature with the key's secret and build the caller;
+4. run the call through the sandboxes layer, which commits it and its
+   CloudTrail record before we answer.
+
+The database work is synchronous (Django's ORM), so steps 2–4 run in one hop
+to a worker thread and the event loop only moves bytes.
+"""
+import asyncio
+import hashlib
+import hmac
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from kmslab.cloud import iam, principals, shapes
+from kmslab.cloud.errors import (
+    AWSError,
+    ExpiredTokenException,
+    InvalidAction,
+    InvalidSignatureException,
+    UnknownOperationException,
+    UnrecognizedClientException,
+)
+from kmslab.sandboxes import runner
+from kmslab.sandboxes.models import Sandbox
+
+from . import json11, query, sigv4
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+TARGET_PREFIXES = {
+    "TrentService": "kms",
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+}
+QUERY_VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam"}
+NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
+INVALID_TOKEN = "The security token included in the request is invalid."
+TOO_LARGE = f"The request body exceeds the limit of {MAX_BODY} bytes."
+
+# KMSLAB_ALLOW_ANY_CREDENTIALS: unknown keys act as this account's admin in one shared sandbox.
+OPEN_ACCOUNT = "123456789012"
+OPEN_OWNER = "kmslab-open-sandbox"
+
+# Calls share the GIL anyway; a few threads let one wait on the database while another computes.
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kmslab-aws")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: str
+    headers: dict  # lower-case name -> value
+    body: bytes
+    source_ip: str
 
 
 async def aws_endpoint(scope, receive, send):
-    body = json.dumps({"__type": "UnknownOperationException", "message": "The AWS endpoint is not built yet"}).encode()
-    await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/x-amz-json-1.1")]})
-    await send({"type": "http.response.body", "body": body})
+    headers = {}
+    for name, value in scope["headers"]:
+        name = name.decode("latin-1").lower()
+        value = value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    body = await _read_body(receive, headers)
+    if body is None:
+        call = protocol(headers)(None)
+        status, response_headers, payload = call.error(RequestEntityTooLarge(TOO_LARGE), str(uuid.uuid4()))
+    else:
+        request = Request(
+            method=scope["method"],
+            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        )
+        status, response_headers, payload = await asyncio.get_running_loop().run_in_executor(
+            _executor, handle, request
+        )
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(receive, headers):
+    """The request body, or None when it is over the limit (read no further than that)."""
+    length = headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        return None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _headers(content_type, request_id):
+    return [(b"content-type", content_type.encode()), (b"x-amzn-requestid", request_id.encode())]
+
+
+class RequestEntityTooLarge(AWSError):
+    status = 413
+
+
+class MissingAction(AWSError):
+    pass
+
+
+class InternalFailure(AWSError):
+    status = 500
+    sender_fault = False
+
+
+def protocol(headers):
+    """AWS JSON 1.1 requests name their operation in X-Amz-Target; query requests in the body."""
+    return JsonCall if "x-amz-target" in headers else QueryCall
+
+
+def handle(request):
+    """One request -> (status, headers, body). Runs in a worker thread."""
+    close_old_connections()
+    call = protocol(request.headers)(request)
+    try:
+        return call.answer()
+    except AWSError as error:
+        return call.error(error, str(uuid.uuid4()))
+    except Exception:
+        log.exception("the AWS endpoint failed on a request")
+        return call.error(InternalFailure("We encountered an internal error. Please try again."), str(uuid.uuid4()))
+
+
+class Call:
+    """One request in one protocol: find the operation, authenticate, run, answer."""
+
+    service = None
+
+    def __init__(self, request):
+        self.request = request
+
+    def answer(self):
+        request = self.request
+        if request.method != "POST":
+            raise UnknownOperationException(f"The AWS endpoint accepts POST requests, not {request.method}.")
+        auth = sigv4.parse_authorization(request.headers.get("authorization"))
+        name = self.operation_name()
+        if self.service is None:
+            raise self.unknown_operation(name)
+        if auth.service != self.service:
+            raise InvalidSignatureException(f"Credential should be scoped to correct service: '{self.service}'.")
+        operation = shapes.operation_model(self.service, name) if name else None
+        if operation is None:
+            raise self.unknown_operation(name)
+        stamp = sigv4.request_time(auth, request.headers)
+        canonical = sigv4.canonical_request(
+            request.method, request.path, request.query_string, request.headers, auth.signed_headers, request.body
+        )
+        call_input = self.parse(operation)
+        sandbox_id = runner.sandbox_for_access_key(auth.access_key_id)
+        if sandbox_id is None:
+            if not settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
+                raise UnrecognizedClientException(INVALID_TOKEN)
+            sandbox_id, who = open_sandbox(), self.open_caller(auth)
+        else:
+            who = self.signed_caller(auth, stamp, canonical)
+        outcome = runner.run(sandbox_id, who, self.service, operation.name, call_input, region=auth.region)
+        request_id = outcome.record["requestID"]
+        if outcome.error is not None:
+            return self.error(outcome.error, request_id)
+        return self.success(operation, outcome.response, request_id)
+
+    def extras(self):
+        return {
+            "source_ip": self.request.source_ip,
+            "user_agent": self.request.headers.get("user-agent", ""),
+            "secure_transport": False,  # kmslab serves plain HTTP on 127.0.0.1
+        }
+
+    def signed_caller(self, auth, stamp, canonical):
+        """who(world): the caller whose secret signed the request, or AWS's error."""
+        token = self.request.headers.get("x-amz-security-token")
+
+        def who(world):
+            secret, token_hash = principals.secret_for_access_key(world, auth.access_key_id)
+            if secret is None:
+                return None
+            sigv4.verify(auth, secret.decode(), stamp, canonical)
+            # Temporary credentials need their session token; long-term keys must not carry one.
+            if token_hash is None:
+                if token is not None:
+                    raise UnrecognizedClientException(INVALID_TOKEN)
+            else:
+                given = hashlib.sha256((token or "").encode()).hexdigest()
+                if not hmac.compare_digest(given, token_hash):
+                    raise UnrecognizedClientException(INVALID_TOKEN)
+                session = world.doc["sessions"][auth.access_key_id]
+                if session["Expiration"] <= world.now():
+                    raise ExpiredTokenException("The security token included in the request is expired")
+            return principals.caller_for_access_key(world, auth.access_key_id, **self.extras())
+
+        return who
+
+    def open_caller(self, auth):
+        """who(world) in the open sandbox: the admin of 123456789012, whatever key signed."""
+
+        def who(world):
+            account = world.account(OPEN_ACCOUNT)
+            if account is None or "admin" not in account["users"]:
+                # First use: the account and its admin are made in this call's transaction.
+                world.add_account(OPEN_ACCOUNT)
+                user = iam.add_user(world, OPEN_ACCOUNT, "admin")
+                user["InlinePolicies"]["AdministratorAccess"] = iam.ALLOW_ALL
+            user = world.account(OPEN_ACCOUNT)["users"]["admin"]
+            return principals.user_caller(OPEN_ACCOUNT, user, auth.access_key_id, **self.extras())
+
+        return who
+
+
+class JsonCall(Call):
+    content_type = json11.CONTENT_TYPE
+
+    def operation_name(self):
+        prefix, _, name = self.request.headers["x-amz-target"].rpartition(".")
+        self.service = TARGET_PREFIXES.get(prefix)
+        return name
+
+    def unknown_operation(self, name):
+        return UnknownOperationException(f"The operation {name!r} is not part of the {self.service} API.")
+
+    def parse(self, operation):
+        return json11.parse_request(operation, self.request.body)
+
+    def success(self, operation, response, request_id):
+        return 200, _headers(self.content_type, request_id), json11.serialize_response(response)
+
+    def error(self, error, request_id):
+        status, body = json11.serialize_error(error)
+        return status, _headers(self.content_type, request_id), body
+
+
+class QueryCall(Call):
+    content_type = query.CONTENT_TYPE
+
+    def operation_name(self):
+        self.params = query.parse_form(self.request.body)
+        self.service = QUERY_VERSIONS.get(self.params.get("Version"))
+        return self.params.get("Action")
+
+    def unknown_operation(self, name):
+        if name is None:
+            return MissingAction("The request must contain the parameter Action.")
+        return InvalidAction(f"Could not find operation {name} for version {self.params.get('Version')}")
+
+    def parse(self, operation):
+        return query.parse_request(operation, self.params)
+
+    def success(self, operation, response, request_id):
+        return 200, _headers(self.content_type, request_id), query.serialize_response(operation, response, request_id)
+
+    def error(self, error, request_id):
+        namespace = NAMESPACES.get(self.service, NAMESPACES["sts"])
+        status, body = query.serialize_error(namespace, error, request_id)
+        return status, _headers(self.content_type, request_id), body
+
+
+_open_lock = threading.Lock()
+
+
+def open_sandbox():
+    """The shared sandbox that KMSLAB_ALLOW_ANY_CREDENTIALS serves, made on first use."""
+    with _open_lock:
+        found = Sandbox.objects.filter(owner=OPEN_OWNER).values_list("id", flat=True).first()
+        if found is None:
+            sandbox, _ = runner.create_sandbox(OPEN_OWNER, "Open sandbox (KMSLAB_ALLOW_ANY_CREDENTIALS)")
+            found = sandbox.id
+        return found
