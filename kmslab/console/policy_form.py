@@ -16,9 +16,11 @@ Plain Python, no Django: the view hands in `request.POST` as a mapping of
 name -> list of strings.
 """
 import json
+import re
 from dataclasses import dataclass, field
 
-from kmslab.cloud.policy import catalogue
+from kmslab.cloud.errors import AWSError
+from kmslab.cloud.policy import catalogue, grammar
 
 KEY_POLICY = "key"
 IAM_POLICY = "identity"  # the policy grammar's names for the two kinds
@@ -44,18 +46,10 @@ ACTION_GROUPS = (
 )
 KNOWN_ACTIONS = frozenset(a for _, group in ACTION_GROUPS for a in group)
 
-OPERATORS = tuple(
-    prefix + op
-    for prefix in ("", "ForAnyValue:", "ForAllValues:")
-    for op in (
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-        "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
-        "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
-        "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
-        "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals",
-        "ArnLike", "ArnNotEquals", "ArnNotLike",
-    )
-) + ("Null",)
+# The operator picker: every operator the grammar knows, then the IfExists and set-qualified forms.
+OPERATORS = tuple(grammar.OPERATORS) + tuple(
+    f"{op}IfExists" for op in grammar.OPERATORS if op != "Null"
+) + tuple(f"{q}:{op}" for q in ("ForAnyValue", "ForAllValues") for op in grammar.OPERATORS if op != "Null")
 
 
 @dataclass
@@ -408,3 +402,120 @@ def excerpt(text, line, around=2):
     first = max(1, line - around)
     last = min(len(all_lines), line + around)
     return [{"number": n, "text": all_lines[n - 1], "here": n == line} for n in range(first, last + 1)]
+
+
+# The condition builder's catalogue: each key, its type, and the operations that set it.
+
+
+def condition_keys():
+    """[{"name", "type", "set_by"}] for the key picker, read from the policy engine's catalogue."""
+    every = set_by("aws:CurrentTime")
+    on_keys = [a.name.removeprefix("kms:") for a in catalogue.ACTIONS.values() if a.resource == "key"]
+    found = []
+    for name, kind in list(catalogue.ALL_KEYS.items()) + list(catalogue.PREFIX_KEYS.items()):
+        actions = set_by(name)
+        found.append({
+            "name": name,
+            "type": kind,
+            "set_by": "every operation" if actions == every
+            else "every operation on a key" if actions == on_keys
+            else ", ".join(actions) or "no KMS operation",
+        })
+    return found
+
+
+def set_by(key):
+    """The KMS operations whose requests set condition key `key` (names without the kms: prefix)."""
+    return [a.name.removeprefix("kms:") for a in catalogue.ACTIONS.values() if a.sets(key)]
+
+
+# One round of the editor: what the learner changed -> both views, and what is wrong.
+
+
+@dataclass
+class EditorState:
+    text: str
+    cards: list
+    cards_live: bool = True  # False while the JSON does not parse: the cards wait, greyed, for it
+    json_problem: JSONProblem | None = None  # the JSON does not parse
+    policy_problem: JSONProblem | None = None  # it parses, but KMS or IAM would refuse it
+    statement_lines: list = field(default_factory=list)
+
+    @property
+    def problem(self):
+        return self.json_problem or self.policy_problem
+
+
+def start(text, kind):
+    """The editor opening on a policy text."""
+    return sync(text, {}, "json", "", kind)
+
+
+def sync(text, posted, source, op, kind):
+    """Re-derive one view from the other.
+
+    source "json": the learner typed in the JSON; the cards follow it (or wait,
+    as they were, while it does not parse). source "cards": the learner changed
+    a card or pressed a card button; the JSON is rewritten from the cards.
+    """
+    doc, problem = parse(text)
+    if source == "cards" and problem is None:
+        cards = apply_op(cards_from_post(posted), op, kind)
+        doc = document_from_cards(doc, cards, kind)
+        text = dumps(doc)
+        for i, card in enumerate(cards):
+            card.index = i
+    elif problem is None:
+        cards = cards_from_document(doc, kind)
+        if cards is None:
+            return EditorState(text, cards_from_post(posted), cards_live=False,
+                               policy_problem=JSONProblem(1, 1, "A policy is an object with a Statement list."))
+    else:
+        return EditorState(text, cards_from_post(posted), cards_live=False, json_problem=problem)
+    state = EditorState(text, cards, statement_lines=statement_lines(text))
+    state.policy_problem = validate(text, kind, state.statement_lines)
+    return state
+
+
+def validate(text, kind, lines):
+    """The policy engine's verdict on a text, placed at the statement it concerns, or None."""
+    try:
+        grammar.parse(text, kind)
+    except AWSError as exc:
+        message = exc.message.removeprefix(f"{exc.code}: ")
+        number = re.match(r"Statement (\d+)", message)
+        index = int(number.group(1)) - 1 if number else None
+        line = lines[index] if index is not None and index < len(lines) else 1
+        return JSONProblem(line, 1, message)
+    return None
+
+
+def card_views(cards, principal_options):
+    """What the card template needs: each card with its pickers ticked and the rest as free text.
+
+    principal_options: [(group label, [(principal, label)])] — the sandbox's accounts, users,
+    roles and services; a principal not among them is shown in the card's free-text field.
+    """
+    known = {value for _, options in principal_options for value, _ in options}
+    views = []
+    for card in cards:
+        views.append({
+            "card": card,
+            "principal_groups": [
+                (label, [(value, text, value in card.principals) for value, text in options])
+                for label, options in principal_options
+            ],
+            "principal_other": "\n".join(p for p in card.principals if p not in known),
+            "action_groups": [
+                (label, [(action, action in card.actions) for action in group],
+                 sum(action in card.actions for action in group))
+                for label, group in ACTION_GROUPS
+            ],
+            "action_other": "\n".join(a for a in card.actions if a not in KNOWN_ACTIONS),
+            "resources": "\n".join(card.resources),
+            "conditions": [
+                {"condition": c, "values": "\n".join(c.values), "set_by": ", ".join(set_by(c.key)) if c.key else ""}
+                for c in card.conditions
+            ],
+        })
+    return views

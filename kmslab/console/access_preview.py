@@ -1,0 +1,123 @@
+"""Access preview: who can do what, before and after a policy edit, without saving it.
+
+A matrix of principals x actions for a key (key policy edits) or keys x
+actions for one principal (IAM policy edits). Each cell is a decision of the
+policy engine's own evaluation (kms/access.py decide), so the preview can
+never disagree with what the call would get; the cells that change are the
+point: who gains or loses what.
+
+Every request is a plain one: no encryption context, no service acting for
+the caller, the acting principal's usual MFA state. The page says so.
+"""
+from dataclasses import dataclass, field
+
+from kmslab.cloud.kms import access
+from kmslab.cloud.policy.explain import GATE_WORDS
+
+from . import acting
+
+# What the matrix asks, in the order AWS's key policy console groups them:
+# use, grants, administration.
+ACTIONS = (
+    "kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+    "kms:CreateGrant", "kms:PutKeyPolicy", "kms:DisableKey", "kms:ScheduleKeyDeletion",
+)
+
+
+@dataclass
+class Cell:
+    before: bool
+    after: bool
+    why: str  # the deciding gate after the edit, in words
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+
+@dataclass
+class Row:
+    label: str
+    arn: str
+    cells: list
+
+
+@dataclass
+class Matrix:
+    columns: tuple
+    rows: list = field(default_factory=list)
+
+    def changes(self):
+        """[(row label, action, "gains" | "loses")] in reading order."""
+        found = []
+        for row in self.rows:
+            for action, cell in zip(self.columns, row.cells):
+                if cell.changed:
+                    found.append((row.label, action, "gains" if cell.after else "loses"))
+        return found
+
+
+def principals(world):
+    """Every principal of the sandbox as a caller: [(label, Caller)], users, roles, then root, per account."""
+    found = []
+    for account, entities in world.doc["accounts"].items():
+        identities = [acting.Identity(account, "user", name) for name in entities["users"]]
+        identities += [acting.Identity(account, "role", name) for name in entities["roles"]]
+        identities.append(acting.Identity(account, "root", "root"))
+        for identity in identities:
+            label = f"{identity.label} ({account})" if identity.kind != "role" else f"role {identity.name} ({account})"
+            found.append((label, acting.caller(world, identity)))
+    return found
+
+
+def _cell(world, caller, action, key, before_policy, after_policy):
+    before = access.decide(world, caller, action, key, key_policy=before_policy)
+    after = access.decide(world, caller, action, key, key_policy=after_policy)
+    why = GATE_WORDS.get(after.gate, after.gate).format(action=action, source=(after.deciding or ("",))[0])
+    return Cell(before.allowed, after.allowed, why)
+
+
+def for_key_policy(world, key, proposed, actions=ACTIONS):
+    """Principals x actions on one key, under its current policy and under `proposed` (text)."""
+    matrix = Matrix(actions)
+    current = key["Policy"]
+    for label, caller in principals(world):
+        cells = [_cell(world, caller, action, key, current, proposed) for action in actions]
+        matrix.rows.append(Row(label, caller.arn, cells))
+    return matrix
+
+
+def for_identity_policy(world, holder, policy_name, proposed, caller, actions=ACTIONS):
+    """Keys x actions for the principal that holds an inline policy (a user or role record),
+    with the policy as it is and as `proposed` (text; None removes it).
+
+    The world is a snapshot (runner.load_world): the proposed policy is put in
+    place for the "after" column and taken out again; nothing is saved."""
+    policies = holder["InlinePolicies"]
+    current = policies.get(policy_name)
+    keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
+    before = {
+        key["KeyMetadata"]["KeyId"]: [access.decide(world, caller, a, key).allowed for a in actions] for key in keys
+    }
+    _put(policies, policy_name, proposed)
+    try:
+        matrix = Matrix(actions)
+        for key in keys:
+            meta = key["KeyMetadata"]
+            cells = []
+            for action, was in zip(actions, before[meta["KeyId"]]):
+                after = access.decide(world, caller, action, key)
+                why = GATE_WORDS.get(after.gate, after.gate).format(action=action, source=(after.deciding or ("",))[0])
+                cells.append(Cell(was, after.allowed, why))
+            label = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+            matrix.rows.append(Row(label, meta["Arn"], cells))
+    finally:
+        _put(policies, policy_name, current)
+    return matrix
+
+
+def _put(policies, name, text):
+    if text is None:
+        policies.pop(name, None)
+    else:
+        policies[name] = text
