@@ -1,48 +1,383 @@
-"""KMS authorization: who may do what to which key.
+"""KMS authorization: who may do what to which key, and why.
 
 `authorize_key(ctx, action, key, conditions)` is called by every operation on
 a key, after the key is resolved and before anything changes; it raises
-AccessDeniedException with AWS's message or returns. `authorize_account(ctx,
-action, conditions)` is the same for operations on no key (CreateKey, ListKeys,
-ListAliases, GenerateRandom): IAM policies only, on Resource "*".
+AccessDeniedException with AWS's message or returns the Decision.
+`authorize_account(ctx, action, conditions)` is the same for operations on no
+key (CreateKey, ListKeys, ListAliases, GenerateRandom, ListRetirableGrants):
+IAM policies only, on Resource "*". `authorize_alias` checks the IAM side of
+an alias operation on the alias ARN (aliases have no policy of their own).
 
 `conditions` holds the request-specific condition keys the operation sets
 (kms:EncryptionContext:<k>, kms:EncryptionAlgorithm, ...); the global ones
-(aws:*) and the key properties (kms:KeySpec, kms:CallerAccount, ...) are added
-here. Each decision, with its explanation, is appended to ctx.explanations.
+(aws:*) and the key's properties (kms:KeySpec, kms:ResourceAliases, ...) are
+added here. Each decision, with its explanation, is appended to
+ctx.explanations as plain JSON data.
+
+The algorithm is the spec's §1.2 (shared/research/policy-eval.md), after the
+KMS developer guide's key-policies, key-policy-default, key-policy-modifying-
+external-accounts and grants pages:
+1. an operation that cannot be used across accounts is denied on another
+   account's key, whatever the policies say;
+2. an explicit Deny in the key policy or an IAM policy wins;
+3. the key policy is the primary control: a statement naming the caller (or
+   "*") allows directly; one naming the caller's account delegates to IAM;
+4. a grant for the caller, the operation and a satisfied constraint allows;
+5. IAM policies count only where the key policy delegates, and across
+   accounts the caller's own IAM policies must allow as well.
+The root user has no implicit access to a key: it gets in only through a
+key-policy statement, where the account principal names it directly.
 """
-from ..errors import AccessDeniedException
+from .. import iam
+from ..errors import AccessDeniedException, MalformedPolicyDocumentException
+from ..policy import grammar
+from ..policy.catalogue import ACTIONS, ENCRYPTION_CONTEXT_OPERATIONS
+from ..policy.evaluate import PolicyTrace, Request, Values, evaluate_policy
+from ..policy.explain import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Decision
+
+EC_PREFIX = "kms:EncryptionContext:"
+PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole", "AWSService": "Service"}
+
+
+# The request context.
+
+
+def via_service_name(via_service, region):
+    """kms:ViaService is `service.REGION.amazonaws.com` (conditions-kms, kms:ViaService)."""
+    name = via_service.removesuffix(".amazonaws.com")
+    return via_service if "." in name else f"{name}.{region}.amazonaws.com"
+
+
+def key_aliases(world, key_id):
+    return [a["AliasName"] for a in world.doc["kms"]["aliases"].values() if a.get("TargetKeyId") == key_id]
+
+
+def request_values(world, caller, action, key, conditions, region, time, request_alias=None):
+    """A Values object that builds the request's condition keys when a condition first asks."""
+
+    def build():
+        v = {
+            "aws:CurrentTime": time,
+            "aws:EpochTime": int(time),
+            "aws:SecureTransport": bool(caller.secure_transport),
+            "aws:PrincipalArn": caller.principal_arn,
+            "aws:PrincipalAccount": caller.account,
+            "aws:PrincipalType": PRINCIPAL_TYPES.get(caller.kind, caller.kind),
+            "aws:userid": caller.principal_id,
+            "aws:RequestedRegion": region,
+            "aws:ViaAWSService": bool(caller.via_service),
+        }
+        if caller.source_ip:
+            v["aws:SourceIp"] = caller.source_ip
+        if caller.kind == "IAMUser":
+            v["aws:username"] = caller.user_name
+        # Long-term credentials carry no MFA information at all: the key is
+        # absent, not false (IAM user guide, aws:MultiFactorAuthPresent).
+        if caller.mfa_authenticated is not None:
+            v["aws:MultiFactorAuthPresent"] = bool(caller.mfa_authenticated)
+            if caller.mfa_authenticated and caller.mfa_auth_time is not None:
+                v["aws:MultiFactorAuthAge"] = int(time - caller.mfa_auth_time)
+        if caller.session_created is not None:
+            v["aws:TokenIssueTime"] = caller.session_created
+        for name, value in caller.tags.items():
+            v[f"aws:PrincipalTag/{name}"] = value
+        if key is not None:
+            meta = key["KeyMetadata"]
+            v["kms:CallerAccount"] = caller.account
+            v["kms:KeySpec"] = meta.get("KeySpec", "SYMMETRIC_DEFAULT")
+            v["kms:KeyUsage"] = meta.get("KeyUsage", "ENCRYPT_DECRYPT")
+            v["kms:KeyOrigin"] = meta.get("Origin", "AWS_KMS")
+            v["kms:MultiRegion"] = bool(meta.get("MultiRegion"))
+            if meta.get("MultiRegion") and meta.get("MultiRegionConfiguration"):
+                v["kms:MultiRegionKeyType"] = meta["MultiRegionConfiguration"].get("MultiRegionKeyType")
+            aliases = key_aliases(world, meta["KeyId"])
+            if aliases:
+                v["kms:ResourceAliases"] = aliases
+            for tag in key.get("Tags", []):
+                v[f"aws:ResourceTag/{tag['TagKey']}"] = tag["TagValue"]
+            if caller.via_service:
+                v["kms:ViaService"] = via_service_name(caller.via_service, region)
+        spec = ACTIONS.get(action)
+        if request_alias and spec and "kms:RequestAlias" in spec.keys:
+            v["kms:RequestAlias"] = request_alias
+        if conditions:
+            v.update(conditions)
+        return v
+
+    return Values(build)
+
+
+# Policies.
+
+
+def _parsed(text, kind, source, request):
+    try:
+        policy = grammar.parse(text, kind)
+    except (MalformedPolicyDocumentException, ValueError) as exc:
+        # A policy kmslab could not read never allows (and never denies).
+        return PolicyTrace(source, kind, None, (), getattr(exc, "message", str(exc)))
+    return evaluate_policy(policy, request, source, kind)
+
+
+def _identity_traces(world, caller, request):
+    return [_parsed(text, "identity", source, request) for source, text in iam.identity_policies(world, caller)]
+
+
+def _first(traces, field):
+    """(source, statement) of the first applying statement of a kind: deny, allow_direct, allow_delegating."""
+    for trace in traces:
+        t = getattr(trace, field)
+        if t is not None:
+            return trace.source, t.statement
+    return None
+
+
+def _deciding(found):
+    source, statement = found
+    return (source, statement.index, statement.sid)
+
+
+# Grants.
+
+
+def request_context(conditions):
+    """The encryption context of a request, rebuilt from its kms:EncryptionContext:<k> keys."""
+    return {k[len(EC_PREFIX):]: v for k, v in (conditions or {}).items() if k.startswith(EC_PREFIX)}
+
+
+def constraints_hold(grant, action, context):
+    """GrantConstraints (API Reference): keys compared case-insensitively, values exactly;
+    only operations that take an encryption context are constrained."""
+    constraints = grant.get("Constraints") or {}
+    if not constraints or action not in ENCRYPTION_CONTEXT_OPERATIONS:
+        return True
+    have = {k.lower(): v for k, v in context.items()}
+    subset = constraints.get("EncryptionContextSubset")
+    if subset is not None and any(have.get(k.lower()) != v for k, v in subset.items()):
+        return False
+    equals = constraints.get("EncryptionContextEquals")
+    if equals is not None and have != {k.lower(): v for k, v in equals.items()}:
+        return False
+    return True
+
+
+def grantee_matches(grantee, caller, iam_allows):
+    """A grant names a user, a role (any of its sessions), a session, or an account.
+
+    An account grantee is taken like the account principal in a key policy:
+    the root user directly, other principals through their IAM policies
+    (inferred; the grants page only says the grantee may be an account)."""
+    if grantee in (caller.arn, caller.role_arn):
+        return True
+    return grantee == grammar.account_principal(caller.account) and (caller.is_root or iam_allows)
+
+
+def _grants(world, caller, action, key_arn, conditions, iam_allows):
+    """-> (matching grant or None, [(grant, grantee ok, operation ok, constraints ok)])."""
+    operation = action.removeprefix("kms:")
+    context = None
+    checked = []
+    found = None
+    for grant in world.doc["kms"]["grants"].values():
+        if grant["KeyId"] != key_arn:
+            continue
+        who = grantee_matches(grant["GranteePrincipal"], caller, iam_allows)
+        op = operation in grant["Operations"]
+        if context is None:
+            context = request_context(conditions)
+        ok = constraints_hold(grant, action, context)
+        checked.append((grant, who, op, ok))
+        if who and op and ok and found is None:
+            found = grant
+    return found, checked
+
+
+# Decisions.
+
+
+def decide(world, caller, action, key, conditions=None, region=None, time=None, request_alias=None,
+           key_policy=None, use_grants=True):
+    """The decision for one (caller, action, key), without raising. `key_policy`
+    replaces the key's own policy (the lockout check tries a proposed one)."""
+    meta = key["KeyMetadata"]
+    key_arn = meta["Arn"]
+    key_account = meta["AWSAccountId"]
+    region = region or world.region
+    time = world.now() if time is None else time
+    decision = Decision(IMPLICIT_DENY, "", action, key_arn, caller.arn, caller.account, key_account)
+    spec = ACTIONS.get(action)
+    cross_account = caller.account != key_account
+    if cross_account and (spec is None or not spec.cross_account):
+        decision.gate = "cross-account-operation"
+        return decision
+    values = request_values(world, caller, action, key, conditions, region, time, request_alias)
+    decision.request_values = values
+    request = Request(action, key_arn, caller, values)
+    key_trace = _parsed(key["Policy"] if key_policy is None else key_policy, "key", "key policy", request)
+    identity = _identity_traces(world, caller, request)
+    decision.policies = [key_trace] + identity
+    denied = _first(decision.policies, "deny")
+    if denied:
+        decision.decision, decision.gate, decision.deciding = EXPLICIT_DENY, "explicit-deny", _deciding(denied)
+        return decision
+    direct = _first((key_trace,), "allow_direct")
+    delegating = _first((key_trace,), "allow_delegating")
+    iam_allow = _first(identity, "allow_direct")
+    # The root user is not limited by IAM policies; it has none to consult.
+    caller_side = caller.is_root or iam_allow is not None
+    if not cross_account and direct:
+        decision.decision, decision.gate, decision.deciding = ALLOW, "key-policy", _deciding(direct)
+        return decision
+    if (direct or delegating) and caller_side:
+        decision.decision, decision.gate = ALLOW, "key-policy-and-iam"
+        decision.deciding = _deciding(iam_allow or direct or delegating)
+        return decision
+    if use_grants:
+        grant, decision.grants = _grants(world, caller, action, key_arn, conditions, caller_side)
+        if grant:
+            decision.decision, decision.gate = ALLOW, "grant"
+            decision.deciding = ("grant", grant["GrantId"], grant.get("Name") or None)
+            return decision
+    if direct or delegating:
+        decision.gate = "no-iam-allow-cross-account" if cross_account else "no-iam-allow"
+    else:
+        decision.gate = "no-key-policy-allow"
+    return decision
+
+
+def decide_account(world, caller, action, conditions=None, region=None, time=None, resource="*"):
+    """An operation on no key (or the IAM side of an alias): IAM policies only."""
+    region = region or world.region
+    time = world.now() if time is None else time
+    decision = Decision(IMPLICIT_DENY, "", action, resource, caller.arn, caller.account, None)
+    values = request_values(world, caller, action, None, conditions, region, time)
+    decision.request_values = values
+    decision.policies = _identity_traces(world, caller, Request(action, resource, caller, values))
+    denied = _first(decision.policies, "deny")
+    if denied:
+        decision.decision, decision.gate, decision.deciding = EXPLICIT_DENY, "explicit-deny", _deciding(denied)
+    elif caller.is_root:
+        decision.decision, decision.gate = ALLOW, "root"
+    else:
+        allowed = _first(decision.policies, "allow_direct")
+        if allowed:
+            decision.decision, decision.gate, decision.deciding = ALLOW, "iam", _deciding(allowed)
+        else:
+            decision.gate = "no-iam-allow-account"
+    return decision
+
+
+def simulate(world, caller, action, key=None, conditions=None, region=None, time=None):
+    """What the console's policy simulator shows: the Decision a call would get, without making it."""
+    if key is None:
+        return decide_account(world, caller, action, conditions, region, time)
+    return decide(world, caller, action, key, conditions, region, time)
+
+
+def _enforce(ctx, decision):
+    ctx.explanations.append(decision.to_dict())
+    if not decision.allowed:
+        raise AccessDeniedException(decision.error_message())
+    return decision
 
 
 def authorize_key(ctx, action, key, conditions=None):
-    # Interim rule until the policy engine lands (issue 3): same account only.
-    arn = key["KeyMetadata"]["Arn"]
-    allowed = key["KeyMetadata"]["AWSAccountId"] == ctx.caller.account
-    ctx.explanations.append({"action": action, "resource": arn, "decision": "Allow" if allowed else "ImplicitDeny"})
-    if not allowed:
-        raise AccessDeniedException(
-            f"User: {ctx.caller.arn} is not authorized to perform: {action} on resource: {arn} "
-            "because no resource-based policy allows the " + action + " action"
-        )
+    decision = decide(
+        ctx.world, ctx.caller, action, key, conditions, ctx.region, ctx.time, getattr(ctx, "request_alias", None)
+    )
+    return _enforce(ctx, decision)
 
 
 def authorize_account(ctx, action, conditions=None):
-    ctx.explanations.append({"action": action, "resource": "*", "decision": "Allow"})
+    return _enforce(ctx, decide_account(ctx.world, ctx.caller, action, conditions, ctx.region, ctx.time))
+
+
+def authorize_alias(ctx, action, alias_arn):
+    """Create/Update/DeleteAlias need permission on the alias itself, which only IAM
+    policies can give (alias-access); the key side is authorize_key on each key."""
+    decision = decide_account(ctx.world, ctx.caller, action, None, ctx.region, ctx.time, alias_arn)
+    return _enforce(ctx, decision)
+
+
+# Saving a key policy.
+
+
+def principal_exists(world, name):
+    """Principals must exist when a key policy is saved (PutKeyPolicy, "Policy")."""
+    if name == "*":
+        return True
+    parts = name.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    account = world.account(parts[4])
+    if account is None:
+        return False
+    resource = parts[5]
+    if parts[2] == "iam" and resource == "root":
+        return True
+    if parts[2] == "iam" and resource.startswith(("user/", "role/")):
+        kind = "users" if resource.startswith("user/") else "roles"
+        name_only = resource.rsplit("/", 1)[-1]
+        found = account[kind].get(name_only)
+        return found is not None and found["Arn"] == name
+    if parts[2] == "sts" and resource.startswith("assumed-role/"):
+        pieces = resource.split("/")
+        return len(pieces) == 3 and pieces[1] in account["roles"]
+    return False
+
+
+def _save_rules(world, policy):
+    for s in policy.statements:
+        where = f"Statement {s.index}" + (f' (Sid "{s.sid}")' if s.sid else "")
+        for kind, name in s.principals or ():
+            ok = (
+                principal_exists(world, name) if kind == "AWS"
+                else kind == "Service" and name.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+            )
+            if not ok:
+                raise MalformedPolicyDocumentException(
+                    f"Policy contains a statement with one or more invalid principals. {where}: "
+                    f"{kind} principal {name} does not exist in this sandbox."
+                )
+        for cond in s.conditions:
+            key = cond.key_lower
+            # KMS refuses these in key policies (tag-authorization; conditions-kms).
+            if key.startswith("aws:resourcetag/") or key in ("kms:resourcealiases", "kms:resourcetag"):
+                raise MalformedPolicyDocumentException(
+                    f"Policy contains a statement with one or more invalid condition keys. {where}: "
+                    f"{cond.key} cannot be used in a key policy; use it in an IAM policy."
+                )
+            if cond.qualifier == "ForAllValues" and key.startswith(("kms:encryptioncontext:", "aws:requesttag/")):
+                raise MalformedPolicyDocumentException(
+                    f"OverlyPermissiveCondition: {where}: ForAllValues with {cond.key}, a single-valued key, "
+                    "lets requests without it through; use a plain operator or ForAnyValue."
+                )
 
 
 def check_key_policy(ctx, key_arn, policy_text, bypass_lockout_check=False):
     """Validate a key policy about to be set by CreateKey or PutKeyPolicy.
 
     Raises MalformedPolicyDocumentException (or LimitExceededException for
-    size) when KMS would refuse it, including the lockout safety check.
+    size) when KMS would refuse it. Unless BypassPolicyLockoutSafetyCheck is
+    true, the policy must let the calling principal call PutKeyPolicy later
+    (CreateKey, PutKeyPolicy API Reference); the caller's IAM policies count
+    through a delegation to its account (spec §5, inferred).
     """
-    import json
-
-    from ..errors import LimitExceededException, MalformedPolicyDocumentException
-
-    if len(policy_text.encode()) > 32768:
-        raise LimitExceededException("Policy exceeds the maximum size of 32768 bytes.")
-    try:
-        json.loads(policy_text)
-    except ValueError:
-        raise MalformedPolicyDocumentException("The new key policy is not valid JSON.") from None
+    policy = grammar.parse(policy_text, "key")
+    _save_rules(ctx.world, policy)
+    if bypass_lockout_check:
+        return
+    key_id = key_arn.rsplit("/", 1)[-1]
+    key = ctx.world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        key = {
+            "KeyMetadata": {"Arn": key_arn, "AWSAccountId": key_arn.split(":")[4], "KeyId": key_id,
+                            "KeySpec": "SYMMETRIC_DEFAULT", "KeyUsage": "ENCRYPT_DECRYPT", "Origin": "AWS_KMS"},
+            "Tags": [],
+        }
+    decision = decide(ctx.world, ctx.caller, "kms:PutKeyPolicy", key, None, ctx.region, ctx.time,
+                      key_policy=policy_text, use_grants=False)
+    if not decision.allowed:
+        raise MalformedPolicyDocumentException(
+            "The new key policy will not allow you to update the key policy in the future."
+        )

@@ -101,9 +101,13 @@ def key_of_blob(ctx, blob, key_id):
     """The key and material version a ciphertext names.
 
     IncorrectKeyException when the request's KeyId names another key; the
-    AccessDenied wording when the named key is gone or in another Region."""
+    AccessDenied wording when the named key was deleted or is in another
+    Region; InvalidCiphertextException when it names no key there ever was."""
     named_id, version = ciphertext.parse(blob)
-    key = ctx.world.doc["kms"]["keys"].get(named_id)
+    kms = ctx.world.doc["kms"]
+    key = kms["keys"].get(named_id)
+    if key is None and named_id not in kms.get("deleted_keys", ()):
+        raise InvalidCiphertextException("")
     if key is None or key["Region"] != ctx.region:
         raise AccessDeniedException(KEY_GONE)
     if version >= len(key["Materials"]):

@@ -40,6 +40,8 @@ def _delete(world, key, now, events):
     kms = world.doc["kms"]
     key_id, arn = meta["KeyId"], meta["Arn"]
     del kms["keys"][key_id]
+    # Remembered so that Decrypt can tell a deleted key's ciphertext from a forged one.
+    kms.setdefault("deleted_keys", []).append(key_id)
     for name in [name for name, alias in kms["aliases"].items() if alias["TargetKeyId"] == key_id]:
         del kms["aliases"][name]
     for grant_id in [g for g, grant in kms["grants"].items() if grant.get("KeyId") in (key_id, arn)]:
