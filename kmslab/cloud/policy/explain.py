@@ -1,0 +1,220 @@
+"""A decision and why: built cheaply during evaluation, rendered on demand.
+
+`Decision.to_dict()` is plain JSON data, kept beside the call's CloudTrail
+record; `render(d)` turns such a dict into sentences for the console. The
+dict names the decision, the gate that decided it, and for every statement
+of every policy consulted whether principal, action, resource and each
+condition matched, with the request value and whether the key was missing.
+An implicit deny also names what was missing and the statement that came
+nearest to allowing the request.
+"""
+from dataclasses import dataclass, field
+
+ALLOW = "Allow"
+EXPLICIT_DENY = "ExplicitDeny"
+IMPLICIT_DENY = "ImplicitDeny"
+
+# Gates (spec §1.2): which step of the algorithm decided.
+GATE_WORDS = {
+    "cross-account-operation": "{action} cannot be used on a key in another account, whatever the policies say",
+    "explicit-deny": "an explicit Deny in the {source} matched, and an explicit Deny always wins",
+    "key-policy": "the key policy allows the caller directly",
+    "key-policy-and-iam": "the key policy delegates to the caller's account and an IAM policy allows the call",
+    "grant": "a grant allows the caller this operation",
+    "no-key-policy-allow": "no statement of the key policy allows the caller, and no grant does",
+    "no-iam-allow": "the key policy leaves the decision to IAM in the caller's account, and no IAM policy allows it",
+    "no-iam-allow-cross-account": "the key's account allows it, but no IAM policy in the caller's account does",
+    "iam": "an IAM policy allows the call",
+    "no-iam-allow-account": "no IAM policy allows the call",
+    "root": "the account's root user is not limited by IAM policies",
+}
+
+
+@dataclass(slots=True)
+class Decision:
+    decision: str
+    gate: str
+    action: str
+    resource: str
+    caller: str  # the caller's ARN
+    caller_account: str
+    resource_account: str | None
+    policies: list = field(default_factory=list)  # evaluate.PolicyTrace
+    grants: list = field(default_factory=list)  # (grant entry, grantee matched, operation matched, constraint ok)
+    deciding: tuple | None = None  # (source, statement index, sid) or ("grant", GrantId, None)
+    request_values: object = None  # evaluate.Values
+
+    @property
+    def allowed(self):
+        return self.decision == ALLOW
+
+    def error_message(self):
+        """AccessDeniedException's message in AWS's current form."""
+        head = f"User: {self.caller} is not authorized to perform: {self.action} on resource: {self.resource}"
+        if self.decision == EXPLICIT_DENY:
+            where = "a resource-based policy" if self.deciding[0] == "key policy" else "an identity-based policy"
+            return f"{head} with an explicit deny in {where}"
+        if self.gate in ("no-iam-allow", "no-iam-allow-cross-account", "no-iam-allow-account"):
+            return f"{head} because no identity-based policy allows the {self.action} action"
+        return f"{head} because no resource-based policy allows the {self.action} action"
+
+    def to_dict(self):
+        out = {
+            "decision": self.decision,
+            "gate": self.gate,
+            "action": self.action,
+            "resource": self.resource,
+            "caller": self.caller,
+            "callerAccount": self.caller_account,
+            "resourceAccount": self.resource_account,
+            "policies": [_policy_dict(p) for p in self.policies],
+        }
+        if self.grants:
+            out["grants"] = [
+                {"grantId": g["GrantId"], "grantee": g["GranteePrincipal"], "granteeMatches": who,
+                 "operationMatches": op, "constraintsHold": ok}
+                for g, who, op, ok in self.grants
+            ]
+        if self.deciding:
+            out["deciding"] = {"source": self.deciding[0], "statement": self.deciding[1], "sid": self.deciding[2]}
+        if self.decision == IMPLICIT_DENY:
+            out["nearest"] = nearest(self.policies)
+        return out
+
+
+def _condition_dict(entry):
+    cond, result, value, missing, note = entry
+    out = {"operator": cond.operator, "key": cond.key, "policyValues": list(cond.values),
+           "requestValue": _jsonable(value), "missing": missing, "matches": result}
+    if note:
+        out["note"] = note
+    return out
+
+
+def _jsonable(value):
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _statement_dict(trace):
+    s = trace.statement
+    out = {
+        "index": s.index,
+        "sid": s.sid,
+        "effect": s.effect,
+        "principal": trace.principal,
+        "principalLink": trace.principal_link,
+        "action": trace.action,
+        "resource": trace.resource,
+        "conditions": None if trace.conditions is None else [_condition_dict(c) for c in trace.conditions],
+        "applies": trace.applies,
+    }
+    return out
+
+
+def _policy_dict(trace):
+    """Condition-free traces repeat call after call: their dicts are built once per
+    policy and outcome, and shared (they are never mutated)."""
+    if trace.policy is None:
+        return _build_policy_dict(trace)
+    signature = [trace.source]
+    for t in trace.statements:
+        if t.conditions:
+            return _build_policy_dict(trace)
+        signature.append((t.principal, t.principal_link, t.action, t.resource, t.applies))
+    signature = tuple(signature)
+    memo = trace.policy.render_memo
+    found = memo.get(signature)
+    if found is None:
+        if len(memo) > 256:
+            memo.clear()
+        found = memo[signature] = _build_policy_dict(trace)
+    return found
+
+
+def _build_policy_dict(trace):
+    out = {"source": trace.source, "kind": trace.kind,
+           "statements": [_statement_dict(t) for t in trace.statements]}
+    if trace.error:
+        out["error"] = trace.error
+    return out
+
+
+def nearest(policies):
+    """The Allow statement that came nearest to applying, and what it lacked."""
+    best = None
+    for policy in policies:
+        for t in policy.statements:
+            if t.statement.effect != "Allow" or t.applies:
+                continue
+            parts = [t.principal is not None, t.action, t.resource]
+            conds = t.conditions or ()
+            score = sum(parts) * 10 + sum(1 for c in conds if c[1]) - sum(1 for c in conds if not c[1])
+            if best is None or score > best[0]:
+                best = (score, policy.source, t)
+    if best is None:
+        return None
+    _, source, t = best
+    missing = []
+    if t.principal is None:
+        missing.append("principal")
+    if not t.action:
+        missing.append("action")
+    if not t.resource:
+        missing.append("resource")
+    for cond, result, value, was_missing, note in t.conditions or ():
+        if not result:
+            missing.append(f"condition {cond.operator} {cond.key}" + (" (key missing from the request)" if was_missing else ""))
+    return {"source": source, "statement": t.statement.index, "sid": t.statement.sid, "unmet": missing}
+
+
+def render(d):
+    """Explanation dict -> list of sentences for the console."""
+    lines = [f"{d['decision']}: {d['caller']} calling {d['action']} on {d['resource']}."]
+    deciding = d.get("deciding") or {}
+    source = deciding.get("source", "")
+    lines.append("Why: " + GATE_WORDS.get(d["gate"], d["gate"]).format(action=d["action"], source=source) + ".")
+    if deciding.get("statement") is not None:
+        sid = f' (Sid "{deciding["sid"]}")' if deciding.get("sid") else ""
+        lines.append(f"Deciding statement: {source}, statement {deciding['statement']}{sid}.")
+    for policy in d["policies"]:
+        lines.append(f"{policy['source']}:")
+        if policy.get("error"):
+            lines.append(f"  not evaluated: {policy['error']}")
+        for s in policy["statements"]:
+            sid = f' "{s["sid"]}"' if s["sid"] else ""
+            verdict = "applies" if s["applies"] else "does not apply"
+            parts = [
+                "principal " + ("matches (" + s["principal"] + ")" if s["principal"] else "does not match"),
+                "action " + ("matches" if s["action"] else "does not match"),
+                "resource " + ("matches" if s["resource"] else "does not match"),
+            ]
+            lines.append(f"  statement {s['index']}{sid} ({s['effect']}) {verdict}: " + ", ".join(parts) + ".")
+            if s["conditions"] is None and s["action"]:
+                continue
+            if s["conditions"] is None:
+                lines.append("    conditions not evaluated: the action does not match.")
+                continue
+            for c in s["conditions"]:
+                value = "missing from the request" if c["missing"] else f"request value {c['requestValue']!r}"
+                lines.append(
+                    f"    {c['operator']} {c['key']} {c['policyValues']}: {value} -> "
+                    + ("true" if c["matches"] else "false")
+                    + (f" ({c['note']})" if c.get("note") else "")
+                )
+    for g in d.get("grants", []):
+        lines.append(
+            f"grant {g['grantId'][:12]}… for {g['grantee']}: grantee "
+            + ("matches" if g["granteeMatches"] else "does not match")
+            + ", operation " + ("included" if g["operationMatches"] else "not included")
+            + ", constraints " + ("hold" if g["constraintsHold"] else "do not hold") + "."
+        )
+    near = d.get("nearest")
+    if near:
+        sid = f' (Sid "{near["sid"]}")' if near["sid"] else ""
+        lines.append(f"Nearest allow: {near['source']}, statement {near['statement']}{sid}; unmet: "
+                     + ", ".join(near["unmet"]) + ".")
+    return lines
