@@ -27,6 +27,10 @@ GATE_WORDS = {
     "iam": "an IAM policy allows the call",
     "no-iam-allow-account": "no IAM policy allows the call",
     "root": "the account's root user is not limited by IAM policies",
+    "retiring-principal": "the caller is the grant's retiring principal",
+    "issuing-account": "the caller is the root user of the account that created the grant",
+    "not-retiring-principal": "only the retiring principal, a grantee allowed RetireGrant, "
+    "or the issuing account may retire a grant",
 }
 
 
@@ -177,7 +181,9 @@ def render(d):
     deciding = d.get("deciding") or {}
     source = deciding.get("source", "")
     lines.append("Why: " + GATE_WORDS.get(d["gate"], d["gate"]).format(action=d["action"], source=source) + ".")
-    if deciding.get("statement") is not None:
+    if source == "grant":
+        lines.append(f"Deciding grant: {deciding['statement']}.")
+    elif deciding.get("statement") is not None:
         sid = f' (Sid "{deciding["sid"]}")' if deciding.get("sid") else ""
         lines.append(f"Deciding statement: {source}, statement {deciding['statement']}{sid}.")
     for policy in d["policies"]:
@@ -187,6 +193,8 @@ def render(d):
         for s in policy["statements"]:
             sid = f' "{s["sid"]}"' if s["sid"] else ""
             verdict = "applies" if s["applies"] else "does not apply"
+            if s["applies"] and s["principal"] == "delegating":
+                verdict = "applies, delegating to the IAM policies of the caller's account"
             parts = [
                 "principal " + ("matches (" + s["principal"] + ")" if s["principal"] else "does not match"),
                 "action " + ("matches" if s["action"] else "does not match"),
