@@ -1,0 +1,145 @@
+"""CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
+import pytest
+from conftest import T0
+from kms_factories import call, fails, make_key, ok
+
+ALIAS_ARN = "arn:aws:kms:us-east-1:111122223333:alias/payroll"
+
+
+def test_an_alias_names_a_key_and_is_listed(world, admin):
+    key = make_key(world, admin)
+
+    assert ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["Arn"]) == {}
+
+    assert ok(world, admin, "ListAliases") == {
+        "Aliases": [
+            {
+                "AliasName": "alias/payroll",
+                "AliasArn": ALIAS_ARN,
+                "TargetKeyId": key["KeyId"],
+                "CreationDate": T0,
+                "LastUpdatedDate": T0,
+            }
+        ],
+        "Truncated": False,
+    }
+
+
+def test_an_alias_needs_the_alias_prefix(world, admin):
+    key = make_key(world, admin)
+
+    error = fails(world, admin, "CreateAlias", AliasName="payroll", TargetKeyId=key["KeyId"])
+
+    assert (error.code, error.message) == (
+        "ValidationException",
+        'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    )
+
+
+@pytest.mark.parametrize("operation", ["CreateAlias", "UpdateAlias", "DeleteAlias"])
+def test_alias_aws_names_are_reserved_for_aws_managed_keys(world, admin, operation):
+    key = make_key(world, admin)
+    ok(world, admin, "DescribeKey", KeyId="alias/aws/ebs")
+    request = {"AliasName": "alias/aws/ebs"}
+    if operation != "DeleteAlias":
+        request["TargetKeyId"] = key["KeyId"]
+
+    assert fails(world, admin, operation, **request).code == "NotAuthorizedException"
+
+
+def test_an_alias_name_is_unique_in_an_account_and_region(world, admin, admin_b):
+    first, second = make_key(world, admin), make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=first["KeyId"])
+
+    error = fails(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=second["KeyId"])
+    elsewhere = make_key(world, admin_b)
+    ok(world, admin_b, "CreateAlias", AliasName="alias/payroll", TargetKeyId=elsewhere["KeyId"])
+
+    assert (error.code, error.message) == ("AlreadyExistsException", f"An alias with the name {ALIAS_ARN} already exists")
+    assert ok(world, admin, "DescribeKey", KeyId="alias/payroll")["KeyMetadata"]["KeyId"] == first["KeyId"]
+    assert ok(world, admin_b, "DescribeKey", KeyId="alias/payroll")["KeyMetadata"]["KeyId"] == elsewhere["KeyId"]
+
+
+def test_an_alias_cannot_point_to_another_alias(world, admin):
+    key = make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+
+    error = fails(world, admin, "CreateAlias", AliasName="alias/second", TargetKeyId="alias/payroll")
+
+    assert (error.code, error.message) == ("NotFoundException", "Invalid keyId 'alias/payroll'")
+
+
+def test_a_key_has_at_most_fifty_aliases(world, admin):
+    key = make_key(world, admin)
+    for n in range(50):
+        ok(world, admin, "CreateAlias", AliasName=f"alias/a{n}", TargetKeyId=key["KeyId"])
+
+    assert fails(world, admin, "CreateAlias", AliasName="alias/a50", TargetKeyId=key["KeyId"]).code == "LimitExceededException"
+
+
+def test_update_alias_points_it_at_another_key_and_authorizes_on_both(world, admin, clock):
+    old, new = make_key(world, admin), make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=old["KeyId"])
+    clock.t += 60
+
+    outcome = call(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=new["KeyId"])
+
+    assert outcome.error is None
+    assert [r["ARN"] for r in outcome.record["resources"]] == [old["Arn"], new["Arn"]]
+    assert [(e["action"], e["resource"]) for e in outcome.explanations] == [
+        ("kms:UpdateAlias", old["Arn"]),
+        ("kms:UpdateAlias", new["Arn"]),
+    ]
+    [alias] = ok(world, admin, "ListAliases")["Aliases"]
+    assert (alias["TargetKeyId"], alias["CreationDate"], alias["LastUpdatedDate"]) == (new["KeyId"], T0, T0 + 60)
+
+
+def test_update_alias_may_leave_a_key_pending_deletion_but_not_go_to_one(world, admin):
+    old, new = make_key(world, admin), make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=old["KeyId"])
+    ok(world, admin, "ScheduleKeyDeletion", KeyId=new["KeyId"])
+
+    error = fails(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=new["KeyId"])
+    ok(world, admin, "CancelKeyDeletion", KeyId=new["KeyId"])
+    ok(world, admin, "ScheduleKeyDeletion", KeyId=old["KeyId"])
+
+    assert (error.code, error.message) == ("KMSInvalidStateException", f"{new['Arn']} is pending deletion.")
+    ok(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=new["KeyId"])
+
+
+def test_update_or_delete_a_missing_alias_is_not_found(world, admin):
+    key = make_key(world, admin)
+
+    update = fails(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    delete = fails(world, admin, "DeleteAlias", AliasName="alias/payroll")
+
+    for error in (update, delete):
+        assert (error.code, error.message) == ("NotFoundException", f"Alias {ALIAS_ARN} is not found.")
+
+
+def test_delete_alias_leaves_the_key(world, admin):
+    key = make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+
+    outcome = call(world, admin, "DeleteAlias", AliasName="alias/payroll")
+
+    assert outcome.record["resources"][0]["ARN"] == key["Arn"]
+    assert ok(world, admin, "ListAliases")["Aliases"] == []
+    assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_list_aliases_of_one_key_in_pages(world, admin, admin_b):
+    key, other = make_key(world, admin), make_key(world, admin)
+    for name in ("alias/c", "alias/a", "alias/b"):
+        ok(world, admin, "CreateAlias", AliasName=name, TargetKeyId=key["KeyId"])
+    ok(world, admin, "CreateAlias", AliasName="alias/other", TargetKeyId=other["KeyId"])
+    ok(world, admin_b, "CreateAlias", AliasName="alias/theirs", TargetKeyId=make_key(world, admin_b)["KeyId"])
+
+    first = ok(world, admin, "ListAliases", KeyId=key["KeyId"], Limit=2)
+    second = ok(world, admin, "ListAliases", KeyId=key["KeyId"], Limit=2, Marker=first["NextMarker"])
+
+    assert [a["AliasName"] for a in first["Aliases"]] == ["alias/a", "alias/b"] and first["Truncated"]
+    assert [a["AliasName"] for a in second["Aliases"]] == ["alias/c"] and not second["Truncated"]
+    assert [a["AliasName"] for a in ok(world, admin, "ListAliases")["Aliases"]] == [
+        "alias/a", "alias/b", "alias/c", "alias/other",
+    ]
