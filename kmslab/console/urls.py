@@ -1,11 +1,39 @@
+"""The console's URLs. Names are what templates and tests use; docs/architecture.md ("Console") lists them."""
 from django.http import JsonResponse
 from django.urls import path
+
+from .views import iam, keys, sandboxes, trail
+
+app_name = "console"
 
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+S = "s/<uuid:sandbox_id>/"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("", sandboxes.home, name="home"),
+    path("claim/<str:token>/", sandboxes.claim, name="claim"),
+    path(S, sandboxes.sandbox, name="sandbox"),
+    path(S + "clock/", sandboxes.advance_clock, name="advance_clock"),
+    path(S + "act-as/", sandboxes.act_as, name="act_as"),
+    path(S + "reset/", sandboxes.reset, name="reset"),
+    path(S + "keys/", keys.keys, name="keys"),
+    path(S + "keys/<str:key_id>/", keys.key, name="key"),
+    path(S + "keys/<str:key_id>/import/", keys.import_key_material, name="import_key_material"),
+    path(S + "keys/<str:key_id>/<str:operation>/", keys.key_action, name="key_action"),
+    path(S + "iam/", iam.iam, name="iam"),
+    path(S + "iam/call/<str:operation>/", iam.iam_action, name="iam_action"),
+    path(S + "iam/<str:account_id>/users/<str:name>/", iam.iam_user, name="iam_user"),
+    path(S + "iam/<str:account_id>/users/<str:name>/access-keys/", iam.create_access_key, name="create_access_key"),
+    path(S + "iam/<str:account_id>/users/<str:name>/mfa/", iam.setup_mfa, name="setup_mfa"),
+    path(S + "iam/<str:account_id>/users/<str:name>/mfa/code/", iam.mfa_code, name="mfa_code"),
+    path(S + "iam/<str:account_id>/roles/<str:name>/", iam.iam_role, name="iam_role"),
+    path(S + "trail/", trail.trail, name="trail"),
+    path(S + "trail.json", trail.trail_json, name="trail_json"),
+    path(S + "trail.csv", trail.trail_csv, name="trail_csv"),
+    path(S + "trail/<str:event_id>/", trail.trail_record, name="trail_record"),
 ]

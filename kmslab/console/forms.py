@@ -1,0 +1,296 @@
+"""Console forms. Each one that makes a call says how its fields become the AWS request."""
+from django import forms
+
+from kmslab.cloud.clock import parse_duration
+
+
+class SandboxForm(forms.Form):
+    name = forms.CharField(max_length=80, required=False, help_text="Optional, for your own list.")
+
+
+class ClockForm(forms.Form):
+    STEPS = [("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days")]
+    advance = forms.CharField(max_length=12, help_text="A duration like 30d, 12h or 90m.")
+
+    def clean_advance(self):
+        try:
+            seconds = parse_duration(self.cleaned_data["advance"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if not 0 < seconds <= 400 * 86400:
+            raise forms.ValidationError("Advance the clock by between 1 minute and 400 days.")
+        return seconds
+
+
+class ActAsForm(forms.Form):
+    principal = forms.ChoiceField(label="Principal")
+    via = forms.ChoiceField(label="Assumed by", required=False,
+                            help_text="For a role: the user who calls AssumeRole. Its trust policy decides.")
+    mfa = forms.BooleanField(required=False, label="With an MFA session")
+    token_code = forms.RegexField(
+        regex=r"^\d{6}$", required=False, label="MFA code", max_length=6,
+        help_text="Leave empty and the console types the device's current code for you.",
+    )
+
+    def __init__(self, *args, choices, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["principal"].choices = choices
+        self.fields["via"].choices = [("", "—")] + users
+
+    def clean(self):
+        data = super().clean()
+        principal = data.get("principal")
+        if principal:
+            data["account"], data["kind"], data["name"] = principal.split("/", 2)
+            if data["kind"] == "role" and not data.get("via"):
+                self.add_error("via", "A role is acted as through a session some user starts with AssumeRole.")
+            if data["kind"] == "root" and data.get("mfa"):
+                self.add_error("mfa", "The console acts as root directly; root MFA sessions are not simulated.")
+        return data
+
+
+def parse_tags(text):
+    """'Key=Value' lines -> KMS's [{"TagKey", "TagValue"}]."""
+    tags = []
+    for line in text.splitlines():
+        if line.strip():
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise forms.ValidationError(f"'{line.strip()}' is not Key=Value")
+            tags.append({"TagKey": key.strip(), "TagValue": value.strip()})
+    return tags
+
+
+class TagsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, help_text="One Key=Value a line.", **kwargs)
+
+    def clean(self, value):
+        return parse_tags(super().clean(value))
+
+
+class CreateKeyForm(forms.Form):
+    operation = "CreateKey"
+    Description = forms.CharField(max_length=8192, required=False)
+    Origin = forms.ChoiceField(
+        choices=[("AWS_KMS", "AWS_KMS — KMS generates the key material"),
+                 ("EXTERNAL", "EXTERNAL — you import the key material")],
+        initial="AWS_KMS",
+    )
+    Tags = TagsField()
+    Policy = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Leave empty for the default key policy (the account's root gets kms:*).",
+    )
+
+    def request(self):
+        request = {k: v for k, v in self.cleaned_data.items() if v}
+        return request
+
+
+# Forms for the key page: each names its operation and builds the request for one key.
+
+
+class KeyOnlyForm(forms.Form):
+    """Operations whose request is just the KeyId."""
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+
+    def request(self, key_id):
+        return {"KeyId": key_id}
+
+
+class ScheduleKeyDeletionForm(forms.Form):
+    operation = "ScheduleKeyDeletion"
+    PendingWindowInDays = forms.IntegerField(
+        min_value=1, initial=30, help_text="AWS accepts 7 to 30 days; try 3 to see the error it gives.",
+    )
+
+    def request(self, key_id):
+        return {"KeyId": key_id, **self.cleaned_data}
+
+
+class EnableKeyRotationForm(forms.Form):
+    operation = "EnableKeyRotation"
+    RotationPeriodInDays = forms.IntegerField(initial=365, help_text="90 to 2560 days.")
+
+    def request(self, key_id):
+        return {"KeyId": key_id, **self.cleaned_data}
+
+
+class UpdateKeyDescriptionForm(forms.Form):
+    operation = "UpdateKeyDescription"
+    Description = forms.CharField(max_length=8192, required=False)
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "Description": self.cleaned_data["Description"]}
+
+
+class CreateAliasForm(forms.Form):
+    operation = "CreateAlias"
+    AliasName = forms.CharField(max_length=256, initial="alias/", help_text="Begins with alias/; not alias/aws/.")
+
+    def request(self, key_id):
+        return {"AliasName": self.cleaned_data["AliasName"], "TargetKeyId": key_id}
+
+
+class DeleteAliasForm(forms.Form):
+    operation = "DeleteAlias"
+    AliasName = forms.CharField(max_length=256)
+
+    def request(self, key_id):
+        return {"AliasName": self.cleaned_data["AliasName"]}
+
+
+class TagResourceForm(forms.Form):
+    operation = "TagResource"
+    Tags = TagsField()
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "Tags": self.cleaned_data["Tags"]}
+
+
+class UntagResourceForm(forms.Form):
+    operation = "UntagResource"
+    TagKeys = forms.CharField(help_text="Tag keys, separated by commas.")
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "TagKeys": [k.strip() for k in self.cleaned_data["TagKeys"].split(",") if k.strip()]}
+
+
+GRANT_OPERATIONS = ["Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+                    "ReEncryptTo", "DescribeKey", "CreateGrant", "RetireGrant"]
+
+
+class CreateGrantForm(forms.Form):
+    operation = "CreateGrant"
+    GranteePrincipal = forms.CharField(help_text="An ARN: a user, a role, or an account's root.")
+    Operations = forms.MultipleChoiceField(
+        choices=[(op, op) for op in GRANT_OPERATIONS], widget=forms.CheckboxSelectMultiple, initial=["Decrypt"],
+    )
+    RetiringPrincipal = forms.CharField(required=False)
+    Name = forms.CharField(required=False, max_length=256)
+    EncryptionContextSubset = TagsField(label="Encryption context subset (constraint)")
+
+    def request(self, key_id):
+        data = self.cleaned_data
+        request = {"KeyId": key_id, "GranteePrincipal": data["GranteePrincipal"], "Operations": data["Operations"]}
+        if data["RetiringPrincipal"]:
+            request["RetiringPrincipal"] = data["RetiringPrincipal"]
+        if data["Name"]:
+            request["Name"] = data["Name"]
+        if data["EncryptionContextSubset"]:
+            subset = {t["TagKey"]: t["TagValue"] for t in data["EncryptionContextSubset"]}
+            request["Constraints"] = {"EncryptionContextSubset": subset}
+        return request
+
+
+class GrantIdForm(forms.Form):
+    """RevokeGrant (the key's administrators) and RetireGrant (the retiring principal)."""
+
+    GrantId = forms.CharField(max_length=128)
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "GrantId": self.cleaned_data["GrantId"]}
+
+
+class ImportKeyMaterialForm(forms.Form):
+    operation = "ImportKeyMaterial"
+    ExpirationModel = forms.ChoiceField(
+        choices=[("KEY_MATERIAL_DOES_NOT_EXPIRE", "Does not expire"), ("KEY_MATERIAL_EXPIRES", "Expires")],
+    )
+    ValidForDays = forms.IntegerField(
+        min_value=1, max_value=365, required=False, initial=30, label="Valid for (days)",
+        help_text="Only when the material expires; counted on the sandbox clock.",
+    )
+
+
+KEY_ACTIONS = {
+    "EnableKey": lambda data=None: KeyOnlyForm(data, operation="EnableKey"),
+    "DisableKey": lambda data=None: KeyOnlyForm(data, operation="DisableKey"),
+    "ScheduleKeyDeletion": ScheduleKeyDeletionForm,
+    "CancelKeyDeletion": lambda data=None: KeyOnlyForm(data, operation="CancelKeyDeletion"),
+    "EnableKeyRotation": EnableKeyRotationForm,
+    "DisableKeyRotation": lambda data=None: KeyOnlyForm(data, operation="DisableKeyRotation"),
+    "RotateKeyOnDemand": lambda data=None: KeyOnlyForm(data, operation="RotateKeyOnDemand"),
+    "UpdateKeyDescription": UpdateKeyDescriptionForm,
+    "CreateAlias": CreateAliasForm,
+    "DeleteAlias": DeleteAliasForm,
+    "TagResource": TagResourceForm,
+    "UntagResource": UntagResourceForm,
+    "CreateGrant": CreateGrantForm,
+    "RevokeGrant": lambda data=None: GrantIdForm(data, operation="RevokeGrant"),
+    "RetireGrant": lambda data=None: GrantIdForm(data, operation="RetireGrant"),
+    "DeleteImportedKeyMaterial": lambda data=None: KeyOnlyForm(data, operation="DeleteImportedKeyMaterial"),
+}
+
+
+# IAM. Each call goes to the acting identity's own account, as IAM calls do.
+
+TRUST_ACCOUNT = """{{
+  "Version": "2012-10-17",
+  "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{account}:root"}}, "Action": "sts:AssumeRole"}}]
+}}"""
+
+
+class CreateUserForm(forms.Form):
+    operation = "CreateUser"
+    UserName = forms.CharField(max_length=64)
+
+    def request(self):
+        return dict(self.cleaned_data)
+
+
+class CreateGroupForm(forms.Form):
+    operation = "CreateGroup"
+    GroupName = forms.CharField(max_length=128)
+
+    def request(self):
+        return dict(self.cleaned_data)
+
+
+class CreateRoleForm(forms.Form):
+    operation = "CreateRole"
+    RoleName = forms.CharField(max_length=64)
+    AssumeRolePolicyDocument = forms.CharField(
+        label="Trust policy", widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="Who may assume the role. The default trusts the account, leaving it to IAM policies.",
+    )
+
+    def request(self):
+        return dict(self.cleaned_data)
+
+
+class AddUserToGroupForm(forms.Form):
+    operation = "AddUserToGroup"
+    UserName = forms.CharField(max_length=64)
+    GroupName = forms.CharField(max_length=128)
+
+    def request(self):
+        return dict(self.cleaned_data)
+
+
+class DeleteAccessKeyForm(forms.Form):
+    operation = "DeleteAccessKey"
+    UserName = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    AccessKeyId = forms.CharField(max_length=128, widget=forms.HiddenInput)
+
+    def request(self):
+        return dict(self.cleaned_data)
+
+
+IAM_ACTIONS = {
+    "CreateUser": CreateUserForm,
+    "CreateGroup": CreateGroupForm,
+    "CreateRole": CreateRoleForm,
+    "AddUserToGroup": AddUserToGroupForm,
+    "DeleteAccessKey": DeleteAccessKeyForm,
+}

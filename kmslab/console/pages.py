@@ -1,0 +1,73 @@
+"""What every sandbox page shows around its content, and how a console call's result is shown."""
+from datetime import datetime, timezone
+
+from kmslab.cloud.clock import iso
+from kmslab.cloud.errors import AccessDeniedException, AccessDenied
+from kmslab.sandboxes import runner
+
+from . import acting
+
+DENIALS = (AccessDeniedException.__name__, AccessDenied.__name__)
+
+
+def duration(seconds):
+    """3 d 4 h, 5 h 10 min, 40 s: for clock offsets and countdowns."""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def clock(world):
+    now = world.now()
+    return {
+        "epoch": now,
+        "iso": iso(now),
+        "text": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "ahead": duration(world.clock.offset) if world.clock.offset >= 60 else "",
+    }
+
+
+def context(request, sandbox, world, section, **extra):
+    """The context of a sandbox page: the sandbox, the snapshot it was read from, who acts, what time it is."""
+    return {
+        "sandbox": sandbox,
+        "world": world,
+        "identity": acting.current(request, sandbox, world),
+        "clock": clock(world),
+        "section": section,
+        **extra,
+    }
+
+
+def run(request, sandbox, service, operation, call_request):
+    """Make one call as the acting identity; return (outcome, result for the _result.html fragment)."""
+    world = runner.load_world(sandbox.id)
+    identity = acting.current(request, sandbox, world)
+    outcome = runner.run(sandbox.id, identity.who(), service, operation, call_request)
+    return outcome, result(outcome)
+
+
+def result(outcome):
+    error = outcome.error
+    result = {
+        "operation": outcome.record["eventName"],
+        "caller": outcome.record["userIdentity"].get("arn", ""),
+        "ok": error is None,
+        "event_id": outcome.record["eventID"],
+        "response": outcome.record.get("responseElements"),
+    }
+    if error is not None:
+        result["code"] = error.code
+        result["message"] = error.message
+        if error.code in DENIALS:
+            # The decision that denied it: the last one the call took.
+            result["explanation"] = outcome.explanations[-1] if outcome.explanations else None
+    return result

@@ -1,0 +1,94 @@
+"""KMS keys: the list with Create key, a key's page, and every lifecycle action on it."""
+import os
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from kmslab.sandboxes import runner
+
+from .. import learner, pages, snapshot
+from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
+
+
+@require_http_methods(["GET", "POST"])
+def keys(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    form = CreateKeyForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        outcome, result = pages.run(request, sandbox, "kms", "CreateKey", form.request())
+        if outcome.error is None:
+            url = reverse("console:key", args=[sandbox.id, outcome.response["KeyMetadata"]["KeyId"]])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    world = runner.load_world(sandbox.id)
+    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result)
+    template = "console/keys.html#create" if request.htmx and request.method == "POST" else "console/keys.html"
+    return render(request, template, context)
+
+
+def key_page(request, sandbox, key_id, result=None, forms=None, status=200):
+    """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
+    world = runner.load_world(sandbox.id)
+    key = snapshot.key(world, key_id)
+    if key is None:
+        raise Http404("No such key")
+    actions = {name: make() for name, make in KEY_ACTIONS.items()}
+    actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
+    actions.update(forms or {})
+    context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx)
+    template = "console/key.html#key-body" if request.htmx else "console/key.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def key(request, sandbox_id, key_id):
+    return key_page(request, learner.get_sandbox(request, sandbox_id), key_id)
+
+
+@require_POST
+def key_action(request, sandbox_id, key_id, operation):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    make = KEY_ACTIONS.get(operation)
+    if make is None:
+        raise Http404("No such action")
+    form = make(request.POST)
+    if not form.is_valid():
+        return key_page(request, sandbox, key_id, forms={operation: form}, status=422 if not request.htmx else 200)
+    _, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
+    return key_page(request, sandbox, key_id, result=result)
+
+
+@require_POST
+def import_key_material(request, sandbox_id, key_id):
+    """Imports fresh random material: GetParametersForImport, wrap, ImportKeyMaterial.
+
+    The middle step is what a learner does offline with OpenSSL; the console
+    does it for them (RSAES_OAEP_SHA_256 under the RSA_2048 wrapping key) and
+    says so, so both calls are real and both land in CloudTrail.
+    """
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    form = ImportKeyMaterialForm(request.POST)
+    if not form.is_valid():
+        return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form})
+    outcome, result = pages.run(
+        request, sandbox, "kms", "GetParametersForImport",
+        {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"},
+    )
+    if outcome.error is None:
+        public_key = serialization.load_der_public_key(outcome.response["PublicKey"])
+        wrapped = public_key.encrypt(
+            os.urandom(32),
+            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+        )
+        call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"], "EncryptedKeyMaterial": wrapped,
+                "ExpirationModel": form.cleaned_data["ExpirationModel"]}
+        if call["ExpirationModel"] == "KEY_MATERIAL_EXPIRES":
+            world = runner.load_world(sandbox.id)
+            call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
+        _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
+    return key_page(request, sandbox, key_id, result=result)

@@ -1,0 +1,101 @@
+"""The learner's sandboxes: list, create, claim, and a sandbox's home page."""
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kmslab.sandboxes import runner
+
+from .. import acting, learner, pages
+from ..forms import ActAsForm, ClockForm, SandboxForm
+from .. import snapshot
+
+
+@require_http_methods(["GET", "POST"])
+def home(request):
+    form = SandboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sandbox, _ = runner.create_sandbox(learner.token(request), form.cleaned_data["name"])
+        return redirect("console:sandbox", sandbox.id)
+    sandboxes = learner.visible(request.session).order_by("-created")
+    return render(request, "console/home.html", {"sandboxes": sandboxes, "form": form})
+
+
+@require_GET
+def claim(request, token):
+    """The console URL `manage.py sandbox create` prints: a signed claim on one sandbox."""
+    sandbox_id = learner.claimed_sandbox_id(token)
+    if sandbox_id is None:
+        raise Http404("This console link is not valid")
+    return redirect("console:sandbox", learner.claim(request, sandbox_id).id)
+
+
+@require_GET
+def sandbox(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return render(request, "console/sandbox.html", sandbox_context(request, sandbox, world))
+
+
+def sandbox_context(request, sandbox, world, **extra):
+    identity = acting.current(request, sandbox, world)
+    parts = dict(
+        due=snapshot.due(world),
+        keys=snapshot.keys(world),
+        sessions=snapshot.sessions(world),
+        clock_form=ClockForm(),
+        clock_steps=ClockForm.STEPS,
+        act_as_form=ActAsForm(
+            initial={"principal": f"{identity.account}/{identity.kind}/{identity.name}", "mfa": identity.mfa,
+                     "via": identity.via},
+            choices=acting.choices(world), users=acting.users(world),
+        ),
+        device=acting.mfa_device(world, *identity.mfa_user()) if identity.mfa else None,
+    )
+    return pages.context(request, sandbox, world, "home", **{**parts, **extra})
+
+
+@require_POST
+def advance_clock(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    form = ClockForm(request.POST)
+    records = runner.advance_clock(sandbox.id, form.cleaned_data["advance"]) if form.is_valid() else []
+    if not request.htmx:
+        return redirect("console:sandbox", sandbox.id)
+    world = runner.load_world(sandbox.id)
+    context = sandbox_context(request, sandbox, world, clock_form=form, happened=records, oob=True)
+    return render(request, "console/sandbox.html#clock", context)
+
+
+@require_POST
+def act_as(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = ActAsForm(request.POST, choices=acting.choices(world), users=acting.users(world))
+    results = []
+    if form.is_valid():
+        data = form.cleaned_data
+        identity = acting.Identity(data["account"], data["kind"], data["name"], mfa=data["mfa"],
+                                   via=data["via"] if data["kind"] == "role" else None)
+        if identity.mfa or identity.kind == "role":
+            identity, outcomes = acting.start_session(sandbox.id, identity, data["token_code"])
+            results = [pages.result(o) for o in outcomes]
+        if identity is not None:
+            acting.remember(request, sandbox, identity)
+            form = None
+    if not request.htmx and form is None:
+        return redirect("console:sandbox", sandbox.id)
+    world = runner.load_world(sandbox.id)
+    context = sandbox_context(request, sandbox, world, oob=True, results=results)
+    if form is not None:
+        context["act_as_form"] = form
+    template = "console/sandbox.html#act-as" if request.htmx else "console/sandbox.html"
+    return render(request, template, context)
+
+
+@require_POST
+def reset(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    runner.reset(sandbox.id)
+    request.session.get("act_as", {}).pop(sandbox.id.hex, None)
+    request.session.modified = True
+    return redirect("console:sandbox", sandbox.id)
