@@ -90,6 +90,9 @@ def session_caller(world, session, **extra):
         mfa_auth_time=session.get("MfaAuthTime"),
         session_created=session["CreationDate"],
     )
+    if session["Kind"] == "SessionToken" and session.get("UserName") is None:
+        # The root user's own GetSessionToken session.
+        return root_caller(account, access_key_id=session["AccessKeyId"], **mfa, **extra)
     if session["Kind"] == "SessionToken":
         user = world.account(account)["users"][session["UserName"]]
         return user_caller(account, user, session["AccessKeyId"], **mfa, **extra)

@@ -96,6 +96,13 @@ def user_identity(caller):
     return identity
 
 
+def resource_type(arn):
+    """CloudTrail's resource type for an ARN: AWS::KMS::Key, or the IAM role AssumeRole names."""
+    if arn.startswith("arn:aws:iam:") and ":role/" in arn:
+        return "AWS::IAM::Role"
+    return "AWS::KMS::Key"
+
+
 def api_call_record(ctx, response, error):
     """The AwsApiCall record for one call, made with the context it ran in."""
     record = {
@@ -128,7 +135,7 @@ def api_call_record(ctx, response, error):
             "eventID": str(uuid.uuid4()),
             "readOnly": ctx.read_only,
             "resources": [
-                {"accountId": arn.split(":")[4], "type": "AWS::KMS::Key", "ARN": arn} for arn in ctx.resources
+                {"accountId": arn.split(":")[4], "type": resource_type(arn), "ARN": arn} for arn in ctx.resources
             ]
             or None,
             "eventType": "AwsApiCall",
