@@ -9,6 +9,7 @@ point: who gains or loses what.
 Every request is a plain one: no encryption context, no service acting for
 the caller, the acting principal's usual MFA state. The page says so.
 """
+import re
 from dataclasses import dataclass, field
 
 from kmslab.cloud.kms import access
@@ -46,6 +47,11 @@ class Row:
 class Matrix:
     columns: tuple
     rows: list = field(default_factory=list)
+
+    @property
+    def labels(self):
+        """Column heads that can wrap between words (zero-width spaces before each capital)."""
+        return [re.sub(r"(?<=[a-z])(?=[A-Z])", "\u200b", a.removeprefix("kms:")) for a in self.columns]
 
     def changes(self):
         """[(row label, action, "gains" | "loses")] in reading order."""

@@ -79,6 +79,7 @@ class JSONProblem:
     line: int
     column: int
     message: str
+    statement: int | None = None  # 0-based index of the statement it concerns, if one
 
 
 def text_of(value):
@@ -225,15 +226,24 @@ def _statement(old, card, kind):
         "Resource": merge_values(old.get("Resource"), card.resources),
         "Condition": _condition(old.get("Condition"), card.conditions),
     }
-    # The old statement's field order first, then the usual order for new fields.
-    order = [k for k in old if k in new] + [k for k in new if k not in old]
-    return {k: new[k] for k in order if new[k] is not None}
+    return {k: new[k] for k in _order(old, new) if new[k] is not None}
+
+
+def _order(old, new):
+    """Fields in the usual order (Sid, Effect, Principal, ...), unless the old statement had its own."""
+    usual = list(new)
+    known = [k for k in old if k in new]
+    if known == sorted(known, key=usual.index):
+        return usual
+    return known + [k for k in usual if k not in old]
 
 
 def merge_values(old, new):
     """A string-or-list field after an edit: unchanged values keep their JSON, order and form."""
-    if old is None and not new:
-        return None
+    if not old and not new:
+        return old
+    if old == []:
+        old = None  # an emptied list refilled with one value reads as it would have new
     old_items = old if isinstance(old, list) else ([] if old is None else [old])
     if {text_of(v) for v in old_items} == set(new):
         return old
@@ -486,7 +496,7 @@ def validate(text, kind, lines):
         number = re.match(r"Statement (\d+)", message)
         index = int(number.group(1)) - 1 if number else None
         line = lines[index] if index is not None and index < len(lines) else 1
-        return JSONProblem(line, 1, message)
+        return JSONProblem(line, 1, message, index)
     return None
 
 

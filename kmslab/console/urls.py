@@ -2,7 +2,7 @@
 from django.http import JsonResponse
 from django.urls import path
 
-from .views import iam, keys, sandboxes, trail
+from .views import iam, keys, policies, sandboxes, trail
 
 app_name = "console"
 
@@ -36,4 +36,13 @@ urlpatterns = [
     path(S + "trail.json", trail.trail_json, name="trail_json"),
     path(S + "trail.csv", trail.trail_csv, name="trail_csv"),
     path(S + "trail/<str:event_id>/", trail.trail_record, name="trail_record"),
+    # The teaching pages: policy editors, simulator, envelope encryption (docs/architecture.md, "Console").
+    path(S + "policies/", policies.policies, name="policies"),
+    path(S + "policies/key/<str:key_id>/", policies.key_policy, name="key_policy"),
+    path(S + "policies/key/<str:key_id>/sync/", policies.key_policy_sync, name="key_policy_sync"),
+    path(S + "policies/<str:account>/<str:kind>/<str:name>/", policies.new_inline_policy, name="new_inline_policy"),
+    path(S + "policies/<str:account>/<str:kind>/<str:name>/<str:policy_name>/", policies.identity_policy,
+         name="identity_policy"),
+    path(S + "policies/<str:account>/<str:kind>/<str:name>/<str:policy_name>/sync/", policies.identity_policy_sync,
+         name="identity_policy_sync"),
 ]

@@ -1,0 +1,247 @@
+"""The visual policy editors: key policies and IAM inline policies.
+
+Cards and JSON are kept in sync by the server: every change posts the whole
+editor to the sync view, which answers with both views, the problems and the
+access preview re-rendered out of band (policy_form.sync does the work).
+Saving is a real PutKeyPolicy / PutUserPolicy / PutRolePolicy call as the
+acting principal, so the lockout check applies and the call lands in the trail.
+"""
+from dataclasses import dataclass
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kmslab.cloud.kms import access
+from kmslab.sandboxes import runner
+
+from .. import access_preview, acting, learner, pages
+from .. import policy_form as pf
+
+TEMPLATE = "console/policy_editor.html"
+# A new inline policy starts as what most learners write first.
+NEW_IDENTITY_POLICY = pf.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:DescribeKey"], "Resource": "*"}]}
+)
+SERVICES = ("s3.amazonaws.com", "logs.us-east-1.amazonaws.com", "cloudtrail.amazonaws.com", "dynamodb.amazonaws.com")
+
+
+class SaveForm(forms.Form):
+    document = forms.CharField(strip=False)
+    BypassPolicyLockoutSafetyCheck = forms.BooleanField(required=False)
+
+
+class SyncForm(forms.Form):
+    document = forms.CharField(strip=False, required=False)
+    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards")], required=False)
+    op = forms.CharField(required=False)
+
+
+@dataclass
+class Target:
+    """What an editor edits: its kind, its policy in force, and the call that saves it."""
+
+    kind: str  # pf.KEY_POLICY or pf.IAM_POLICY
+    title: str
+    current: str | None  # None: an inline policy that does not exist yet
+    operation: str
+    service: str
+    fields: dict  # the save call's request, bar the document
+    document_field: str
+    url: str
+    sync_url: str
+    key: dict | None = None
+    holder: dict | None = None  # the user or role record holding an inline policy
+    holder_identity: acting.Identity | None = None
+    policy_name: str = ""
+
+    def request(self, text, bypass=False):
+        request = {**self.fields, self.document_field: text}
+        if bypass:
+            request["BypassPolicyLockoutSafetyCheck"] = True
+        return request
+
+    def preview(self, world, text):
+        if self.kind == pf.KEY_POLICY:
+            return access_preview.for_key_policy(world, self.key, text)
+        caller = acting.caller(world, self.holder_identity)
+        return access_preview.for_identity_policy(world, self.holder, self.policy_name, text, caller)
+
+
+def key_target(sandbox, world, key_id):
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        raise Http404("No such key")
+    aliases = ", ".join(access.key_aliases(world, key_id))
+    return Target(
+        kind=pf.KEY_POLICY,
+        title=f"Key policy of {aliases or key_id}",
+        current=key["Policy"],
+        service="kms",
+        operation="PutKeyPolicy",
+        fields={"KeyId": key["KeyMetadata"]["Arn"], "PolicyName": "default"},
+        document_field="Policy",
+        url=reverse("console:key_policy", args=[sandbox.id, key_id]),
+        sync_url=reverse("console:key_policy_sync", args=[sandbox.id, key_id]),
+        key=key,
+    )
+
+
+def identity_target(sandbox, world, account, kind, name, policy_name):
+    entities = world.account(account)
+    holder = entities and entities["users" if kind == "user" else "roles"].get(name) if kind in ("user", "role") else None
+    if holder is None:
+        raise Http404("No such user or role")
+    Kind = kind.capitalize()
+    args = [sandbox.id, account, kind, name, policy_name]
+    return Target(
+        kind=pf.IAM_POLICY,
+        title=f"Inline policy {policy_name} of {kind} {name} ({account})",
+        current=holder["InlinePolicies"].get(policy_name),
+        service="iam",
+        operation=f"Put{Kind}Policy",
+        fields={f"{Kind}Name": name, "PolicyName": policy_name},
+        document_field="PolicyDocument",
+        url=reverse("console:identity_policy", args=args),
+        sync_url=reverse("console:identity_policy_sync", args=args),
+        holder=holder,
+        holder_identity=acting.Identity(account, kind, name),
+        policy_name=policy_name,
+    )
+
+
+def principal_options(world):
+    """The Principal picker: each account's root, users and roles; services; everyone."""
+    groups = []
+    for account, entities in world.doc["accounts"].items():
+        options = [(f"arn:aws:iam::{account}:root", f"account {account} (root: delegates to IAM)")]
+        options += [(u["Arn"], f"user {name}") for name, u in entities["users"].items()]
+        options += [(r["Arn"], f"role {name}") for name, r in entities["roles"].items()]
+        groups.append((f"Account {account}", options))
+    groups.append(("AWS services", [(s, s) for s in SERVICES]))
+    groups.append(("Anyone", [("*", "* (every principal of every account)")]))
+    return groups
+
+
+def editor_context(request, sandbox, world, target, state, **extra):
+    preview = target.preview(world, state.text) if state.problem is None else None
+    return pages.context(
+        request, sandbox, world, "policies",
+        target=target,
+        state=state,
+        cards=pf.card_views(state.cards, principal_options(world)),
+        excerpt=pf.excerpt(state.text, state.problem.line) if state.problem else None,
+        preview=preview,
+        changes=preview.changes() if preview else [],
+        operators=pf.OPERATORS,
+        condition_keys=pf.condition_keys(),
+        key_policy=target.kind == pf.KEY_POLICY,
+        **extra,
+    )
+
+
+@require_GET
+def policies(request, sandbox_id):
+    """Every policy in the sandbox: key policies by key, inline policies by user and role."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
+    key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
+    holders = []
+    for account, entities in world.doc["accounts"].items():
+        for kind, plural in (("user", "users"), ("role", "roles")):
+            for name, holder in entities[plural].items():
+                holders.append({"account": account, "kind": kind, "name": name,
+                                "policies": sorted(holder["InlinePolicies"]), "attached": holder["AttachedPolicies"]})
+    return render(request, "console/policies.html",
+                  pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders,
+                                new_form=NewInlinePolicyForm()))
+
+
+class NewInlinePolicyForm(forms.Form):
+    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", initial="kms-access",
+                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
+
+
+@require_GET
+def new_inline_policy(request, sandbox_id, account, kind, name):
+    """The "new inline policy" form on the policies page: on to the editor for that name."""
+    form = NewInlinePolicyForm(request.GET)
+    policy_name = form.cleaned_data["PolicyName"] if form.is_valid() else "kms-access"
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return redirect(identity_target(sandbox, world, account, kind, name, policy_name).url)
+
+
+@require_http_methods(["GET", "POST"])
+def key_policy(request, sandbox_id, key_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _editor(request, sandbox, world, key_target(sandbox, world, key_id))
+
+
+@require_http_methods(["GET", "POST"])
+def identity_policy(request, sandbox_id, account, kind, name, policy_name):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _editor(request, sandbox, world, identity_target(sandbox, world, account, kind, name, policy_name))
+
+
+@require_POST
+def key_policy_sync(request, sandbox_id, key_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _sync(request, sandbox, world, key_target(sandbox, world, key_id))
+
+
+@require_POST
+def identity_policy_sync(request, sandbox_id, account, kind, name, policy_name):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _sync(request, sandbox, world, identity_target(sandbox, world, account, kind, name, policy_name))
+
+
+def _editor(request, sandbox, world, target):
+    """GET: the editor on the policy in force. POST: save it with the real call, as the acting principal."""
+    if request.method == "GET":
+        state = pf.start(target.current or NEW_IDENTITY_POLICY, target.kind)
+        return render(request, TEMPLATE, editor_context(request, sandbox, world, target, state, form=SaveForm()))
+    form = SaveForm(request.POST)
+    result = None
+    if form.is_valid():
+        text = form.cleaned_data["document"]
+        _, result = pages.run(request, sandbox, target.service, target.operation,
+                              target.request(text, form.cleaned_data["BypassPolicyLockoutSafetyCheck"]))
+        # After the call, "before" in the preview is whatever is now in force.
+        world = runner.load_world(sandbox.id)
+        target = _reload(sandbox, world, target)
+    else:
+        text = request.POST.get("document", "")
+    state = pf.sync(text, dict(request.POST.lists()), "json", "", target.kind)
+    context = editor_context(request, sandbox, world, target, state, form=form, result=result, oob=True)
+    if request.htmx:
+        return render(request, TEMPLATE + "#save-response", context)
+    return render(request, TEMPLATE, context)
+
+
+def _reload(sandbox, world, target):
+    if target.kind == pf.KEY_POLICY:
+        return key_target(sandbox, world, target.key["KeyMetadata"]["KeyId"])
+    identity = target.holder_identity
+    return identity_target(sandbox, world, identity.account, identity.kind, identity.name, target.policy_name)
+
+
+def _sync(request, sandbox, world, target):
+    """Both views re-rendered from whichever one the learner changed (htmx, out of band)."""
+    form = SyncForm(request.POST)
+    form.is_valid()  # every field is optional text or a choice; a bad source counts as the JSON's
+    data = form.cleaned_data
+    source = data.get("source") or "json"
+    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), source, data.get("op", ""), target.kind)
+    # A plain card edit leaves the cards alone, so the learner keeps focus and the open pickers;
+    # the buttons (add or remove) and JSON edits re-render them.
+    context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
+                             rerender_cards=source == "json" or bool(data.get("op")))
+    return render(request, TEMPLATE + "#sync", context)
