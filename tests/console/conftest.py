@@ -1,0 +1,14 @@
+"""Console personas: alice owns a sandbox and acts in it; mallory is another learner in another browser."""
+import pytest
+from personas import new_learner
+
+
+@pytest.fixture
+def alice(db):
+    return new_learner("alice's sandbox")
+
+
+@pytest.fixture
+def mallory(db):
+    return new_learner("mallory's sandbox")
+

@@ -1,0 +1,161 @@
+"""The sandbox list, creating and claiming sandboxes, the home page, the clock, reset, and who may see what."""
+import re
+
+import pytest
+
+from kmslab.console import learner as learners
+from kmslab.sandboxes import runner
+from kmslab.sandboxes.models import Sandbox
+
+from personas import A, B, is_fragment
+
+
+def test_a_new_learner_sees_no_sandboxes_and_can_create_one(client, db):
+    assert b"You have no sandboxes yet" in client.get("/").content
+    response = client.post("/", {"name": "week 1"})
+    sandbox = Sandbox.objects.get()
+    assert response["Location"] == f"/s/{sandbox.id}/"
+    assert sandbox.name == "week 1"
+    assert b"week 1" in client.get("/").content
+
+
+def test_the_list_shows_only_the_learners_own_sandboxes(alice, mallory):
+    page = alice.get("/").content.decode()
+    assert str(alice.sandbox.id) in page
+    assert str(mallory.sandbox.id) not in page
+
+
+SANDBOX_GETS = ["", "keys/", "iam/", "trail/", "trail.json", "trail.csv", f"iam/{A}/users/admin/"]
+SANDBOX_POSTS = [("clock/", {"advance": "1d"}), ("act-as/", {"principal": f"{A}/root/root"}), ("reset/", {}),
+                 ("keys/", {"Origin": "AWS_KMS"}), ("iam/call/CreateUser/", {"UserName": "eve"}),
+                 (f"iam/{A}/users/admin/access-keys/", {}), (f"iam/{A}/users/admin/mfa/", {})]
+
+
+@pytest.mark.parametrize("path", SANDBOX_GETS)
+def test_another_learners_sandbox_is_not_found(alice, mallory, path):
+    assert alice.get(alice.home + path).status_code == 200
+    assert mallory.get(alice.home + path).status_code == 404
+
+
+@pytest.mark.parametrize("path,data", SANDBOX_POSTS)
+def test_another_learner_cannot_act_in_a_sandbox(alice, mallory, path, data):
+    version = Sandbox.objects.get(id=alice.sandbox.id).version
+    assert mallory.post(alice.home + path, data).status_code == 404
+    assert Sandbox.objects.get(id=alice.sandbox.id).version == version
+
+
+def test_a_key_page_of_another_learners_sandbox_is_not_found(alice, mallory):
+    key_page = alice.create_key()
+    assert mallory.get(key_page).status_code == 404
+    assert mallory.post(key_page + "DisableKey/").status_code == 404
+
+
+def test_a_signed_console_url_adds_the_sandbox_to_any_browser(db, client):
+    sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
+    response = client.get(learners.claim_path(sandbox.id))
+    assert response["Location"] == f"/s/{sandbox.id}/"
+    assert client.get(f"/s/{sandbox.id}/").status_code == 200
+    assert str(sandbox.id) in client.get("/").content.decode()
+
+
+def test_a_forged_console_url_is_not_found(db, client):
+    sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
+    forged = learners.claim_path(sandbox.id)[:-3] + "xx/"
+    assert client.get(forged).status_code == 404
+    assert client.get(f"/s/{sandbox.id}/").status_code == 404
+
+
+def test_home_shows_accounts_principals_and_keys_at_a_glance(alice):
+    alice.create_key(Description="payroll")
+    page = alice.get(alice.home).content.decode()
+    assert f"Account {A}" in page and f"Account {B}" in page
+    assert f"/iam/{A}/users/admin/" in page
+    assert "payroll" in page
+
+
+def test_the_header_always_shows_who_acts_and_the_sandbox_clock(alice):
+    page = alice.get(alice.home + "keys/").content.decode()
+    header = page[page.index('id="status"'):page.index("</header>")]
+    assert "Acting as" in header and "admin" in header and A in header and "no MFA" in header
+    assert "Sandbox clock" in header
+
+
+def test_advancing_the_clock_runs_a_deletion_that_fell_due(alice):
+    key_page = alice.create_key()
+    alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "7"})
+    home = alice.get(alice.home).content.decode()
+    assert "Deletion" in home and "7 d" in home
+
+    response = alice.post(alice.home + "clock/", {"advance": "8d"}, htmx=True)
+    assert is_fragment(response)
+    fragment = response.content.decode()
+    assert "<code>DeleteKey</code>" in fragment
+    assert 'hx-swap-oob="true"' in fragment  # the header's clock follows
+    assert "(+8 d)" in fragment
+    assert alice.get(key_page).status_code == 404
+
+
+def test_the_custom_clock_step_is_validated(alice):
+    response = alice.post(alice.home + "clock/", {"advance": "tomorrow"}, htmx=True)
+    assert "is not a duration" in response.content.decode()
+
+
+def test_reset_starts_the_sandbox_over(alice):
+    key_page = alice.create_key()
+    alice.act_as(f"{B}/root/root")
+    response = alice.post(alice.home + "reset/")
+    assert response.status_code == 302
+    assert alice.get(key_page).status_code == 404
+    assert b"Acting as</span>\n    <b>admin" in alice.get(alice.home).content
+
+
+def test_acting_as_root_of_the_other_account_makes_calls_as_that_root(alice):
+    response = alice.act_as(f"{B}/root/root")
+    assert is_fragment(response)
+    alice.create_key()
+    trail = alice.get(alice.home + "trail.json").json()["Records"]
+    assert trail[-1]["eventName"] == "CreateKey"
+    assert trail[-1]["userIdentity"]["arn"] == f"arn:aws:iam::{B}:root"
+
+
+def test_acting_with_mfa_sets_up_a_device_and_a_session_token(alice):
+    response = alice.act_as(f"{A}/user/admin", mfa=True).content.decode()
+    assert re.findall(r"<strong>(\w+)</strong> as", response) == [
+        "CreateVirtualMFADevice", "EnableMFADevice", "GetSessionToken"]
+    assert 'class="qr" src="data:image/png;base64,' in response
+    assert re.search(r'class="totp">\d{6}<', response)
+    alice.create_key()
+    identity = alice.get(alice.home + "trail.json").json()["Records"][-1]["userIdentity"]
+    assert identity["accessKeyId"].startswith("ASIA")
+    assert identity["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
+
+
+def test_a_wrong_mfa_code_is_refused_and_the_identity_stays(alice):
+    alice.act_as(f"{A}/user/admin", mfa=True)  # gives admin a device
+    alice.act_as(f"{A}/user/admin")
+    response = alice.post(alice.home + "act-as/", {"principal": f"{A}/user/admin", "mfa": "on",
+                                                   "token_code": "000000"}, htmx=True).content.decode()
+    assert "AccessDenied" in response and "invalid MFA one time pass code" in response
+    assert "no MFA" in alice.get(alice.home).content.decode()
+
+
+def test_a_role_is_acted_as_through_assume_role_by_the_chosen_user(alice):
+    alice.post(alice.home + "iam/call/CreateRole/", {
+        "RoleName": "auditor",
+        "AssumeRolePolicyDocument": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                                    f'"Principal":{{"AWS":"arn:aws:iam::{A}:root"}},"Action":"sts:AssumeRole"}}]}}',
+    })
+    response = alice.act_as(f"{A}/role/auditor", via=f"{A}/admin").content.decode()
+    assert "<strong>AssumeRole</strong>" in response
+    assert "Succeeded" in response
+    # The role has no permissions policy yet: its session is denied, and the console says why.
+    denied = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS"}).content.decode()
+    assert "AccessDeniedException" in denied and "Implicitly denied" in denied
+    identity = alice.get(alice.home + "trail.json").json()["Records"][-1]["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"] == f"arn:aws:sts::{A}:assumed-role/auditor/console-admin"
+
+
+def test_a_role_needs_a_user_to_assume_it(alice):
+    response = alice.post(alice.home + "act-as/", {"principal": f"{A}/role/none"}, htmx=True)
+    assert "Select a valid choice" in response.content.decode()
