@@ -34,6 +34,8 @@ ALLOWED_HOSTS = os.environ.get("KMSLAB_ALLOWED_HOSTS", "127.0.0.1,localhost,test
 
 KMSLAB_MASTER_KEY_FILE = Path(os.environ.get("KMSLAB_MASTER_KEY_FILE", VAR_DIR / "master.key"))
 KMSLAB_ALLOW_ANY_CREDENTIALS = envbool("KMSLAB_ALLOW_ANY_CREDENTIALS")
+# Where learners reach the site: the console links that `manage.py sandbox` prints start here.
+KMSLAB_BASE_URL = os.environ.get("KMSLAB_BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "daphne",
