@@ -267,11 +267,13 @@ def decide_account(world, caller, action, conditions=None, region=None, time=Non
     return decision
 
 
-def simulate(world, caller, action, key=None, conditions=None, region=None, time=None):
-    """What the console's policy simulator shows: the Decision a call would get, without making it."""
+def simulate(world, caller, action, key=None, conditions=None, region=None, time=None, request_alias=None):
+    """What the console's policy simulator shows: the Decision a call would get, without making it.
+    `conditions` are the request's own condition keys; `request_alias` the alias name the
+    request used as KeyId, if any (kms:RequestAlias)."""
     if key is None:
         return decide_account(world, caller, action, conditions, region, time)
-    return decide(world, caller, action, key, conditions, region, time)
+    return decide(world, caller, action, key, conditions, region, time, request_alias)
 
 
 def _enforce(ctx, decision):
