@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import close_old_connections
 
-from kmslab.cloud import iam, principals, shapes
+from kmslab.cloud import iam, principals, shapes, sts
 from kmslab.cloud.errors import (
     AWSError,
     ExpiredTokenException,
@@ -177,14 +177,18 @@ class Call:
             request.method, request.path, request.query_string, request.headers, auth.signed_headers, request.body
         )
         call_input = self.parse(operation)
-        sandbox_id = runner.sandbox_for_access_key(auth.access_key_id)
+        sandbox_id = sandbox_for_access_key(auth.access_key_id)
         if sandbox_id is None:
             if not settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
                 raise UnrecognizedClientException(INVALID_TOKEN)
             sandbox_id, who = open_sandbox(), self.open_caller(auth)
         else:
             who = self.signed_caller(auth, stamp, canonical)
-        outcome = runner.run(sandbox_id, who, self.service, operation.name, call_input, region=auth.region)
+        try:
+            outcome = runner.run(sandbox_id, who, self.service, operation.name, call_input, region=auth.region)
+        except Sandbox.DoesNotExist:
+            _sandboxes.pop(auth.access_key_id, None)
+            raise UnrecognizedClientException(INVALID_TOKEN) from None
         request_id = outcome.record["requestID"]
         if outcome.error is not None:
             return self.error(outcome.error, request_id)
@@ -214,8 +218,7 @@ class Call:
                 given = hashlib.sha256((token or "").encode()).hexdigest()
                 if not hmac.compare_digest(given, token_hash):
                     raise UnrecognizedClientException(INVALID_TOKEN)
-                session = world.doc["sessions"][auth.access_key_id]
-                if session["Expiration"] <= world.now():
+                if sts.session_expired(world, world.doc["sessions"][auth.access_key_id]):
                     raise ExpiredTokenException("The security token included in the request is expired")
             return principals.caller_for_access_key(world, auth.access_key_id, **self.extras())
 
@@ -282,6 +285,25 @@ class QueryCall(Call):
         namespace = NAMESPACES.get(self.service, NAMESPACES["sts"])
         status, body = query.serialize_error(namespace, error, request_id)
         return status, _headers(self.content_type, request_id), body
+
+
+# Access key id -> sandbox id. Ids are random and never reused, so a key
+# never moves to another sandbox: a found entry stays right until its sandbox
+# is deleted (evicted above). A key that is deleted or deactivated is caught
+# inside the call, where its world no longer knows it. Misses are not kept:
+# a new session's key must be found at once.
+_sandboxes = {}
+
+
+def sandbox_for_access_key(access_key_id):
+    found = _sandboxes.get(access_key_id)
+    if found is None:
+        found = runner.sandbox_for_access_key(access_key_id)
+        if found is not None:
+            if len(_sandboxes) > 100_000:
+                _sandboxes.clear()
+            _sandboxes[access_key_id] = found
+    return found
 
 
 _open_lock = threading.Lock()

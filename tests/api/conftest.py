@@ -78,14 +78,15 @@ def sandbox(server):
 
 
 def client_factory(url, principal, region="us-east-1"):
-    def client(service, **credentials):
+    def client(service, validate=True, **credentials):
         credentials = credentials or {
             "aws_access_key_id": principal["access_key_id"],
             "aws_secret_access_key": principal["secret_access_key"],
         }
         return boto3.client(
             service, endpoint_url=url, region_name=region,
-            config=Config(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=30),
+            config=Config(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=30,
+                          parameter_validation=validate),
             **credentials,
         )
 

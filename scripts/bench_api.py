@@ -1,0 +1,226 @@
+"""Benchmark the AWS endpoint: Encrypt and Decrypt over HTTP, kmslab beside moto's server.
+
+    .venv/bin/python scripts/bench_api.py [--seconds 5] [--count 2000] [--clients 8]
+
+Starts kmslab (daphne, a temporary SQLite database, a fresh sandbox) on a free
+port on 127.0.0.1 and, if moto[server] is installed (requirements-bench.txt),
+moto's server too; then, for each, Encrypt of 4 KB and Decrypt of its
+ciphertext, sequentially and from N concurrent clients. Each client keeps
+one HTTP connection open and sends one request signed by botocore's own
+SigV4 signer (signed once: the signature stays valid 15 minutes, and the
+server still checks it on every call), so the client costs little beside
+the server. Prints calls/s, p50 and p99 latency and the server's CPU per
+call. Every phase is bounded by --count or --seconds.
+"""
+import argparse
+import base64
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited while starting")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on port {port} after {seconds} s")
+
+
+class Target:
+    """A server under test: where it listens, the credentials to sign with, its process."""
+
+    def __init__(self, name, host, path, access_key, secret, process):
+        self.name, self.host, self.path = name, host, path
+        self.credentials = Credentials(access_key, secret)
+        self.process = process
+
+    def signed(self, operation, payload):
+        body = json.dumps(payload).encode()
+        request = AWSRequest(
+            method="POST", url=f"http://{self.host}{self.path}", data=body,
+            headers={"X-Amz-Target": f"TrentService.{operation}", "Content-Type": "application/x-amz-json-1.1"},
+        )
+        SigV4Auth(self.credentials, "kms", REGION).add_auth(request)
+        return body, dict(request.headers.items())
+
+    def call(self, operation, payload):
+        body, headers = self.signed(operation, payload)
+        connection = http.client.HTTPConnection(self.host, timeout=30)
+        connection.request("POST", self.path, body, headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"{self.name} {operation}: {response.status} {answer}")
+        return answer
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_kmslab(var_dir):
+    port = free_port()
+    env = {**os.environ, "KMSLAB_VAR_DIR": var_dir, "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3",
+           "KMSLAB_ALLOW_ANY_CREDENTIALS": "0"}
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+                              capture_output=True, text=True, timeout=120).stdout
+
+    manage("migrate", "--noinput", "-v", "0")
+    principal = json.loads(manage("sandbox", "create", "--json"))["principals"][0]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "kmslab.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return Target("kmslab", f"127.0.0.1:{port}", "/aws/", principal["access_key_id"],
+                  principal["secret_access_key"], process)
+
+
+def start_moto():
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        return None
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return Target("moto", f"127.0.0.1:{port}", "/", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                  process)
+
+
+def run_client(target, body, headers, stop_at, limit, latencies):
+    connection = http.client.HTTPConnection(target.host, timeout=30)
+    errors = 0
+    while len(latencies) < limit and time.monotonic() < stop_at:
+        started = time.perf_counter()
+        connection.request("POST", target.path, body, headers)
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        errors += response.status != 200
+    connection.close()
+    return errors
+
+
+def phase(target, operation, payload, clients, seconds, count):
+    body, headers = target.signed(operation, payload)
+    run_client(target, body, headers, time.monotonic() + 1, 50, [])  # warm-up
+    per_client = [[] for _ in range(clients)]
+    failures = [0] * clients
+    cpu_before, started = target.cpu_seconds(), time.monotonic()
+    stop_at = started + seconds
+
+    def client(i):
+        failures[i] = run_client(target, body, headers, stop_at, count // clients, per_client[i])
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    cpu = target.cpu_seconds() - cpu_before
+    latencies = sorted(x for each in per_client for x in each)
+    calls = len(latencies)
+    return {
+        "server": target.name, "operation": operation, "clients": clients, "calls": calls,
+        "rps": calls / elapsed, "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[min(calls - 1, int(calls * 0.99))],
+        "cpu_ms_per_call": 1000 * cpu / calls, "non_200": sum(failures),
+    }
+
+
+def bench(target, args):
+    key_id = target.call("CreateKey", {"Description": "bench"})["KeyMetadata"]["KeyId"]
+    plaintext = base64.b64encode(os.urandom(4096)).decode()
+    ciphertext = target.call("Encrypt", {"KeyId": key_id, "Plaintext": plaintext})["CiphertextBlob"]
+    rows = []
+    for clients in (1, args.clients):
+        rows.append(phase(target, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext}, clients, args.seconds,
+                          args.count if clients == 1 else args.count * clients))
+        rows.append(phase(target, "Decrypt", {"CiphertextBlob": ciphertext}, clients, args.seconds,
+                          args.count if clients == 1 else args.count * clients))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="upper bound on each phase (default 5)")
+    parser.add_argument("--count", type=int, default=2000, help="upper bound on calls per client per phase")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kmslab-bench-") as var_dir:
+        targets = [start_kmslab(var_dir)]
+        try:
+            moto = start_moto()
+            if moto is None:
+                print("moto[server] is not installed: benchmarking kmslab only", file=sys.stderr)
+            else:
+                targets.append(moto)
+            for target in targets:
+                rows += bench(target, args)
+        finally:
+            for target in targets:
+                target.stop()
+
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'server':8} {'operation':10} {'clients':>7} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
+          f" {'CPU ms/call':>11} {'non-200':>7}")
+    for r in rows:
+        print(f"{r['server']:8} {r['operation'] + ' 4 KB':10} {r['clients']:>7} {r['calls']:>6} {r['rps']:>8.0f}"
+              f" {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['cpu_ms_per_call']:>11.2f} {r['non_200']:>7}")
+    by = {(r["server"], r["operation"], r["clients"]): r["rps"] for r in rows}
+    for operation in ("Encrypt", "Decrypt"):
+        moto_rps = by.get(("moto", operation, args.clients))
+        if moto_rps:
+            print(f"{operation} 4 KB, {args.clients} clients: kmslab / moto = "
+                  f"{by[('kmslab', operation, args.clients)] / moto_rps:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Every KMS operation the core has, through boto3 against the real server: success and error paths."""
+import json
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+pytestmark = pytest.mark.live
+
+MISSING = "arn:aws:kms:us-east-1:111122223333:key/" + str(uuid.UUID(int=0))
+
+
+@pytest.fixture(scope="module")
+def kms(alice):
+    return alice("kms")
+
+
+@pytest.fixture
+def key(kms):
+    return kms.create_key(Description="for a test")["KeyMetadata"]
+
+
+def test_create_describe_list_and_describe_again(kms):
+    meta = kms.create_key(Description="payments", Tags=[{"TagKey": "team", "TagValue": "pay"}])["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert meta["Arn"] == f"arn:aws:kms:us-east-1:111122223333:key/{meta['KeyId']}"
+    assert kms.describe_key(KeyId=meta["Arn"])["KeyMetadata"]["Description"] == "payments"
+    listed = kms.list_keys(Limit=1000)["Keys"]
+    assert {"KeyId": meta["KeyId"], "KeyArn": meta["Arn"]} in listed
+    kms.update_key_description(KeyId=meta["KeyId"], Description="payments v2")
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["Description"] == "payments v2"
+
+
+def test_encrypt_decrypt_reencrypt_and_data_keys(kms, key):
+    other = kms.create_key()["KeyMetadata"]
+    context = {"purpose": "test", "order": "42"}
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"\x00\xffsecret", EncryptionContext=context)["CiphertextBlob"]
+    decrypted = kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)
+    assert decrypted["Plaintext"] == b"\x00\xffsecret" and decrypted["KeyId"] == key["Arn"]
+    moved = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext=context, DestinationKeyId=other["KeyId"])
+    assert moved["KeyId"] == other["Arn"] and moved["SourceKeyId"] == key["Arn"]
+    assert kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"] == b"\x00\xffsecret"
+    data_key = kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
+    assert len(data_key["Plaintext"]) == 32
+    assert kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"])["Plaintext"] == data_key["Plaintext"]
+    sealed = kms.generate_data_key_without_plaintext(KeyId=key["KeyId"], NumberOfBytes=16)
+    assert "Plaintext" not in sealed and len(kms.decrypt(CiphertextBlob=sealed["CiphertextBlob"])["Plaintext"]) == 16
+    assert len(kms.generate_random(NumberOfBytes=1024)["Plaintext"]) == 1024
+
+
+def test_crypto_errors_map_to_their_exception_classes(kms, key):
+    other = kms.create_key()["KeyMetadata"]
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "c"})
+    with pytest.raises(kms.exceptions.IncorrectKeyException):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "b"}, KeyId=other["KeyId"])
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.re_encrypt(CiphertextBlob=blob[:-1] + bytes([blob[-1] ^ 1]), SourceEncryptionContext={"a": "b"},
+                       DestinationKeyId=other["KeyId"])
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x" * 4097)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.generate_random(NumberOfBytes=1025)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256", NumberOfBytes=32)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.generate_data_key_without_plaintext(KeyId=key["KeyId"])
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_disable_enable_and_the_states_they_refuse(kms, key):
+    kms.disable_key(KeyId=key["KeyId"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    with pytest.raises(kms.exceptions.DisabledException) as raised:
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    assert raised.value.response["Error"]["Message"] == f"{key['Arn']} is disabled."
+    kms.enable_key(KeyId=key["KeyId"])
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+
+
+def test_schedule_and_cancel_deletion(kms, key):
+    scheduled = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    assert scheduled["KeyState"] == "PendingDeletion" and scheduled["PendingWindowInDays"] == 7
+    with pytest.raises(kms.exceptions.KMSInvalidStateException):
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    with pytest.raises(kms.exceptions.KMSInvalidStateException):
+        kms.schedule_key_deletion(KeyId=key["KeyId"])
+    assert kms.cancel_key_deletion(KeyId=key["KeyId"])["KeyId"] == key["Arn"]
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    with pytest.raises(kms.exceptions.KMSInvalidStateException):
+        kms.cancel_key_deletion(KeyId=key["KeyId"])
+
+
+def test_aliases(kms, key):
+    other = kms.create_key()["KeyMetadata"]
+    name = f"alias/app-{uuid.uuid4().hex[:8]}"
+    kms.create_alias(AliasName=name, TargetKeyId=key["KeyId"])
+    assert kms.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == key["KeyId"]
+    with pytest.raises(kms.exceptions.AlreadyExistsException):
+        kms.create_alias(AliasName=name, TargetKeyId=other["KeyId"])
+    kms.update_alias(AliasName=name, TargetKeyId=other["KeyId"])
+    aliases = kms.list_aliases(KeyId=other["KeyId"])["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [name]
+    assert name in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    kms.delete_alias(AliasName=name)
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.delete_alias(AliasName=name)
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.create_alias(AliasName="no-prefix", TargetKeyId=key["KeyId"])
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.update_alias(AliasName="alias/never-made", TargetKeyId=key["KeyId"])
+
+
+def test_key_policies(kms, key):
+    assert kms.list_key_policies(KeyId=key["KeyId"])["PolicyNames"] == ["default"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    policy["Statement"].append({"Sid": "Deny bob", "Effect": "Deny",
+                                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                                "Action": "kms:*", "Resource": "*"})
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
+    assert "Deny bob" in kms.get_key_policy(KeyId=key["KeyId"])["Policy"]
+    with pytest.raises(kms.exceptions.MalformedPolicyDocumentException):
+        kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy="{not json")
+
+
+def test_rotation(alice, kms, key):
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is False
+    kms.enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=90)
+    status = kms.get_key_rotation_status(KeyId=key["KeyId"])
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 90
+    kms.rotate_key_on_demand(KeyId=key["KeyId"])
+    rotations = kms.list_key_rotations(KeyId=key["KeyId"])["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["ON_DEMAND"]
+    kms.disable_key_rotation(KeyId=key["KeyId"])
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is False
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        alice("kms", validate=False).enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=30)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_tags(kms, key):
+    kms.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "env", "TagValue": "test"}])
+    assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == [{"TagKey": "env", "TagValue": "test"}]
+    kms.untag_resource(KeyId=key["KeyId"], TagKeys=["env"])
+    assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == []
+    with pytest.raises(kms.exceptions.TagException):
+        kms.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "aws:reserved", "TagValue": "x"}])
+
+
+def test_imported_key_material(kms):
+    meta = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    assert meta["KeyState"] == "PendingImport"
+    with pytest.raises(kms.exceptions.KMSInvalidStateException):
+        kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"x")
+    params = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                           WrappingKeySpec="RSA_2048")
+    public_key = serialization.load_der_public_key(params["PublicKey"])
+    material = bytes(range(32))
+    wrapped = public_key.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                                        algorithm=hashes.SHA256(), label=None))
+    with pytest.raises(kms.exceptions.IncorrectKeyMaterialException):
+        kms.import_key_material(KeyId=meta["KeyId"], ImportToken=params["ImportToken"],
+                                EncryptedKeyMaterial=public_key.encrypt(b"short", padding.OAEP(
+                                    mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)),
+                                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    kms.import_key_material(KeyId=meta["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    blob = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"imported")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
+    kms.delete_imported_key_material(KeyId=meta["KeyId"])
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+def test_bob_cannot_use_alices_key(alice, bob, key):
+    with pytest.raises(bob("kms").exceptions.ClientError) as raised:
+        bob("kms").encrypt(KeyId=key["Arn"], Plaintext=b"x")
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+OPERATIONS_ON_A_KEY = [
+    ("describe_key", {}),
+    ("update_key_description", {"Description": "x"}),
+    ("enable_key", {}),
+    ("disable_key", {}),
+    ("schedule_key_deletion", {}),
+    ("cancel_key_deletion", {}),
+    ("encrypt", {"Plaintext": b"x"}),
+    ("generate_data_key", {"KeySpec": "AES_256"}),
+    ("generate_data_key_without_plaintext", {"KeySpec": "AES_256"}),
+    ("get_key_policy", {"PolicyName": "default"}),
+    ("put_key_policy", {"PolicyName": "default", "Policy": '{"Version":"2012-10-17","Statement":[]}'}),
+    ("list_key_policies", {}),
+    ("enable_key_rotation", {}),
+    ("disable_key_rotation", {}),
+    ("get_key_rotation_status", {}),
+    ("rotate_key_on_demand", {}),
+    ("list_key_rotations", {}),
+    ("tag_resource", {"Tags": [{"TagKey": "a", "TagValue": "b"}]}),
+    ("untag_resource", {"TagKeys": ["a"]}),
+    ("list_resource_tags", {}),
+    ("get_parameters_for_import", {"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
+    ("import_key_material", {"ImportToken": b"t", "EncryptedKeyMaterial": b"m",
+                             "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+    ("delete_imported_key_material", {}),
+    ("create_alias", {"AliasName": "alias/for-a-missing-key"}),
+    ("list_aliases", {}),
+]
+
+
+@pytest.mark.parametrize("operation, params", OPERATIONS_ON_A_KEY, ids=[op for op, _ in OPERATIONS_ON_A_KEY])
+def test_every_operation_on_a_key_that_does_not_exist_is_not_found(kms, operation, params):
+    key_field = "TargetKeyId" if operation == "create_alias" else "KeyId"
+    with pytest.raises(kms.exceptions.NotFoundException) as raised:
+        getattr(kms, operation)(**{key_field: MISSING, **params})
+    assert raised.value.response["Error"]["Message"] == f"Key '{MISSING}' does not exist"
+
+
+def test_decrypting_garbage_is_an_invalid_ciphertext(kms):
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(CiphertextBlob=b"\x01" * 80)
