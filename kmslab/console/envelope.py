@@ -100,7 +100,7 @@ def anatomy(blob):
 def encrypt(run, key_id, message, context):
     """Steps 1 to 4. Returns a dict for the page: each step's call, values and the envelope."""
     generate = run("GenerateDataKey", {"KeyId": key_id, "KeySpec": "AES_256", **_context(context)})
-    steps = {"generate": generate, "message_size": len(message)}
+    steps = {"generate": generate, "message_size": len(message), "context_json": json.dumps(context)}
     if generate.error is not None:
         return steps
     data_key = generate.response["Plaintext"]

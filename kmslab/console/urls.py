@@ -2,7 +2,7 @@
 from django.http import JsonResponse
 from django.urls import path
 
-from .views import iam, keys, policies, sandboxes, trail
+from .views import envelope, iam, keys, policies, sandboxes, trail
 
 app_name = "console"
 
@@ -45,4 +45,9 @@ urlpatterns = [
          name="identity_policy"),
     path(S + "policies/<str:account>/<str:kind>/<str:name>/<str:policy_name>/sync/", policies.identity_policy_sync,
          name="identity_policy_sync"),
+    path(S + "envelope/", envelope.envelope_page, name="envelope"),
+    path(S + "envelope/encrypt/", envelope.envelope_encrypt, name="envelope_encrypt"),
+    path(S + "envelope/decrypt/", envelope.envelope_decrypt, name="envelope_decrypt"),
+    path(S + "envelope/direct/", envelope.envelope_direct, name="envelope_direct"),
+    path(S + "anatomy/", envelope.anatomy, name="anatomy"),
 ]

@@ -1,0 +1,192 @@
+"""Envelope encryption, step by step; and the anatomy of a KMS ciphertext blob.
+
+Each step that touches KMS is one real call as the acting principal
+(pages.run), so it lands in the trail; the local AES-256-GCM step is no call,
+and the page says so. The plaintext data key is only ever in the response
+that made it (kmslab/console/envelope.py).
+"""
+import base64
+import binascii
+import json
+
+from django import forms
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from kmslab.cloud.errors import AWSError
+from kmslab.cloud.kms import access
+from kmslab.sandboxes import runner
+
+from .. import envelope, learner, pages
+
+TEMPLATE = "console/envelope.html"
+# A default message just over Encrypt's 4 KB limit, so the direct Encrypt beside it fails.
+DEFAULT_MESSAGE = "\n".join(
+    f"{n:03} Envelope encryption: KMS encrypts a small data key; the data key encrypts the data, here, locally."
+    for n in range(1, 56)
+)
+DEFAULT_CONTEXT = '{"purpose": "kmslab-lesson", "tenant": "acme"}'
+
+
+class ContextField(forms.CharField):
+    """An encryption context typed as a JSON object of strings (how the API takes it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        kwargs.setdefault("help_text", 'A JSON object of strings, e.g. {"tenant": "acme"}; {} for none.')
+        super().__init__(required=False, strip=False, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip() or "{}"
+        try:
+            context = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        if not isinstance(context, dict) or not all(isinstance(v, str) for v in context.values()):
+            raise forms.ValidationError("An encryption context is an object whose values are strings.")
+        return context
+
+
+def key_choices(world):
+    """Every key of the sandbox, named by ARN, so a key of another account works too."""
+    choices = []
+    for key_id, key in world.doc["kms"]["keys"].items():
+        meta = key["KeyMetadata"]
+        name = ", ".join(access.key_aliases(world, key_id)) or key_id
+        choices.append((meta["Arn"], f"{name} ({meta['AWSAccountId']}, {meta['KeyState']})"))
+    return choices
+
+
+class EncryptForm(forms.Form):
+    KeyId = forms.ChoiceField(label="KMS key")
+    EncryptionContext = ContextField(label="Encryption context")
+    message = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 8}),
+                              help_text="Any size: paste a megabyte if you like.")
+
+    def __init__(self, *args, world, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["KeyId"].choices = key_choices(world)
+
+
+class EnvelopeForm(forms.Form):
+    """The stored envelope the page carries to step 5; the learner may change the context."""
+
+    encrypted_data_key = forms.CharField(widget=forms.HiddenInput)
+    nonce = forms.CharField(widget=forms.HiddenInput)
+    ciphertext = forms.CharField(required=False, widget=forms.HiddenInput)
+    tag = forms.CharField(widget=forms.HiddenInput)
+    key_id = forms.CharField(widget=forms.HiddenInput)
+    digest = forms.CharField(widget=forms.HiddenInput)
+    context = ContextField(label="Encryption context for Decrypt")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            self.envelope = envelope.Envelope(
+                encrypted_data_key=base64.b64decode(data["encrypted_data_key"], validate=True),
+                nonce=bytes.fromhex(data["nonce"]),
+                ciphertext=base64.b64decode(data.get("ciphertext", ""), validate=True),
+                tag=bytes.fromhex(data["tag"]),
+                context=data["context"],
+                key_id=data["key_id"],
+                digest=data["digest"],
+            )
+        except (KeyError, ValueError, binascii.Error):
+            raise forms.ValidationError("The envelope is damaged; encrypt again.") from None
+        return data
+
+
+class AnatomyForm(forms.Form):
+    CiphertextBlob = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Base64, as the CLI prints it.")
+
+    def clean_CiphertextBlob(self):
+        try:
+            blob = base64.b64decode("".join(self.cleaned_data["CiphertextBlob"].split()), validate=True)
+            return blob, envelope.anatomy(blob)
+        except (ValueError, binascii.Error):
+            raise forms.ValidationError("That is not base64.") from None
+        except AWSError as exc:
+            raise forms.ValidationError(f"{exc.code}: not a kmslab ciphertext blob (its header does not parse).") from None
+
+
+def _context(request, sandbox, world, **extra):
+    extra.setdefault("form", EncryptForm(world=world, initial={"EncryptionContext": DEFAULT_CONTEXT,
+                                                               "message": DEFAULT_MESSAGE}))
+    return pages.context(request, sandbox, world, "envelope", **extra)
+
+
+@require_GET
+def envelope_page(request, sandbox_id):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return render(request, TEMPLATE, _context(request, sandbox, world))
+
+
+def _runner(request, sandbox, results):
+    """envelope.py's run(operation, request): one call as the acting principal, its result kept for the page."""
+
+    def run(operation, call_request):
+        outcome, result = pages.run(request, sandbox, "kms", operation, call_request)
+        results.append(result)
+        return outcome
+
+    return run
+
+
+@require_POST
+def envelope_encrypt(request, sandbox_id):
+    """Steps 1 to 4: GenerateDataKey, AES-256-GCM here, drop the plaintext key, the stored envelope."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = EncryptForm(request.POST, world=world)
+    steps, results = None, []
+    if form.is_valid():
+        data = form.cleaned_data
+        steps = envelope.encrypt(_runner(request, sandbox, results), data["KeyId"], data["message"].encode(),
+                                 data["EncryptionContext"])
+        if "envelope" in steps:
+            steps["decrypt_form"] = EnvelopeForm(initial=steps["fields"])
+    context = _context(request, sandbox, world, form=form, steps=steps,
+                       generate_result=results[0] if results else None)
+    return render(request, TEMPLATE + "#steps" if request.htmx else TEMPLATE, context)
+
+
+@require_POST
+def envelope_decrypt(request, sandbox_id):
+    """Step 5: Decrypt the data key as the acting principal, then open the message with it."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = EnvelopeForm(request.POST)
+    opened, results = None, []
+    if form.is_valid():
+        opened = envelope.decrypt(_runner(request, sandbox, results), form.envelope)
+    context = _context(request, sandbox, world, decrypt_form=form, opened=opened,
+                       decrypt_result=results[0] if results else None)
+    return render(request, TEMPLATE + "#decrypted" if request.htmx else TEMPLATE, context)
+
+
+@require_POST
+def envelope_direct(request, sandbox_id):
+    """Beside the envelope: Encrypt of the whole message, which KMS refuses above 4096 bytes."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = EncryptForm(request.POST, world=world)
+    results = []
+    if form.is_valid():
+        data = form.cleaned_data
+        envelope.encrypt_directly(_runner(request, sandbox, results), data["KeyId"], data["message"].encode(),
+                                  data["EncryptionContext"])
+    context = _context(request, sandbox, world, form=form, direct=results[0] if results else None,
+                       message_size=len(form.cleaned_data.get("message", "").encode()) if form.is_valid() else None)
+    return render(request, TEMPLATE + "#direct" if request.htmx else TEMPLATE, context)
+
+
+@require_GET
+def anatomy(request, sandbox_id):
+    """Any KMS ciphertext blob as coloured, labelled byte ranges."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = AnatomyForm(request.GET or None)
+    parts = form.cleaned_data["CiphertextBlob"][1] if form.is_valid() else None
+    context = pages.context(request, sandbox, world, "envelope", form=form, parts=parts)
+    return render(request, "console/anatomy.html#parts" if request.htmx else "console/anatomy.html", context)
