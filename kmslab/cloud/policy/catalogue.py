@@ -73,6 +73,7 @@ KMS_KEYS = {
 }
 
 ALL_KEYS = {**GLOBAL_KEYS, **KMS_KEYS}
+GLOBAL_LOWER = frozenset(name.lower() for name in GLOBAL_KEYS)
 KEY_TYPES = {name.lower(): kind for name, kind in ALL_KEYS.items()}
 PREFIX_TYPES = tuple((prefix.lower(), kind) for prefix, kind in PREFIX_KEYS.items())
 MULTIVALUED = frozenset(name for name, kind in KEY_TYPES.items() if kind.startswith("ArrayOf"))
@@ -98,16 +99,13 @@ class Action:
     def sets(self, key):
         """Whether a request for this action can set condition key `key` (any case)."""
         key = key.lower()
-        if key in GLOBAL_LOWER or any(key.startswith(p) for p in ("aws:principaltag/",)):
+        if key in GLOBAL_LOWER or key.startswith("aws:principaltag/"):
             return True
         for name in self.keys + (RESOURCE_KEYS if self.resource == "key" else ()):
             name = name.lower()
             if key == name or (name.endswith((":", "/")) and key.startswith(name)):
                 return True
         return False
-
-
-GLOBAL_LOWER = frozenset(name.lower() for name in GLOBAL_KEYS)
 
 
 def _actions():

@@ -24,6 +24,8 @@ KEY_POLICY_MAX_BYTES = 32768
 # Printable ASCII, printable Latin-1 supplement, tab, LF, CR (PutKeyPolicy "Policy").
 _KEY_POLICY_CHARS = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\xff]")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# What a deleted principal turns into in a saved policy (AIDA… user, AROA… role).
+UNIQUE_ID = re.compile(r"^(AIDA|AROA)[A-Z0-9]{12,}$")
 _IAM_SID = re.compile(r"^[A-Za-z0-9]*$")
 _STATEMENT_FIELDS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
@@ -147,7 +149,7 @@ def _principals(value, where):
                 name = name.strip()
                 if _ACCOUNT_ID.match(name):
                     name = account_principal(name)
-                elif name != "*" and not name.startswith("arn:"):
+                elif name != "*" and not name.startswith("arn:") and not UNIQUE_ID.match(name):
                     _fail(where, f'"{name}" is not a valid AWS principal: use an ARN, a 12-digit account id or "*".')
                 elif "*" in name[4:] and name != "*" or "?" in name:
                     # Principals take no partial wildcards (reference_policies_elements_principal).
