@@ -41,3 +41,17 @@ def admin(world):
 def admin_b(world):
     """The admin user of account 444455556666."""
     return principals.caller_for_access_key(world, world.test_credentials[1]["access_key_id"])
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """Test on an SQLite file rather than Django's default shared-cache memory database.
+
+    Threads in the sandbox concurrency tests need what production has: real
+    transactions with BEGIN IMMEDIATE and WAL, one connection each.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")

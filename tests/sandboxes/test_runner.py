@@ -1,0 +1,222 @@
+"""One call in one transaction: what is committed, what is recorded, what is retried."""
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db.models import F
+
+from kmslab.cloud import calls, principals
+from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
+from kmslab.sandboxes import runner
+from kmslab.sandboxes.models import Sandbox, TrailRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def alice_sandbox():
+    """alice's sandbox and a `who` for its admin in account 111122223333."""
+    sandbox, creds = runner.create_sandbox("alice-token", "alice's sandbox")
+    return sandbox, as_principal(creds[0])
+
+
+def as_principal(cred):
+    return lambda world: principals.caller_for_access_key(world, cred["access_key_id"])
+
+
+def stored(sandbox):
+    return Sandbox.objects.get(pk=sandbox.pk)
+
+
+def create_key(sandbox, who, **request):
+    outcome = runner.run(sandbox.id, who, "kms", "CreateKey", request)
+    assert outcome.error is None
+    return outcome.response["KeyMetadata"]
+
+
+def test_a_call_commits_the_world_and_appends_its_record_with_explanations():
+    sandbox, alice = alice_sandbox()
+
+    key = create_key(sandbox, alice, Description="orders")
+
+    assert key["KeyId"] in runner.load_world(sandbox.id).doc["kms"]["keys"]
+    record = TrailRecord.objects.get(sandbox=sandbox)
+    assert (record.sequence, record.event_name, record.error_code) == (1, "CreateKey", "")
+    assert (record.username, record.account, record.region) == ("admin", "111122223333", "us-east-1")
+    assert record.resource_names == f"\n{key['Arn']}\n"
+    assert record.record["eventID"] == record.event_id
+    assert record.explanations[0]["decision"] == "Allow"
+    assert stored(sandbox).version == 1
+
+
+def test_a_failed_call_is_recorded_with_its_error_and_changes_nothing():
+    sandbox, alice = alice_sandbox()
+    before = stored(sandbox).world
+
+    outcome = runner.run(sandbox.id, alice, "kms", "DescribeKey", {"KeyId": "alias/missing"})
+
+    assert outcome.error.code == "NotFoundException"
+    record = TrailRecord.objects.get(sandbox=sandbox)
+    assert (record.event_name, record.error_code) == ("DescribeKey", "NotFoundException")
+    assert record.record["errorCode"] == "NotFoundException"
+    assert stored(sandbox).world == before
+
+
+def test_encrypt_appends_a_record_but_does_not_rewrite_the_world():
+    sandbox, alice = alice_sandbox()
+    key = create_key(sandbox, alice)
+    before = stored(sandbox)
+
+    outcome = runner.run(sandbox.id, alice, "kms", "Encrypt", {"KeyId": key["KeyId"], "Plaintext": b"x" * 4096})
+
+    assert outcome.error is None
+    after = stored(sandbox)
+    assert after.world == before.world
+    assert (after.version, after.last_sequence) == (before.version + 1, before.last_sequence + 1)
+    assert TrailRecord.objects.filter(sandbox=sandbox, event_name="Encrypt").count() == 1
+
+
+def test_unknown_credentials_are_refused_with_no_record():
+    sandbox, _ = alice_sandbox()
+    nobody = lambda world: None  # noqa: E731
+
+    with pytest.raises(UnrecognizedClientException):
+        runner.run(sandbox.id, nobody, "kms", "ListKeys", {})
+    with pytest.raises(InvalidClientTokenId):
+        runner.run(sandbox.id, nobody, "iam", "ListUsers", {})
+
+    assert TrailRecord.objects.filter(sandbox=sandbox).count() == 0
+    assert stored(sandbox).version == 0
+
+
+def test_a_call_that_crashes_leaves_nothing_behind_for_the_next(monkeypatch):
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # the world is now cached in this process
+    real_call = calls.call
+
+    def crash_halfway(world, *args, **kwargs):
+        world.doc["accounts"]["999999999999"] = {}
+        raise RuntimeError("a bug in an operation")
+
+    monkeypatch.setattr(calls, "call", crash_halfway)
+    with pytest.raises(RuntimeError):
+        runner.run(sandbox.id, alice, "kms", "CreateKey", {})
+    monkeypatch.setattr(calls, "call", real_call)
+    create_key(sandbox, alice)
+
+    assert "999999999999" not in runner.load_world(sandbox.id).doc["accounts"]
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)
+    real_attempt = runner._attempt
+    attempts = []
+
+    def lose_first_race(sandbox_id, work, lock):
+        attempts.append(lock)
+        result = real_attempt(sandbox_id, work, lock)
+        if len(attempts) == 1:
+            raise runner.Conflict  # as if another call had committed between our read and our UPDATE
+        return result
+
+    monkeypatch.setattr(runner, "_attempt", lose_first_race)
+    second = create_key(sandbox, alice, Description="second")
+
+    # The retry locked the row, and the first attempt's key and record were rolled back with it.
+    assert attempts == [False, True]
+    keys = runner.load_world(sandbox.id).doc["kms"]["keys"]
+    assert [k["KeyMetadata"]["Description"] for k in keys.values()] == ["", "second"]
+    assert second["KeyId"] in keys
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_a_world_saved_by_another_process_is_read_again():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here at version 1
+    elsewhere = runner.load_world(sandbox.id)
+    elsewhere.doc["accounts"]["111122223333"]["users"]["admin"]["Tags"] = [{"Key": "team", "Value": "blue"}]
+    Sandbox.objects.filter(pk=sandbox.pk).update(world=elsewhere.to_json(), version=F("version") + 1)
+
+    outcome = runner.run(sandbox.id, alice, "iam", "GetUser", {})
+
+    assert outcome.response["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
+
+
+def test_an_unknown_sandbox_is_does_not_exist():
+    with pytest.raises(Sandbox.DoesNotExist):
+        runner.run("00000000-0000-4000-8000-000000000000", lambda world: None, "kms", "ListKeys", {})
+
+
+def test_the_console_hears_of_a_record_only_after_commit(django_capture_on_commit_callbacks):
+    sandbox, alice = alice_sandbox()
+    layer = get_channel_layer()
+    async_to_sync(layer.group_add)(runner.group_name(sandbox.id), "console-tab")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
+        assert not receive_soon(layer, "console-tab")
+    for callback in callbacks:
+        callback()
+
+    record = TrailRecord.objects.get(sandbox=sandbox)
+    assert receive_soon(layer, "console-tab") == {"type": "trail.record", "sandbox": sandbox.id.hex, "ids": [record.pk]}
+    async_to_sync(layer.group_discard)(runner.group_name(sandbox.id), "console-tab")
+
+
+def receive_soon(layer, channel):
+    async def receive():
+        try:
+            return await asyncio.wait_for(layer.receive(channel), 0.2)
+        except asyncio.TimeoutError:
+            return None
+
+    return async_to_sync(receive)()
+
+
+def test_advancing_the_clock_runs_a_due_deletion_and_records_it():
+    sandbox, alice = alice_sandbox()
+    key = create_key(sandbox, alice)
+    runner.run(sandbox.id, alice, "kms", "ScheduleKeyDeletion", {"KeyId": key["KeyId"], "PendingWindowInDays": 7})
+
+    assert runner.advance_clock(sandbox.id, 6 * 86400) == []
+    records = runner.advance_clock(sandbox.id, 86400 + 60)
+
+    assert [(r["eventType"], r["eventName"]) for r in records] == [("AwsServiceEvent", "DeleteKey")]
+    assert key["KeyId"] not in runner.load_world(sandbox.id).doc["kms"]["keys"]
+    deleted = TrailRecord.objects.get(sandbox=sandbox, event_name="DeleteKey")
+    assert (deleted.event_type, deleted.resource_names) == ("AwsServiceEvent", f"\n{key['Arn']}\n")
+
+
+def test_lookup_events_reads_the_stored_trail_of_its_own_account():
+    sandbox, creds = runner.create_sandbox("alice-token")
+    alice, bob = as_principal(creds[0]), as_principal(creds[1])
+    key = create_key(sandbox, alice)
+    create_key(sandbox, bob)
+    runner.run(sandbox.id, alice, "kms", "Encrypt", {"KeyId": key["KeyId"], "Plaintext": b"hello"})
+
+    outcome = runner.run(sandbox.id, alice, "cloudtrail", "LookupEvents", {})
+
+    names = [event["EventName"] for event in outcome.response["Events"]]
+    assert names == ["Encrypt", "CreateKey"]  # newest first, account 444455556666's CreateKey not among them
+
+
+def test_the_trail_source_filters_pages_and_orders_newest_first():
+    sandbox, alice = alice_sandbox()
+    first = create_key(sandbox, alice)
+    second = create_key(sandbox, alice)
+    runner.run(sandbox.id, alice, "kms", "DescribeKey", {"KeyId": first["KeyId"]})
+    source = runner.TrailSource(sandbox.id)
+
+    def names(**query):
+        return [json.loads(row["record_json"])["eventName"] for row in source.lookup(**query)]
+
+    assert names() == ["DescribeKey", "CreateKey", "CreateKey"]
+    assert names(attribute="ResourceName", value=first["Arn"]) == ["DescribeKey", "CreateKey"]
+    assert names(attribute="ReadOnly", value="true") == ["DescribeKey"]
+    assert names(attribute="EventName", value="CreateKey", limit=1) == ["CreateKey"]
+    assert [row["sequence"] for row in source.lookup(before=3)] == [2, 1]
+    assert names(account="444455556666") == []
+    assert second["Arn"] not in json.dumps(source.lookup(attribute="ResourceName", value=first["Arn"]))
