@@ -3,7 +3,7 @@ import json
 import time
 
 import pytest
-from signing import kms_request
+from .signing import kms_request
 
 from kmslab.api import sigv4
 from kmslab.cloud.errors import (

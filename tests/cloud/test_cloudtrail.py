@@ -3,9 +3,8 @@ secret ever recorded, and LookupEvents over the stored records."""
 import json
 
 import pytest
-from conftest import T0
-from iam_factories import (
-    ACCOUNT_A, ACCOUNT_B, allow, call, enable_mfa, make_role, make_user, ok, policy, session, trust,
+from .iam_factories import (
+    ACCOUNT_A, T0, ACCOUNT_B, allow, call, enable_mfa, make_role, make_user, ok, policy, session, trust,
 )
 
 from kmslab.cloud import calls, mfa
@@ -90,7 +89,9 @@ def test_user_identity_says_how_the_credentials_were_obtained(world, admin):
     }
     with_mfa = call(world, bob_mfa, "sts:GetCallerIdentity").record["userIdentity"]
     assert with_mfa["accessKeyId"] == bob_mfa.access_key_id
-    assert with_mfa["sessionContext"]["attributes"] == {"creationDate": "2026-11-18T11:06:40Z", "mfaAuthenticated": "true"}
+    assert with_mfa["sessionContext"]["attributes"] == {
+        "creationDate": "2026-11-18T11:06:40Z", "mfaAuthenticated": "true",
+    }
     role_identity = call(world, role, "sts:GetCallerIdentity").record["userIdentity"]
     assert role_identity["type"] == "AssumedRole"
     assert role_identity["sessionContext"]["sessionIssuer"] == {

@@ -3,9 +3,9 @@ devices and tags, each call authorized by the caller's identity-based policies."
 import json
 
 import pytest
-from conftest import T0
-from iam_factories import (
-    ACCOUNT_A, ACCOUNT_B, allow, call, deny, enable_mfa, fails, make_role, make_user, ok, policy, session, trust,
+from .iam_factories import (
+    ACCOUNT_A, ACCOUNT_B, T0, allow, call, deny, enable_mfa, fails, make_role, make_user, ok, policy, session,
+    trust,
 )
 
 from kmslab.cloud import mfa, principals
@@ -170,7 +170,8 @@ def test_a_groups_policy_applies_to_its_members_until_they_leave(world, admin):
         "Path": "/", "GroupName": "readers", "GroupId": group["GroupId"],
         "Arn": f"arn:aws:iam::{ACCOUNT_A}:group/readers", "CreateDate": T0,
     }
-    ok(world, admin, "iam:PutGroupPolicy", GroupName="readers", PolicyName="r", PolicyDocument=policy(allow("iam:List*")))
+    ok(world, admin, "iam:PutGroupPolicy", GroupName="readers", PolicyName="r",
+       PolicyDocument=policy(allow("iam:List*")))
     fails(world, bob, "iam:ListUsers", "AccessDenied")
 
     ok(world, admin, "iam:AddUserToGroup", GroupName="readers", UserName="bob")
@@ -409,7 +410,8 @@ def test_a_managed_policy_keeps_at_most_five_versions(world, admin):
         ok(world, admin, "iam:CreatePolicyVersion", PolicyArn=arn, PolicyDocument=document)
 
     assert fails(world, admin, "iam:CreatePolicyVersion", "LimitExceeded", PolicyArn=arn, PolicyDocument=document) == (
-        "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version."
+        "A managed policy can have up to 5 versions. "
+        "Before you create a new version, you must delete an existing version."
     )
     ok(world, admin, "iam:DeletePolicyVersion", PolicyArn=arn, VersionId="v3")
     assert ok(world, admin, "iam:CreatePolicyVersion", PolicyArn=arn, PolicyDocument=document)[

@@ -3,9 +3,9 @@ sandbox clock, MFA from real-time TOTP codes, and trust policies with the policy
 import hashlib
 import json
 
-from conftest import T0
-from iam_factories import (
-    ACCOUNT_A, ACCOUNT_B, allow, call, deny, enable_mfa, fails, make_role, make_user, ok, policy, session, trust,
+from .iam_factories import (
+    ACCOUNT_A, ACCOUNT_B, T0, allow, call, deny, enable_mfa, fails, make_role, make_user, ok, policy, session,
+    trust,
 )
 
 from kmslab.cloud import mfa, principals, sts
@@ -300,7 +300,9 @@ def test_duration_is_bounded_by_the_role_and_by_role_chaining(world, admin):
     next_arn = f"arn:aws:iam::{ACCOUNT_A}:role/next"
 
     assert fails(world, admin, "sts:AssumeRole", "ValidationError", RoleArn=ROLE_A, RoleSessionName="s1",
-                 DurationSeconds=7200) == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                 DurationSeconds=7200) == (
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+    )
     long = ok(world, admin, "sts:AssumeRole", RoleArn=next_arn, RoleSessionName="s1", DurationSeconds=7200)
     assert long["Credentials"]["Expiration"] == T0 + 7200
 

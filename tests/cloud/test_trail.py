@@ -1,5 +1,5 @@
 """CloudTrail records: one per call, AWS's fields, secrets never written."""
-from conftest import T0
+from tests.conftest import T0
 
 from kmslab.cloud import calls, shapes, trail
 

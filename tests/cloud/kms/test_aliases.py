@@ -1,7 +1,7 @@
 """CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
 import pytest
-from conftest import T0
-from kms_factories import call, fails, make_key, ok
+from tests.conftest import T0
+from .kms_factories import call, fails, make_key, ok
 
 ALIAS_ARN = "arn:aws:kms:us-east-1:111122223333:alias/payroll"
 

@@ -1,6 +1,6 @@
 """Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom."""
 import pytest
-from kms_factories import call, fails, make_key, ok
+from .kms_factories import call, fails, make_key, ok
 
 from kmslab.cloud import calls
 from kmslab.cloud.kms import ciphertext

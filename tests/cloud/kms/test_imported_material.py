@@ -3,9 +3,9 @@ import hashlib
 import uuid
 
 import pytest
-from conftest import T0
+from tests.conftest import T0
 from cryptography.hazmat.primitives import serialization
-from kms_factories import DAY, call, fails, import_material, make_key, ok, wrap
+from .kms_factories import DAY, call, fails, import_material, make_key, ok, wrap
 
 MATERIAL = bytes(range(32))
 

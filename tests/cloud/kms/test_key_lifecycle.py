@@ -4,8 +4,8 @@ import json
 import re
 
 import pytest
-from conftest import T0
-from kms_factories import DAY, call, fails, make_key, ok
+from tests.conftest import T0
+from .kms_factories import DAY, call, fails, make_key, ok
 
 from kmslab.cloud.kms.cryptography import KEY_GONE
 

@@ -1,8 +1,8 @@
 """EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand,
 ListKeyRotations, and automatic rotation on the sandbox clock."""
 import pytest
-from conftest import T0
-from kms_factories import DAY, call, fails, make_key, ok
+from tests.conftest import T0
+from .kms_factories import DAY, call, fails, make_key, ok
 
 from kmslab.cloud.kms import ciphertext
 
