@@ -17,6 +17,7 @@ never leave a half-changed world behind for the next one.
 import json
 import threading
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -185,13 +186,23 @@ class TrailSource:
 def _commit(sandbox_id, work):
     for attempt in range(ATTEMPTS):
         try:
-            with transaction.atomic(durable=True):
+            with _writer_turn(), transaction.atomic(durable=True):
                 result, version, snapshot, world = _attempt(sandbox_id, work, lock=attempt > 0)
         except Conflict:
             continue
         _keep(sandbox_id, version, snapshot, world)
         return result
     raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
+
+
+# SQLite lets one writer in at a time and makes the others poll, sleeping up
+# to 100 ms between tries; threads of one process queue here instead and each
+# starts the moment the previous one commits.
+_sqlite_writer = threading.Lock()
+
+
+def _writer_turn():
+    return _sqlite_writer if connection.vendor == "sqlite" else nullcontext()
 
 
 def _attempt(sandbox_id, work, lock):
