@@ -2,7 +2,7 @@
 from django.http import JsonResponse
 from django.urls import path
 
-from .views import envelope, iam, keys, policies, sandboxes, trail
+from .views import envelope, iam, keys, policies, sandboxes, simulator, trail
 
 app_name = "console"
 
@@ -50,4 +50,5 @@ urlpatterns = [
     path(S + "envelope/decrypt/", envelope.envelope_decrypt, name="envelope_decrypt"),
     path(S + "envelope/direct/", envelope.envelope_direct, name="envelope_direct"),
     path(S + "anatomy/", envelope.anatomy, name="anatomy"),
+    path(S + "simulator/", simulator.simulator_page, name="simulator"),
 ]

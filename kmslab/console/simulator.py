@@ -1,0 +1,92 @@
+"""The policy simulator: the decision a call would get, and why, without making it.
+
+The request context is built the way a call builds it (the caller of the
+chosen principal, with or without MFA, from an IP, directly or through a
+service), the key is resolved the way KMS resolves a KeyId (key id, key ARN,
+alias name or alias ARN, in the caller's account), and the decision comes from
+the policy engine's own evaluation (kms/access.py simulate). Nothing is
+written: no call, no trail record.
+"""
+import dataclasses
+import json
+import re
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from kmslab.cloud.errors import AWSError
+from kmslab.cloud.kms import access, keys
+from kmslab.cloud.kms.cryptography import context_conditions
+from kmslab.cloud.policy import catalogue
+
+from . import acting
+
+VIA_SERVICES = (
+    ("", "none: a direct call"),
+    ("s3", "Amazon S3"),
+    ("dynamodb", "Amazon DynamoDB"),
+    ("secretsmanager", "AWS Secrets Manager"),
+    ("ec2", "Amazon EBS (ec2)"),
+    ("rds", "Amazon RDS"),
+    ("lambda", "AWS Lambda"),
+)
+ACTIONS = tuple(sorted(catalogue.ACTIONS))
+
+
+def simulate(world, identity, action, key_ref="", context=None, source_ip="127.0.0.1", via_service=""):
+    """-> {"decision": Decision, "key": key record or None} or {"error": AWSError} (the key did not resolve)."""
+    caller = acting.caller(world, identity)
+    extra = {"source_ip": source_ip or "127.0.0.1", "via_service": via_service or None}
+    if identity.mfa:
+        # An MFA-authenticated session that signed in just now: aws:MultiFactorAuthPresent true, age 0.
+        now = world.now()
+        extra.update(mfa_authenticated=True, mfa_auth_time=now, session_created=caller.session_created or now)
+    caller = dataclasses.replace(caller, **extra)
+    spec = catalogue.ACTIONS[action]
+    conditions = context_conditions({"EncryptionContext": context}) if action in catalogue.ENCRYPTION_CONTEXT_OPERATIONS else None
+    if spec.resource != "key" or not key_ref:
+        return {"decision": access.simulate(world, caller, action, None, conditions), "key": None}
+    ctx = SimpleNamespace(world=world, caller=caller, region=world.region)
+    try:
+        key = keys.resolve(ctx, key_ref)
+    except AWSError as exc:
+        return {"error": exc}
+    decision = access.decide(world, caller, action, key, conditions, request_alias=ctx.request_alias)
+    return {"decision": decision, "key": key}
+
+
+def identity_from_arn(arn):
+    """The simulator's principal choice ("account/kind/name") for a principal or session ARN, or None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[4].isdigit():
+        return None
+    account, resource = parts[4], parts[5]
+    if resource == "root":
+        return f"{account}/root/root"
+    kind, _, rest = resource.partition("/")
+    if not rest:
+        return None
+    if kind in ("user", "role"):
+        return f"{account}/{kind}/{rest.rsplit('/', 1)[-1]}"  # the name is after the path
+    if kind == "assumed-role":
+        return f"{account}/role/{rest.split('/')[0]}"  # assumed-role/ROLE/SESSION
+    return None
+
+
+def query_from_record(record):
+    """The simulator's query string for one CloudTrail record: that event's inputs filled in."""
+    identity = record.get("userIdentity", {})
+    params = record.get("requestParameters") or {}
+    query = {"principal": identity.get("arn", ""), "action": f"kms:{record.get('eventName', '')}"}
+    resources = record.get("resources") or []
+    if resources:
+        query["key"] = resources[0].get("ARN", "")
+    elif params.get("keyId"):
+        query["key"] = params["keyId"]
+    if params.get("encryptionContext"):
+        query["context"] = json.dumps(params["encryptionContext"])
+    attributes = identity.get("sessionContext", {}).get("attributes", {})
+    if attributes.get("mfaAuthenticated") == "true":
+        query["mfa"] = "on"
+    if record.get("sourceIPAddress") and re.fullmatch(r"[\d.:a-fA-F]+", record["sourceIPAddress"]):
+        query["source_ip"] = record["sourceIPAddress"]
+    return urlencode(query)
