@@ -743,7 +743,8 @@ def _list_attached(ctx, kind, request):
     holder = _entity(ctx, kind, name)
     policies = [managed_policy(ctx.world, arn) for arn in holder["AttachedPolicies"]]
     policies = _by_path([p for p in policies if p], request, "PolicyName")
-    return _page(request, [{"PolicyName": p["PolicyName"], "PolicyArn": p["Arn"]} for p in policies], "AttachedPolicies")
+    attached = [{"PolicyName": p["PolicyName"], "PolicyArn": p["Arn"]} for p in policies]
+    return _page(request, attached, "AttachedPolicies")
 
 
 @operation("iam", "AttachUserPolicy")
@@ -908,7 +909,8 @@ def enable_mfa_device(ctx, request):
         raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_MFA_DEVICES_PER_USER}")
     # Two consecutive codes prove the app holds the seed and its clock is right.
     seed = mfa_seed(ctx.world, device)
-    if not mfa.verify_consecutive(seed, request["AuthenticationCode1"], request["AuthenticationCode2"], ctx.world.clock.real()):
+    codes = request["AuthenticationCode1"], request["AuthenticationCode2"]
+    if not mfa.verify_consecutive(seed, *codes, ctx.world.clock.real()):
         raise InvalidAuthenticationCode("Authentication code for device is not valid.")
     device["UserName"] = user["UserName"]
     device["EnableDate"] = ctx.time

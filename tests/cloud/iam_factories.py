@@ -4,6 +4,9 @@ import json
 from kmslab.cloud import calls, mfa, principals
 
 ACCOUNT_A, ACCOUNT_B = "111122223333", "444455556666"
+# The frozen clock's start (tests/conftest.py). Not imported from there: in a whole-suite
+# run, "conftest" may name tests/api/conftest.py instead.
+T0 = 1_795_000_000.0
 
 
 def call(world, caller, target, **request):
