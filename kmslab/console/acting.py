@@ -99,8 +99,16 @@ def caller(world, identity):
         return principals.caller_for_access_key(world, identity.access_key_id, user_agent="kmslab-console")
     if identity.kind == "root":
         return principals.root_caller(identity.account, user_agent="kmslab-console")
-    user = world.account(identity.account)["users"][identity.name]
-    return principals.user_caller(identity.account, user, user_agent="kmslab-console")
+    account = world.account(identity.account)
+    if identity.kind == "user":
+        return principals.user_caller(identity.account, account["users"][identity.name], user_agent="kmslab-console")
+    # A role with no session: what a session of it would be. The console acts
+    # as a role only through a real AssumeRole session; the access preview asks
+    # this to decide what such a session could do.
+    session = {"Account": identity.account, "Kind": "AssumedRole", "RoleName": identity.name,
+               "RoleSessionName": "preview", "AccessKeyId": None, "CreationDate": world.now(),
+               "MfaAuthenticated": identity.mfa}
+    return principals.session_caller(world, session, user_agent="kmslab-console")
 
 
 def users(world):

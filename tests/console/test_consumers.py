@@ -1,0 +1,90 @@
+"""The live trail: a websocket per open trail page, joined only to a sandbox the session may see."""
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from .personas import A, new_learner
+
+from kmslab.asgi import application
+from kmslab.console import acting
+from kmslab.sandboxes import runner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket(learner_or_cookie, sandbox_id, query="", origin=b"http://127.0.0.1:8000"):
+    cookie = learner_or_cookie if isinstance(learner_or_cookie, str) else learner_or_cookie.session_cookie
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
+    path = f"/ws/sandboxes/{sandbox_id}/trail/" + (f"?{query}" if query else "")
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def admin_call(sandbox, operation, request):
+    who = acting.Identity(A, "user", "admin").who()
+    return runner.run(sandbox.id, who, "kms", operation, request)
+
+
+async def connected(communicator):
+    ok, _ = await communicator.connect()
+    assert ok
+    hello = await communicator.receive_from()
+    assert 'id="live-state"' in hello and "connected" in hello
+    return communicator
+
+
+async def test_the_owner_receives_a_row_within_a_second_of_a_call():
+    alice = await sync_to_async(new_learner)()
+    ws = await connected(socket(alice, alice.sandbox.id))
+    outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {"Description": "live"})
+    message = await ws.receive_from(timeout=1)
+    assert 'hx-swap-oob="afterbegin:#feed-rows"' in message
+    assert f'id="rec-{outcome.record["eventID"]}"' in message
+    assert "<strong>CreateKey</strong>" in message
+    assert "arn:aws:iam::111122223333:user/admin" in message
+    assert outcome.response["KeyMetadata"]["KeyId"][:10] in message
+    await ws.disconnect()
+
+
+async def test_another_learners_session_cannot_join():
+    alice = await sync_to_async(new_learner)()
+    mallory = await sync_to_async(new_learner)()
+    ok, _ = await socket(mallory, alice.sandbox.id).connect()
+    assert not ok
+
+
+async def test_no_session_cannot_join():
+    alice = await sync_to_async(new_learner)()
+    ok, _ = await socket("not-a-session", alice.sandbox.id).connect()
+    assert not ok
+
+
+async def test_a_foreign_origin_is_refused():
+    alice = await sync_to_async(new_learner)()
+    ok, _ = await socket(alice, alice.sandbox.id, origin=b"http://evil.example").connect()
+    assert not ok
+
+
+async def test_filters_apply_to_the_live_stream():
+    alice = await sync_to_async(new_learner)()
+    errors_only = await connected(socket(alice, alice.sandbox.id, "errors=on"))
+    decrypts = await connected(socket(alice, alice.sandbox.id, "event_name=Decrypt"))
+    await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+    failed = await sync_to_async(admin_call)(alice.sandbox, "DisableKey", {"KeyId": "alias/none"})
+    message = await errors_only.receive_from(timeout=1)
+    assert f'rec-{failed.record["eventID"]}' in message and "NotFoundException" in message
+    assert "<strong>CreateKey</strong>" not in message
+    assert await errors_only.receive_nothing(timeout=0.2)
+    assert await decrypts.receive_nothing(timeout=0.2)
+    await errors_only.disconnect()
+    await decrypts.disconnect()
+
+
+async def test_many_sockets_on_one_sandbox_each_get_the_row():
+    alice = await sync_to_async(new_learner)()
+    sockets = [await connected(socket(alice, alice.sandbox.id)) for _ in range(20)]
+    outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+    messages = await asyncio.gather(*(ws.receive_from(timeout=2) for ws in sockets))
+    assert all(outcome.record["eventID"] in m for m in messages)
+    for ws in sockets:
+        await ws.disconnect()

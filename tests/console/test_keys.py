@@ -1,0 +1,133 @@
+"""The keys list and a key's page: every lifecycle action is a real call, and errors are AWS's."""
+import json
+
+from .personas import A, B, codes, is_fragment
+
+from kmslab.sandboxes import runner
+
+
+def test_create_key_makes_the_call_and_opens_the_key(alice):
+    key_page = alice.create_key(Description="payroll", Tags="team=blue")
+    page = alice.get(key_page).content.decode()
+    assert "payroll" in page and "<code>team</code>" in page and "<code>blue</code>" in page
+    assert 'aria-current="page">Keys' in page
+
+
+def test_create_key_failure_stays_on_the_form_with_the_aws_error(alice):
+    response = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS", "Policy": "{not json"}, htmx=True)
+    assert is_fragment(response)
+    assert codes(response) == ["MalformedPolicyDocumentException"]
+
+
+def test_an_htmx_action_returns_the_key_body_only(alice):
+    key_page = alice.create_key()
+    response = alice.post(key_page + "DisableKey/", htmx=True)
+    assert is_fragment(response)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="key-body">')
+    assert "Succeeded" in body and ">Disabled<" in body
+
+
+def test_without_htmx_an_action_renders_the_whole_page(alice):
+    key_page = alice.create_key()
+    response = alice.post(key_page + "DisableKey/")
+    assert b"<html" in response.content and b"Succeeded" in response.content
+
+
+def test_schedule_key_deletion_shows_the_countdown_on_the_sandbox_clock(alice):
+    key_page = alice.create_key()
+    body = alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "7"}, htmx=True).content.decode()
+    assert ">PendingDeletion<" in body
+    assert "in <strong>7 d</strong> on the sandbox clock" in body
+    runner.advance_clock(alice.sandbox.id, 2 * 86400)
+    assert "in <strong>5 d</strong>" in alice.get(key_page).content.decode()
+    body = alice.post(key_page + "CancelKeyDeletion/", htmx=True).content.decode()
+    assert ">Disabled<" in body
+
+
+def test_a_window_aws_refuses_shows_aws_error(alice):
+    key_page = alice.create_key()
+    response = alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "3"}, htmx=True)
+    assert codes(response) == ["ValidationException"]
+    assert "pendingWindowInDays" in response.content.decode() or "PendingWindowInDays" in response.content.decode()
+
+
+def test_a_state_the_action_forbids_gives_kms_invalid_state(alice):
+    key_page = alice.create_key()
+    alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "7"})
+    assert codes(alice.post(key_page + "EnableKey/", htmx=True)) == ["KMSInvalidStateException"]
+
+
+def test_rotation_aliases_tags_and_grants(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    assert codes(alice.post(key_page + "EnableKeyRotation/", {"RotationPeriodInDays": "90"}, htmx=True)) == []
+    body = alice.post(key_page + "RotateKeyOnDemand/", htmx=True).content.decode()
+    assert "ON_DEMAND" in body and "every 90 days" in body
+    assert codes(alice.post(key_page + "CreateAlias/", {"AliasName": "alias/payroll"}, htmx=True)) == []
+    assert codes(alice.post(key_page + "TagResource/", {"Tags": "env=prod"}, htmx=True)) == []
+    body = alice.post(key_page + "CreateGrant/", {
+        "GranteePrincipal": f"arn:aws:iam::{A}:user/admin", "Operations": ["Decrypt", "Encrypt"],
+        "EncryptionContextSubset": "app=payroll",
+    }, htmx=True).content.decode()
+    assert codes_of(body) == []
+    assert "alias/payroll" in body and "<code>env</code>" in body and "Decrypt, Encrypt" in body
+    assert "payroll" in alice.get(alice.home).content.decode()  # the alias on the home page
+    world = runner.load_world(alice.sandbox.id)
+    assert world.doc["kms"]["keys"][key_id]["Rotation"]["Enabled"] is True
+
+
+def codes_of(html):
+    return [c for c in html.split('class="code">')[1:]]
+
+
+def test_imported_material_is_wrapped_and_imported_with_two_real_calls(alice):
+    key_page = alice.create_key(Origin="EXTERNAL")
+    assert ">PendingImport<" in alice.get(key_page).content.decode()
+    body = alice.post(key_page + "import/", {"ExpirationModel": "KEY_MATERIAL_EXPIRES", "ValidForDays": "10"},
+                      htmx=True).content.decode()
+    assert codes_of(body) == []
+    assert ">Enabled<" in body
+    names = [r["eventName"] for r in alice.get(alice.home + "trail.json").json()["Records"]]
+    assert names[-2:] == ["GetParametersForImport", "ImportKeyMaterial"]
+    assert "Imported key material expires" in alice.get(alice.home).content.decode()
+
+
+def test_an_access_denial_shows_the_error_and_why(alice):
+    # A user with no policies: the key policy delegates to IAM in its account, and no IAM policy allows.
+    alice.post(alice.home + "iam/call/CreateUser/", {"UserName": "bob"})
+    key_page = alice.create_key()
+    alice.act_as(f"{A}/user/bob")
+    body = alice.post(key_page + "DisableKey/", htmx=True).content.decode()
+    assert codes_of(body) and "AccessDeniedException" in body
+    assert "Implicitly denied" in body
+    assert "no IAM policy allows it" in body or "no identity-based policy" in body
+
+
+def test_a_key_of_the_other_account_is_listed_and_its_actions_denied_cross_account(alice):
+    alice.act_as(f"{B}/root/root")
+    key_page = alice.create_key()
+    alice.act_as(f"{A}/user/admin")
+    assert f"<td>{B}</td>" in alice.get(alice.home + "keys/").content.decode()
+    # The console names the key by id, which resolves in the caller's own account: NotFound, as in AWS.
+    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["NotFoundException"]
+
+
+def test_an_unknown_action_or_key_is_not_found(alice):
+    key_page = alice.create_key()
+    assert alice.post(key_page + "DeleteEverything/").status_code == 404
+    assert alice.get(alice.home + "keys/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_learner_text_is_escaped(alice):
+    key_page = alice.create_key(Description="<script>alert(1)</script>")
+    page = alice.get(key_page).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_key_policy_is_shown(alice):
+    key_page = alice.create_key()
+    page = alice.get(key_page).content.decode()
+    policy = page[page.index("<pre>") + 5:page.index("</pre>")]
+    assert json.loads(policy.replace("&quot;", '"'))["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{A}:root"}
