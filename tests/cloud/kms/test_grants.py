@@ -1,0 +1,145 @@
+"""Grants end to end: CreateGrant, the grant in use, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
+
+alice (account A) owns the key; bob (account B) and carol (A) are grantees;
+mallory (A) tries to ride on grants that are not hers.
+"""
+import json
+
+from kmslab.cloud import calls, iam, principals
+
+A, B = "111122223333", "444455556666"
+
+
+def call(world, caller, operation, **request):
+    return calls.call(world, caller, "kms", operation, request)
+
+
+def ok(world, caller, operation, **request):
+    outcome = call(world, caller, operation, **request)
+    assert outcome.error is None, (outcome.error.code, outcome.error.message)
+    return outcome.response
+
+
+def fails(world, caller, operation, code, **request):
+    outcome = call(world, caller, operation, **request)
+    assert outcome.error is not None, f"{operation} succeeded: {outcome.response}"
+    assert outcome.error.code == code, (outcome.error.code, outcome.error.message)
+    return outcome
+
+
+def user(world, account, name):
+    return principals.user_caller(account, iam.add_user(world, account, name))
+
+
+def new_key(world, admin):
+    return ok(world, admin, "CreateKey")["KeyMetadata"]
+
+
+def test_a_grant_lets_the_grantee_use_the_key_until_it_is_revoked(world, admin):
+    key = new_key(world, admin)
+    carol = user(world, A, "carol")
+    fails(world, carol, "Encrypt", "AccessDeniedException", KeyId=key["KeyId"], Plaintext=b"x")
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt", "Decrypt"])
+    outcome = call(world, carol, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
+    assert outcome.error is None
+    assert outcome.explanations[-1]["gate"] == "grant"
+    assert outcome.explanations[-1]["deciding"]["statement"] == grant["GrantId"]
+    fails(world, carol, "DescribeKey", "AccessDeniedException", KeyId=key["KeyId"])
+    ok(world, admin, "RevokeGrant", KeyId=key["KeyId"], GrantId=grant["GrantId"])
+    fails(world, carol, "Encrypt", "AccessDeniedException", KeyId=key["KeyId"], Plaintext=b"x")
+
+
+def test_constraints_subset_and_equals(world, admin):
+    key = new_key(world, admin)
+    carol = user(world, A, "carol")
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"],
+       Constraints={"EncryptionContextSubset": {"dept": "hr"}})
+    fails(world, carol, "Encrypt", "AccessDeniedException", KeyId=key["KeyId"], Plaintext=b"x")
+    fails(world, carol, "Encrypt", "AccessDeniedException", KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"dept": "HR"})
+    ok(world, carol, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"Dept": "hr", "app": "payroll"})
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Decrypt"],
+       Constraints={"EncryptionContextEquals": {"dept": "hr"}})
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"dept": "hr", "app": "a"})["CiphertextBlob"]
+    fails(world, carol, "Decrypt", "AccessDeniedException", CiphertextBlob=blob, EncryptionContext={"dept": "hr", "app": "a"})
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"y", EncryptionContext={"dept": "hr"})["CiphertextBlob"]
+    assert ok(world, carol, "Decrypt", CiphertextBlob=blob, EncryptionContext={"dept": "hr"})["Plaintext"] == b"y"
+
+
+def test_a_grantee_in_another_account_uses_the_key_arn_without_iam_policies(world, admin):
+    key = new_key(world, admin)
+    bob = user(world, B, "bob")
+    fails(world, bob, "Encrypt", "AccessDeniedException", KeyId=key["Arn"], Plaintext=b"x")
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=bob.arn, Operations=["Encrypt", "RetireGrant"])
+    ok(world, bob, "Encrypt", KeyId=key["Arn"], Plaintext=b"x")
+    listed = ok(world, admin, "ListGrants", KeyId=key["KeyId"])["Grants"]
+    assert [g["GranteePrincipal"] for g in listed] == [bob.arn]
+    assert listed[0]["IssuingAccount"] == f"arn:aws:iam::{A}:root" and "GrantToken" not in listed[0]
+    ok(world, bob, "RetireGrant", KeyId=key["Arn"], GrantId=listed[0]["GrantId"])
+    assert ok(world, admin, "ListGrants", KeyId=key["KeyId"])["Grants"] == []
+
+
+def test_a_role_grantee_covers_every_session_of_the_role(world, admin):
+    key = new_key(world, admin)
+    role = iam.add_role(world, A, "app", "{}")
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=role["Arn"], Operations=["GenerateDataKey"])
+    session = principals.Caller(kind="AssumedRole", arn=f"arn:aws:sts::{A}:assumed-role/app/i-123", account=A,
+                                principal_id=f"{role['RoleId']}:i-123", role_arn=role["Arn"], role_name="app",
+                                role_id=role["RoleId"], session_name="i-123", mfa_authenticated=False,
+                                session_created=world.now())
+    assert len(ok(world, session, "GenerateDataKey", KeyId=key["KeyId"], KeySpec="AES_256")["Plaintext"]) == 32
+
+
+def test_name_makes_create_grant_idempotent(world, admin):
+    key = new_key(world, admin)
+    carol = user(world, A, "carol")
+    request = dict(KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"], Name="nightly")
+    first = ok(world, admin, "CreateGrant", **request)
+    again = ok(world, admin, "CreateGrant", **request)
+    assert again["GrantId"] == first["GrantId"]
+    other = ok(world, admin, "CreateGrant", **{**request, "Operations": ["Decrypt"]})
+    assert other["GrantId"] != first["GrantId"]
+
+
+def test_a_grant_with_create_grant_can_only_make_narrower_grants(world, admin):
+    key = new_key(world, admin)
+    carol, mallory = user(world, A, "carol"), user(world, A, "mallory")
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["CreateGrant", "Decrypt"])
+    fails(world, carol, "CreateGrant", "AccessDeniedException", KeyId=key["KeyId"], GranteePrincipal=mallory.arn,
+          Operations=["Decrypt", "Encrypt"])
+    ok(world, carol, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=mallory.arn, Operations=["Decrypt"])
+
+
+def test_who_may_retire_a_grant(world, admin):
+    key = new_key(world, admin)
+    carol, mallory = user(world, A, "carol"), user(world, A, "mallory")
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"],
+               RetiringPrincipal=admin.arn)
+    outcome = fails(world, mallory, "RetireGrant", "AccessDeniedException", GrantToken=grant["GrantToken"])
+    assert outcome.explanations[-1]["gate"] == "not-retiring-principal"
+    fails(world, carol, "RetireGrant", "AccessDeniedException", GrantToken=grant["GrantToken"])
+    retirable = ok(world, admin, "ListRetirableGrants", RetiringPrincipal=admin.arn)["Grants"]
+    assert [g["GrantId"] for g in retirable] == [grant["GrantId"]]
+    ok(world, admin, "RetireGrant", GrantToken=grant["GrantToken"])
+    assert world.doc["kms"]["grants"] == {}
+
+
+def test_grant_errors(world, admin):
+    key = new_key(world, admin)
+    fails(world, admin, "CreateGrant", "ValidationException", KeyId=key["KeyId"],
+          GranteePrincipal=f"arn:aws:iam::{A}:user/ghost", Operations=["Encrypt"])
+    fails(world, admin, "RetireGrant", "InvalidGrantTokenException", GrantToken="not-a-token")
+    fails(world, admin, "RevokeGrant", "NotFoundException", KeyId=key["KeyId"], GrantId="0" * 64)
+    fails(world, admin, "RevokeGrant", "InvalidGrantIdException", KeyId=key["KeyId"], GrantId="nope")
+
+
+def test_create_grant_conditions_can_limit_what_may_be_granted(world, admin):
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant", "Resource": "*",
+         "Condition": {"ForAnyValue:StringNotEquals": {"kms:GrantOperations": ["Encrypt", "Decrypt"]}}}]}
+    key = ok(world, admin, "CreateKey", Policy=json.dumps(key_policy))["KeyMetadata"]
+    carol = user(world, A, "carol")
+    outcome = fails(world, admin, "CreateGrant", "AccessDeniedException", KeyId=key["KeyId"],
+                    GranteePrincipal=carol.arn, Operations=["Encrypt", "CreateGrant"])
+    assert outcome.explanations[-1]["decision"] == "ExplicitDeny"
+    ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"])
