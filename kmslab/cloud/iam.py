@@ -20,8 +20,8 @@ from .errors import (
     NoSuchEntity,
     ValidationError,
 )
-from .operations import operation
 from .kms import access
+from .operations import operation
 from .policy import grammar
 from .principals import new_id, new_secret, role_arn, user_arn
 
@@ -185,12 +185,13 @@ def check_policy(text, kind="identity"):
     except (MalformedPolicyDocumentException, LimitExceededException) as exc:
         raise MalformedPolicyDocument(exc.message) from None
     if kind == "trust":
+        # A trust policy is the role's resource policy: the role is the resource,
+        # and the only actions are STS's (parsed as a key policy, a Principal is required).
         for statement in policy.statements:
-            # A trust policy is the role's resource policy: the role is the resource.
             if statement.resources is not None:
                 raise MalformedPolicyDocument("Has prohibited field Resource")
-            if statement.principals is None:
-                raise MalformedPolicyDocument(f"{statement.label}: a trust policy statement needs a Principal.")
+            if any(not action.lower().startswith("sts:") for action in statement.actions or ()):
+                raise MalformedPolicyDocument("AssumeRole policy may only specify STS AssumeRole actions.")
     return policy
 
 

@@ -104,7 +104,8 @@ def get_session_token(ctx, request):
     return {"Credentials": _issue(ctx, fields, duration, mfa_time)}
 
 
-@operation("sts", "AssumeRole")
+# CloudTrail counts STS's credential calls as read-only events.
+@operation("sts", "AssumeRole", read_only=True)
 def assume_role(ctx, request):
     caller = ctx.caller
     arn, session_name = request["RoleArn"], request["RoleSessionName"]

@@ -134,14 +134,14 @@ def test_lookup_events_lists_the_accounts_events_newest_first(world, admin, admi
 
 @pytest.fixture
 def busy_trail(world, admin):
-    """bob lists users, assumes a role as bob-ops, the role session lists users, admin reads bob."""
+    """bob lists users, assumes a role as bob-ops, the role session lists users, admin tags bob."""
     trail = Trail(world)
     bob = make_user(world, admin, "bob", allow("iam:ListUsers"))
     make_role(world, admin, "ops", trust(bob.arn), allow("iam:ListUsers"))
     trail.ok(bob, "iam:ListUsers")
     role = session(world, trail.ok(bob, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="bob-ops")["Credentials"])
     trail.ok(role, "iam:ListUsers")
-    trail.ok(admin, "iam:GetUser", UserName="bob")
+    trail.ok(admin, "iam:TagUser", UserName="bob", Tags=[{"Key": "team", "Value": "pay"}])
     trail.bob, trail.role = bob, role
     return trail
 
@@ -153,7 +153,8 @@ def busy_trail(world, admin):
         ("Username", "bob", ["AssumeRole", "ListUsers"]),
         ("Username", "bob-ops", ["ListUsers"]),
         ("EventSource", "sts.amazonaws.com", ["AssumeRole"]),
-        ("ReadOnly", "false", ["AssumeRole"]),
+        ("ReadOnly", "false", ["TagUser"]),
+        ("ReadOnly", "true", ["ListUsers", "AssumeRole", "ListUsers"]),
         ("ResourceType", "AWS::IAM::Role", ["AssumeRole"]),
         ("ResourceName", ROLE_A, ["AssumeRole"]),
     ],

@@ -242,6 +242,7 @@ def test_alice_creates_a_role_and_reads_it_back(world, admin):
         "{not json",
         policy(allow("sts:AssumeRole")),  # no Principal
         policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Resource": "*"}),
+        policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt"}),
     ],
 )
 def test_a_malformed_trust_policy_is_refused(world, admin, document):
