@@ -627,3 +627,24 @@ def test_iam_calls_stay_in_the_callers_account(world, admin, admin_b):
 
     fails(world, admin, "iam:GetUser", "NoSuchEntity", UserName="carol")
     assert "carol" in world.account(ACCOUNT_B)["users"]
+
+
+def test_a_user_holds_at_most_eight_mfa_devices(world, admin):
+    now = world.clock.real()
+    for i in range(9):
+        device = ok(world, admin, "iam:CreateVirtualMFADevice", VirtualMFADeviceName=f"d{i}")["VirtualMFADevice"]
+        seed = device["Base32StringSeed"].decode()
+        codes = dict(AuthenticationCode1=mfa.totp(seed, now - 30), AuthenticationCode2=mfa.totp(seed, now))
+        outcome = call(world, admin, "iam:EnableMFADevice", UserName="admin", SerialNumber=device["SerialNumber"],
+                       **codes)
+
+    assert outcome.error.code == "LimitExceeded"
+    assert outcome.error.message == "Cannot exceed quota for MFADevicesPerUser: 8"
+    assert len(ok(world, admin, "iam:ListMFADevices")["MFADevices"]) == 8
+
+
+def test_deleting_a_policy_version_that_does_not_exist(world, admin):
+    arn = ok(world, admin, "iam:CreatePolicy", PolicyName="p", PolicyDocument=policy(allow("kms:*")))["Policy"]["Arn"]
+    assert fails(world, admin, "iam:DeletePolicyVersion", "NoSuchEntity", PolicyArn=arn, VersionId="v2") == (
+        f"Policy {arn} version v2 does not exist or is not attachable."
+    )

@@ -332,3 +332,19 @@ def test_the_assume_role_record_has_no_credentials(world, admin):
     assert credentials["SecretAccessKey"] not in text and credentials["SessionToken"] not in text
     assert outcome.record["eventSource"] == "sts.amazonaws.com"
     assert outcome.record["requestParameters"] == {"roleArn": ROLE_A, "roleSessionName": "s1"}
+
+
+def test_a_token_code_without_a_serial_number_cannot_be_checked(world, admin):
+    bob = make_user(world, admin, "bob")
+    _, seed = enable_mfa(world, admin, "bob")
+
+    message = fails(world, bob, "sts:GetSessionToken", "AccessDenied", TokenCode=code(world, seed))
+
+    assert message.startswith("MultiFactorAuthentication failed, unable to validate MFA code.")
+
+
+def test_a_role_arn_that_names_no_role_is_denied(world, admin):
+    make_role(world, admin, "ops", trust(admin.arn))
+    for arn in (f"arn:aws:iam::{ACCOUNT_A}:user/ops", f"arn:aws:iam::{ACCOUNT_A}:role/other-path/ops"):
+        fails(world, admin, "sts:AssumeRole", "AccessDenied", RoleArn=arn, RoleSessionName="s1")
+    assert not world.doc["sessions"]
