@@ -213,6 +213,8 @@ def _trust_trace(ctx, role, values):
 
 
 def _decide_trust(decision, trust, identity, same_account):
+    """Gates, as explanations name them: explicit-deny, trust-policy (it names the caller),
+    trust-policy-and-iam, trust-policy-no-iam-allow, and no-trust-policy-allow (the default)."""
     if trust.deny or identity.decision == EXPLICIT_DENY:
         decision.decision, decision.gate = EXPLICIT_DENY, "explicit-deny"
         decision.deciding = _deciding(trust.source, trust.deny) if trust.deny else identity.deciding
@@ -225,7 +227,7 @@ def _decide_trust(decision, trust, identity, same_account):
     elif identity.allowed:
         decision.decision, decision.gate = ALLOW, "trust-policy-and-iam"
     else:
-        decision.gate = "no-iam-allow" if same_account else "no-iam-allow-cross-account"
+        decision.gate = "trust-policy-no-iam-allow"
         return
     decision.deciding = _deciding(trust.source, allowed_by)
 
