@@ -1,6 +1,6 @@
 """Console personas: alice owns a sandbox and acts in it; mallory is another learner in another browser."""
 import pytest
-from personas import new_learner
+from .personas import new_learner
 
 
 @pytest.fixture

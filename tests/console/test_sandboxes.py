@@ -7,7 +7,7 @@ from kmslab.console import learner as learners
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
 
-from personas import A, B, is_fragment
+from .personas import A, B, is_fragment
 
 
 def test_a_new_learner_sees_no_sandboxes_and_can_create_one(client, db):
