@@ -37,9 +37,12 @@ class _Fields(HTMLParser):
         elif tag == "textarea" and name:
             self.textarea = [name, ""]
         elif tag == "select" and name:
-            self.select = name
-        elif tag == "option" and self.select and "selected" in a:
-            self.fields.append((self.select, a.get("value", "")))
+            self.select = [name, None, None]  # name, first option, selected option
+        elif tag == "option" and self.select:
+            if self.select[1] is None:
+                self.select[1] = a.get("value", "")
+            if "selected" in a:
+                self.select[2] = a.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "textarea" and self.textarea:
@@ -47,7 +50,10 @@ class _Fields(HTMLParser):
             # The HTML parser keeps the newline browsers drop right after <textarea>.
             self.fields.append((name, text[1:] if text.startswith("\n") else text))
             self.textarea = None
-        elif tag == "select":
+        elif tag == "select" and self.select:
+            name, first, selected = self.select
+            if first is not None:  # a browser posts the first option when none is selected
+                self.fields.append((name, selected if selected is not None else first))
             self.select = None
         if self.depth and tag not in ("input", "br", "option", "img", "meta", "link"):
             self.depth -= 1

@@ -1,9 +1,16 @@
 """The envelope step-through's core, against a world: real calls, local AES-256-GCM."""
 import dataclasses
 import json
+from urllib.parse import urlencode
+
+import pytest
 
 from kmslab.cloud import calls
 from kmslab.console import envelope
+from kmslab.sandboxes.models import Sandbox, TrailRecord
+
+from .html_forms import fields
+from .personas import B, codes, is_fragment
 
 
 def runner_for(world, caller):
@@ -79,3 +86,96 @@ def test_the_anatomy_labels_each_byte_range_of_a_kms_blob(world, admin):
     assert parts[1]["value"] == key_id
     assert sum(p["size"] for p in parts) == len(blob)
     assert parts[4]["hex"].count("…") == 1 and parts[3]["hex"] == blob[21:33].hex()
+
+
+# The page: each step a call as the acting principal; the plaintext data key only in the response that made it.
+
+
+def envelope_form(learner):
+    page = learner.get(learner.home + "envelope/").content.decode()
+    return fields(page, "envelope-form")
+
+
+@pytest.fixture
+def keyed(alice):
+    alice.create_key()
+    return alice
+
+
+def test_the_page_offers_the_sandboxs_keys_and_a_message_over_4_kb(keyed):
+    form = envelope_form(keyed)
+    assert form["KeyId"][0].startswith("arn:aws:kms:us-east-1:111122223333:key/")
+    assert len(form["message"][0].encode()) > 4096
+
+
+def test_encrypt_then_decrypt_through_the_page(keyed):
+    form = envelope_form(keyed)
+    response = keyed.post(keyed.home + "envelope/encrypt/", form, htmx=True)
+    page = response.content.decode()
+    assert is_fragment(response) and page.count("Succeeded") == 1
+    data_key = page.split('id="plaintext-key">')[1].split("<")[0]
+    assert len(data_key) == 64
+    stored = fields(page, "steps")
+    assert data_key not in json.dumps(stored)
+    response = keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+    page = response.content.decode()
+    assert "Opened" in page and "SHA-256 matches" in page
+    assert list(TrailRecord.objects.filter(sandbox=keyed.sandbox).values_list("event_name", flat=True)
+                .order_by("sequence"))[-2:] == ["GenerateDataKey", "Decrypt"]
+    # Nowhere server-side: not the world, not the trail, not the session cookie.
+    assert data_key not in Sandbox.objects.get(id=keyed.sandbox.id).world
+    assert not any(data_key in r for r in TrailRecord.objects.values_list("record_json", flat=True))
+    assert data_key not in keyed.client.cookies["sessionid"].value
+
+
+def test_decrypt_with_another_context_fails_with_the_real_error(keyed):
+    page = keyed.post(keyed.home + "envelope/encrypt/", envelope_form(keyed), htmx=True).content.decode()
+    stored = fields(page, "steps")
+    stored["context"] = ['{"purpose": "kmslab-lesson", "tenant": "globex"}']
+    response = keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+    assert codes(response) == ["InvalidCiphertextException"]
+    assert "Opened" not in response.content.decode()
+
+
+def test_decrypt_as_a_principal_the_key_policy_does_not_allow_shows_the_denial(keyed):
+    page = keyed.post(keyed.home + "envelope/encrypt/", envelope_form(keyed), htmx=True).content.decode()
+    keyed.act_as(f"{B}/user/admin")
+    response = keyed.post(keyed.home + "envelope/decrypt/", fields(page, "steps"), htmx=True)
+    assert codes(response) == ["AccessDeniedException"]
+    assert "Implicitly denied" in response.content.decode()  # the explanation fragment
+
+
+def test_a_one_megabyte_paste_goes_round(keyed):
+    form = envelope_form(keyed)
+    form["message"] = ["0123456789abcdef" * 65536]
+    page = keyed.client.post(keyed.home + "envelope/encrypt/", form, headers={"HX-Request": "true"}).content.decode()
+    assert "1048576-byte message" in page
+    page = keyed.post(keyed.home + "envelope/decrypt/", fields(page, "steps"), htmx=True).content.decode()
+    assert "1048576 bytes, identical" in page
+
+
+def test_direct_encrypt_of_the_message_fails_above_4_kb_with_a_validation_exception(keyed):
+    form = envelope_form(keyed)
+    response = keyed.post(keyed.home + "envelope/direct/", form, htmx=True)
+    assert is_fragment(response) and codes(response) == ["ValidationException"]
+    assert "Member must have length less than or equal to 4096" in response.content.decode()
+    form["message"] = ["short"]
+    assert "Succeeded" in keyed.post(keyed.home + "envelope/direct/", form, htmx=True).content.decode()
+
+
+def test_a_context_that_is_not_a_json_object_of_strings_is_refused_before_any_call(keyed):
+    form = envelope_form(keyed)
+    form["EncryptionContext"] = ['{"n": 1}']
+    page = keyed.post(keyed.home + "envelope/encrypt/", form, htmx=True).content.decode()
+    assert "An encryption context is an object whose values are strings." in page
+    assert not TrailRecord.objects.filter(event_name="GenerateDataKey").exists()
+
+
+def test_the_anatomy_page_labels_a_pasted_blob(keyed):
+    page = keyed.post(keyed.home + "envelope/encrypt/", envelope_form(keyed), htmx=True).content.decode()
+    blob = fields(page, "steps")["encrypted_data_key"][0]
+    response = keyed.get(keyed.home + "anatomy/?" + urlencode({"CiphertextBlob": blob}), htmx=True)
+    shown = response.content.decode()
+    assert is_fragment(response)
+    assert all(f"range-{slug}" in shown for slug in ("format-version", "key-id", "nonce", "ciphertext", "gcm-tag"))
+    assert "not a kmslab ciphertext blob" in keyed.get(keyed.home + "anatomy/?CiphertextBlob=AAAA").content.decode()
