@@ -1,0 +1,115 @@
+"""The policy simulator page: a request in the URL, the engine's decision and why, live over htmx."""
+import json
+from urllib.parse import urlencode
+
+from kmslab.console import simulator
+from kmslab.sandboxes import runner
+from kmslab.sandboxes.models import TrailRecord
+
+from .personas import A, B, is_fragment
+
+
+def simulate(learner, htmx=False, **query):
+    query = {"principal": f"arn:aws:iam::{A}:user/admin", "action": "kms:Decrypt", "context": "{}", **query}
+    return learner.get(learner.home + "simulator/?" + urlencode(query), htmx=htmx)
+
+
+def key_of(learner):
+    key_id = learner.create_key().rstrip("/").rsplit("/", 1)[1]
+    return runner.load_world(learner.sandbox.id).doc["kms"]["keys"][key_id]["KeyMetadata"]
+
+
+def put_policy(learner, meta, statements):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    response = learner.post(f"{learner.home}policies/key/{meta['KeyId']}/", {"document": policy,
+                            "BypassPolicyLockoutSafetyCheck": "on"}, htmx=True)
+    assert "Succeeded" in response.content.decode()
+
+
+def test_the_page_opens_on_the_acting_principal_and_the_first_key(alice):
+    meta = key_of(alice)
+    page = alice.get(alice.home + "simulator/").content.decode()
+    assert f'value="{meta["Arn"]}"' in page
+    assert f'<option value="{A}/user/admin" selected>' in page
+    assert "Change any input: the decision follows." in page
+
+
+def test_an_allowed_call_names_the_gate_and_the_statement(alice):
+    meta = key_of(alice)
+    page = simulate(alice, key=meta["Arn"]).content.decode()
+    assert "Allowed" in page
+    assert "the key policy delegates to the caller" in page
+    assert "Enable IAM User Permissions" in page
+
+
+def test_live_updates_are_the_decision_fragment_alone(alice):
+    meta = key_of(alice)
+    response = simulate(alice, htmx=True, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/admin")
+    page = response.content.decode()
+    assert is_fragment(response) and page.lstrip().startswith('<section class="panel" id="decision"')
+    assert "Implicitly denied" in page
+    assert "The call would get <span class=\"code\">AccessDeniedException</span>" in page
+    assert "Nearest miss:" in page and "lacked: principal" in page
+
+
+def test_the_key_resolves_as_kms_would_by_alias_name_in_the_callers_account(alice):
+    meta = key_of(alice)
+    alice.post(alice.home + f"keys/{meta['KeyId']}/CreateAlias/", {"AliasName": "alias/payroll"})
+    assert "Allowed" in simulate(alice, key="alias/payroll").content.decode()
+    page = simulate(alice, key="alias/payroll", principal=f"arn:aws:iam::{B}:user/admin").content.decode()
+    assert "NotFoundException" in page and f"arn:aws:kms:us-east-1:{B}:alias/payroll" in page
+
+
+def test_mfa_and_the_encryption_context_reach_the_conditions(alice):
+    meta = key_of(alice)
+    put_policy(alice, meta, [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}, "StringEquals": {"kms:EncryptionContext:tenant": "acme"}}},
+    ])
+    without_mfa = simulate(alice, key=meta["Arn"], context='{"tenant": "acme"}').content.decode()
+    assert "Implicitly denied" in without_mfa and "missing from the request" in without_mfa
+    wrong_tenant = simulate(alice, key=meta["Arn"], mfa="on", context='{"tenant": "globex"}').content.decode()
+    assert "Implicitly denied" in wrong_tenant and "<code>globex</code>" in wrong_tenant
+    assert "Allowed" in simulate(alice, key=meta["Arn"], mfa="on", context='{"tenant": "acme"}').content.decode()
+
+
+def test_via_service_sets_kms_via_service(alice):
+    meta = key_of(alice)
+    put_policy(alice, meta, [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+    ])
+    assert "Implicitly denied" in simulate(alice, key=meta["Arn"]).content.decode()
+    assert "Allowed" in simulate(alice, key=meta["Arn"], via_service="s3").content.decode()
+
+
+def test_a_trail_event_opens_the_simulator_with_its_inputs(alice):
+    meta = key_of(alice)
+    alice.act_as(f"{B}/user/admin")
+    alice.post(alice.home + "envelope/direct/", {"KeyId": meta["Arn"], "EncryptionContext": '{"tenant": "acme"}',
+                                                 "message": "hello"}, htmx=True)
+    record = TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="Encrypt").get().record
+    assert record["errorCode"] == "AccessDeniedException"
+    query = simulator.query_from_record(record)
+    page = alice.get(alice.home + "simulator/?" + query).content.decode()
+    assert f'<option value="{B}/user/admin" selected>' in page
+    assert f'value="{meta["Arn"]}"' in page and "tenant" in page
+    assert "Implicitly denied" in page and "kms:Encrypt" in page
+
+
+def test_identity_from_arn_reads_users_roles_sessions_and_root():
+    assert simulator.identity_from_arn(f"arn:aws:iam::{A}:user/team/alice") == f"{A}/user/alice"
+    assert simulator.identity_from_arn(f"arn:aws:iam::{A}:role/app") == f"{A}/role/app"
+    assert simulator.identity_from_arn(f"arn:aws:sts::{A}:assumed-role/app/session-1") == f"{A}/role/app"
+    assert simulator.identity_from_arn(f"arn:aws:iam::{A}:root") == f"{A}/root/root"
+    assert simulator.identity_from_arn("kms.amazonaws.com") is None
+
+
+def test_a_bad_input_is_shown_on_its_field(alice):
+    page = simulate(alice, htmx=True, context="[1]").content.decode()
+    assert "Encryption context: An encryption context is an object whose values are strings." in page
+
+
+def test_another_learner_cannot_simulate_in_the_sandbox(alice, mallory):
+    assert simulate(mallory, **{}).status_code == 200  # their own sandbox
+    assert mallory.get(alice.home + "simulator/").status_code == 404
