@@ -15,7 +15,7 @@ from kmslab.cloud.errors import SerializationException
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 # The words Jackson (AWS's parser) uses for the token it did not expect.
-_TOKEN = {str: "STRING_VALUE", bool: "BOOLEAN_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE"}
+_TOKEN = {str: "STRING_VALUE", bool: "BOOLEAN_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE", type(None): "VALUE_NULL"}
 _TYPE = {
     "string": "a String",
     "integer": "an Integer",

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from tests.api.conftest import Server, client_factory
-from signing import kms_request, signed
+from .live import Server, client_factory
+from .signing import kms_request, signed
 
 pytestmark = pytest.mark.live
 

@@ -6,7 +6,7 @@ import uuid
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from tests.api.conftest import client_factory
+from .live import client_factory
 
 from kmslab.cloud import mfa
 

@@ -50,6 +50,7 @@ def test_timestamps_in_a_lookup_events_request_parse_to_epoch_seconds():
         (b'{"KeyId": "k", "DryRun": "yes"}', "STRING_VALUE can not be converted to a Boolean"),
         (b'{"KeyId": {"a": 1}}', "Start of structure or map found where not expected."),
         (b'[1, 2]', "Start of list found where not expected."),
+        (b"null", "VALUE_NULL can not be converted to a Structure"),
         (b'{"KeyId": ', "The request body is not valid JSON."),
         (b"\xff\xfe{", "The request body is not valid JSON."),
         (b"[" * 100_000 + b"]" * 100_000, "The request JSON is nested too deeply."),
