@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from kmslab.cloud.errors import AWSError
-from kmslab.cloud.policy import catalogue, grammar
+from kmslab.cloud.policy import catalogue, grammar, lint
 
 KEY_POLICY = "key"
 IAM_POLICY = "identity"  # the policy grammar's names for the two kinds
@@ -450,18 +450,24 @@ class EditorState:
     json_problem: JSONProblem | None = None  # the JSON does not parse
     policy_problem: JSONProblem | None = None  # it parses, but KMS or IAM would refuse it
     statement_lines: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # the linter's, for a policy that would be accepted
+
+    def findings_for(self, index):
+        """The findings about statement `index` (0-based); None gives those about the whole policy."""
+        number = None if index is None else index + 1
+        return [f for f in self.findings if f.statement == number]
 
     @property
     def problem(self):
         return self.json_problem or self.policy_problem
 
 
-def start(text, kind):
+def start(text, kind, account=None):
     """The editor opening on a policy text."""
-    return sync(text, {}, "json", "", kind)
+    return sync(text, {}, "json", "", kind, account)
 
 
-def sync(text, posted, source, op, kind):
+def sync(text, posted, source, op, kind, account=None):
     """Re-derive one view from the other.
 
     source "json": the learner typed in the JSON; the cards follow it (or wait,
@@ -484,6 +490,8 @@ def sync(text, posted, source, op, kind):
         return EditorState(text, cards_from_post(posted), cards_live=False, json_problem=problem)
     state = EditorState(text, cards, statement_lines=statement_lines(text))
     state.policy_problem = validate(text, kind, state.statement_lines)
+    if state.policy_problem is None:
+        state.findings = lint.lint(text, kind, account)
     return state
 
 
@@ -500,7 +508,10 @@ def validate(text, kind, lines):
     return None
 
 
-def card_views(cards, principal_options):
+SEVERITY_BADGES = {"critical": "bad", "high": "bad", "error": "bad", "medium": "warn", "warning": "warn", "low": "warn"}
+
+
+def card_views(cards, principal_options, state=None):
     """What the card template needs: each card with its pickers ticked and the rest as free text.
 
     principal_options: [(group label, [(principal, label)])] — the sandbox's accounts, users,
@@ -508,9 +519,10 @@ def card_views(cards, principal_options):
     """
     known = {value for _, options in principal_options for value, _ in options}
     views = []
-    for card in cards:
+    for i, card in enumerate(cards):
         views.append({
             "card": card,
+            "findings": [(f, SEVERITY_BADGES.get(f.severity, "off")) for f in state.findings_for(i)] if state else [],
             "principal_groups": [
                 (label, [(value, text, value in card.principals) for value, text in options])
                 for label, options in principal_options

@@ -152,3 +152,22 @@ def test_another_learner_cannot_open_or_sync_the_editor(alice, mallory):
     assert mallory.get(url).status_code == 404
     assert mallory.post(url + "sync/", {"source": "json", "document": "{}"}, htmx=True).status_code == 404
     assert mallory.post(url, {"document": "{}"}).status_code == 404
+
+
+def test_linter_findings_follow_a_card_edit_onto_the_statement_they_concern(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    assert "KMS-005" not in form  # nothing public yet
+    form["s0-principal"] = ["*"]
+    form["s0-action"] = ["kms:Decrypt"]
+    page = sync(alice, url, form, "cards").content.decode()
+    notes = page.split('<div class="card-notes" id="notes-0" hx-swap-oob="true">')[1].split("</div>")[0]
+    assert "KMS-005" in notes and "critical" in notes
+    assert '<div id="policy-notes" hx-swap-oob="true">' in page
+
+
+def test_the_editor_opens_with_the_findings_on_the_default_policy(alice):
+    _, url = key_editor(alice)
+    page = alice.get(url).content.decode()
+    policy_notes = page.split('<div id="policy-notes" >')[1].split("</div>")[0]
+    assert "KMS-024" in policy_notes

@@ -57,6 +57,13 @@ class Target:
     holder_identity: acting.Identity | None = None
     policy_name: str = ""
 
+    @property
+    def account(self):
+        """The account the policy belongs to: the linter tells it from external ones."""
+        if self.key is not None:
+            return self.key["KeyMetadata"]["AWSAccountId"]
+        return self.holder_identity.account
+
     def request(self, text, bypass=False):
         request = {**self.fields, self.document_field: text}
         if bypass:
@@ -131,7 +138,8 @@ def editor_context(request, sandbox, world, target, state, **extra):
         request, sandbox, world, "policies",
         target=target,
         state=state,
-        cards=pf.card_views(state.cards, principal_options(world)),
+        cards=pf.card_views(state.cards, principal_options(world), state),
+        policy_findings=[(f, pf.SEVERITY_BADGES.get(f.severity, "off")) for f in state.findings_for(None)],
         excerpt=pf.excerpt(state.text, state.problem.line) if state.problem else None,
         preview=preview,
         changes=preview.changes() if preview else [],
@@ -206,7 +214,7 @@ def identity_policy_sync(request, sandbox_id, account, kind, name, policy_name):
 def _editor(request, sandbox, world, target):
     """GET: the editor on the policy in force. POST: save it with the real call, as the acting principal."""
     if request.method == "GET":
-        state = pf.start(target.current or NEW_IDENTITY_POLICY, target.kind)
+        state = pf.start(target.current or NEW_IDENTITY_POLICY, target.kind, target.account)
         return render(request, TEMPLATE, editor_context(request, sandbox, world, target, state, form=SaveForm()))
     form = SaveForm(request.POST)
     result = None
@@ -219,7 +227,7 @@ def _editor(request, sandbox, world, target):
         target = _reload(sandbox, world, target)
     else:
         text = request.POST.get("document", "")
-    state = pf.sync(text, dict(request.POST.lists()), "json", "", target.kind)
+    state = pf.sync(text, dict(request.POST.lists()), "json", "", target.kind, target.account)
     context = editor_context(request, sandbox, world, target, state, form=form, result=result, oob=True)
     if request.htmx:
         return render(request, TEMPLATE + "#save-response", context)
@@ -239,9 +247,11 @@ def _sync(request, sandbox, world, target):
     form.is_valid()  # every field is optional text or a choice; a bad source counts as the JSON's
     data = form.cleaned_data
     source = data.get("source") or "json"
-    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), source, data.get("op", ""), target.kind)
+    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), source, data.get("op", ""), target.kind,
+                    target.account)
     # A plain card edit leaves the cards alone, so the learner keeps focus and the open pickers;
     # the buttons (add or remove) and JSON edits re-render them.
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
-                             rerender_cards=source == "json" or bool(data.get("op")))
+                             rerender_cards=source == "json" or bool(data.get("op")),
+                             notes_oob=source == "cards" and not data.get("op"))
     return render(request, TEMPLATE + "#sync", context)
