@@ -12,6 +12,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	@case "$$(echo "$$KMSLAB_ALLOW_ANY_CREDENTIALS" | tr A-Z a-z)" in 1|true|yes|on) \
+	  echo "WARNING: KMSLAB_ALLOW_ANY_CREDENTIALS is on: requests signed with an access key no sandbox knows" \
+	       "are served, unchecked, as the admin of account 123456789012 in a shared open sandbox." >&2;; esac
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py sandbox demo
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) kmslab.asgi:application
