@@ -173,7 +173,7 @@ def _authorize_iam(ctx, operation_name, resource):
     # Credentials from GetSessionToken without MFA cannot call IAM at all
     # (IAM user guide, id_credentials_temp_request: "cannot call IAM API
     # operations unless MFA authentication information is included").
-    if caller.kind == "IAMUser" and caller.session_created is not None and not caller.mfa_authenticated:
+    if caller.kind != "AssumedRole" and caller.session_created is not None and not caller.mfa_authenticated:
         raise InvalidClientTokenId("The security token included in the request is invalid")
     authorize(ctx, f"iam:{operation_name}", resource)
 

@@ -620,6 +620,8 @@ def test_session_credentials_without_mfa_cannot_call_iam(world, admin):
         "The security token included in the request is invalid"
     )
     ok(world, with_mfa, "iam:ListUsers")
+    root_session = session(world, ok(world, principals.root_caller(ACCOUNT_A), "sts:GetSessionToken")["Credentials"])
+    fails(world, root_session, "iam:ListUsers", "InvalidClientTokenId")
 
 
 def test_iam_calls_stay_in_the_callers_account(world, admin, admin_b):
