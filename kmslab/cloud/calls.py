@@ -5,7 +5,6 @@ API are two front doors to it; neither has logic of its own. Every call gives
 exactly one CloudTrail record, whether it succeeded or failed, and the
 authorization decisions it took (the "why" the console shows beside the record).
 """
-import uuid
 from dataclasses import dataclass, field
 
 from . import cloudtrail, iam, kms, sts  # noqa: F401  (they register their operations)
@@ -25,7 +24,7 @@ class Context:
     region: str
     time: float
     read_only: bool
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=trail.new_event_id)
     resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them
     explanations: list = field(default_factory=list)  # authorization decisions taken
     additional_event_data: dict = field(default_factory=dict)

@@ -32,5 +32,16 @@ def parse_duration(text):
 
 
 def iso(epoch):
-    """CloudTrail's time format: 2025-05-20T20:46:16Z."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """CloudTrail's time format: 2025-05-20T20:46:16Z.
+
+    Every call's record needs one, and calls come many to a second: the last
+    second's text is kept."""
+    global _last_iso
+    second = int(epoch // 1)
+    last = _last_iso
+    if last[0] != second:
+        last = _last_iso = (second, datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return last[1]
+
+
+_last_iso = (None, "")

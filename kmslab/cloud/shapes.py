@@ -33,73 +33,154 @@ def operation_model(service, operation):
 
 def validate(service, operation, request):
     """Raise ValidationException listing every constraint the request breaks."""
-    op = operation_model(service, operation)
-    if op is None or op.input_shape is None:
+    check = _checker(service, operation)
+    if check is None:
         return
     problems = []
-    _check_structure(op.input_shape, request, "", problems)
+    check(request, "", problems)
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"
         raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
 
 
-def _field(prefix, name):
-    name = name[0].lower() + name[1:]
+# Each operation's input shape is compiled once into nested closures that hold
+# only the constraints that exist, so a call pays for the checks its request
+# can break and nothing else (validation runs on every call, the hot path).
+
+
+@lru_cache(maxsize=None)
+def _checker(service, operation):
+    op = operation_model(service, operation)
+    if op is None or op.input_shape is None:
+        return None
+    return _compile(op.input_shape, {})
+
+
+def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
-def _check_structure(shape, value, prefix, problems):
-    if not isinstance(value, dict):
-        return
-    for name in shape.required_members:
-        if value.get(name) is None:
-            problems.append(f"Value null at '{_field(prefix, name)}' failed to satisfy constraint: Member must not be null")
+def _where(shown, value, path):
+    return f"Value '{value}' at '{path}'" if shown else f"Value at '{path}'"
+
+
+def _sensitive(shape):
+    return bool(shape.serialization.get("sensitive") or getattr(shape, "metadata", {}).get("sensitive"))
+
+
+_COMPILING = object()
+
+
+def _compile(shape, memo):
+    """A function (value, path, problems) checking one shape, or None when it has no constraint."""
+    if shape.name in memo:
+        check = memo[shape.name]
+        if check is _COMPILING:
+            # A recursive shape: look its checker up when it runs, once it is compiled.
+            return lambda value, path, problems: memo[shape.name] and memo[shape.name](value, path, problems)
+        return check
+    memo[shape.name] = _COMPILING
+    kind = shape.type_name
+    if kind == "structure":
+        check = _compile_structure(shape, memo)
+    elif kind in ("string", "blob", "list", "map"):
+        check = _compile_sized(shape, memo)
+    elif kind in ("integer", "long"):
+        check = _compile_number(shape)
+    else:
+        check = None
+    memo[shape.name] = check
+    return check
+
+
+def _compile_structure(shape, memo):
+    required = [(name, name[0].lower() + name[1:]) for name in shape.required_members]
+    members = []
     for name, member in shape.members.items():
-        if value.get(name) is not None:
-            _check(member, value[name], _field(prefix, name), problems)
+        check = _compile(member, memo)
+        if check is not None:
+            members.append((name, name[0].lower() + name[1:], check))
+    if not required and not members:
+        return None
+
+    def check_structure(value, prefix, problems):
+        if not isinstance(value, dict):
+            return
+        for name, field in required:
+            if value.get(name) is None:
+                problems.append(f"Value null at '{_join(prefix, field)}' failed to satisfy constraint: Member must not be null")
+        for name, field, check in members:
+            item = value.get(name)
+            if item is not None:
+                check(item, _join(prefix, field), problems)
+
+    return check_structure
 
 
-def _shown(shape, value, path):
-    if shape.serialization.get("sensitive") or getattr(shape, "metadata", {}).get("sensitive"):
-        return f"Value at '{path}'"
-    return f"Value '{value}' at '{path}'"
-
-
-def _check(shape, value, path, problems):
+def _compile_sized(shape, memo):
     kind = shape.type_name
     meta = shape.metadata
-    if kind == "structure":
-        _check_structure(shape, value, path, problems)
-        return
-    if kind in ("string", "blob", "list", "map"):
+    low, high = meta.get("min"), meta.get("max")
+    shown = kind == "string" and not _sensitive(shape)
+    enum = shape.enum if kind == "string" else None
+    allowed = frozenset(enum or ())
+    pattern = meta.get("pattern") if kind == "string" else None
+    regex = _pattern(pattern) if pattern else None
+    item = _compile(shape.member, memo) if kind == "list" else None
+    key = _compile(shape.key, memo) if kind == "map" else None
+    value_check = _compile(shape.value, memo) if kind == "map" else None
+    if low is None and high is None and not enum and not regex and not item and not key and not value_check:
+        return None
+
+    def check_sized(value, path, problems):
         try:
             size = len(value)
         except TypeError:
             return
-        where = _shown(shape, value, path) if kind == "string" else f"Value at '{path}'"
-        if "min" in meta and size < meta["min"]:
-            problems.append(f"{where} failed to satisfy constraint: Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and size > meta["max"]:
-            problems.append(f"{where} failed to satisfy constraint: Member must have length less than or equal to {meta['max']}")
-    if kind == "string" and isinstance(value, str):
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{_shown(shape, value, path)} failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-        pattern = meta.get("pattern")
-        if pattern and not _pattern(pattern).fullmatch(value):
-            problems.append(f"{_shown(shape, value, path)} failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}")
-    elif kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
-        if "min" in meta and value < meta["min"]:
-            problems.append(f"{_shown(shape, value, path)} failed to satisfy constraint: Member must have value greater than or equal to {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            problems.append(f"{_shown(shape, value, path)} failed to satisfy constraint: Member must have value less than or equal to {meta['max']}")
-    elif kind == "list" and isinstance(value, list):
-        for i, item in enumerate(value, 1):
-            _check(shape.member, item, f"{path}.{i}.member", problems)
-    elif kind == "map" and isinstance(value, dict):
-        for k, v in value.items():
-            _check(shape.key, k, f"{path}.key", problems)
-            _check(shape.value, v, f"{path}.value", problems)
+        if low is not None and size < low:
+            problems.append(f"{_where(shown, value, path)} failed to satisfy constraint: Member must have length greater than or equal to {low}")
+        if high is not None and size > high:
+            problems.append(f"{_where(shown, value, path)} failed to satisfy constraint: Member must have length less than or equal to {high}")
+        if kind == "string":
+            if isinstance(value, str):
+                if enum and value not in allowed:
+                    problems.append(
+                        f"{_where(shown, value, path)} failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(enum)}]"
+                    )
+                if regex and not regex.fullmatch(value):
+                    problems.append(
+                        f"{_where(shown, value, path)} failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+                    )
+        elif item and isinstance(value, list):
+            for i, element in enumerate(value, 1):
+                item(element, f"{path}.{i}.member", problems)
+        elif (key or value_check) and isinstance(value, dict):
+            for k, v in value.items():
+                if key:
+                    key(k, f"{path}.key", problems)
+                if value_check:
+                    value_check(v, f"{path}.value", problems)
+
+    return check_sized
+
+
+def _compile_number(shape):
+    meta = shape.metadata
+    low, high = meta.get("min"), meta.get("max")
+    if low is None and high is None:
+        return None
+    shown = not _sensitive(shape)
+
+    def check_number(value, path, problems):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return
+        if low is not None and value < low:
+            problems.append(f"{_where(shown, value, path)} failed to satisfy constraint: Member must have value greater than or equal to {low}")
+        if high is not None and value > high:
+            problems.append(f"{_where(shown, value, path)} failed to satisfy constraint: Member must have value less than or equal to {high}")
+
+    return check_number
 
 
 @lru_cache(maxsize=None)

@@ -5,7 +5,8 @@ written: plaintext, ciphertext, data keys, imported material, secret access
 keys, session tokens and MFA seeds are dropped from requestParameters and
 responseElements (AWS does the same: see ct-encrypt, ct-decrypt in the KMS guide).
 """
-import uuid
+import os
+from functools import lru_cache
 
 from . import shapes
 from .clock import iso
@@ -41,8 +42,15 @@ SOURCES = {
 }
 
 
+@lru_cache(maxsize=None)
 def _camel(name):
     return name[0].lower() + name[1:] if name else name
+
+
+def new_event_id():
+    """A random (version 4) UUID string, made without uuid.uuid4's object (one per record, on the hot path)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def scrub(value, shape=None):
@@ -132,7 +140,7 @@ def api_call_record(ctx, response, error):
     record.update(
         {
             "requestID": ctx.request_id,
-            "eventID": str(uuid.uuid4()),
+            "eventID": new_event_id(),
             "readOnly": ctx.read_only,
             "resources": [
                 {"accountId": arn.split(":")[4], "type": resource_type(arn), "ARN": arn} for arn in ctx.resources
@@ -172,8 +180,8 @@ def service_event_record(world, event_name, key_arn, time, response=None, additi
         record["additionalEventData"] = additional
     record.update(
         {
-            "requestID": str(uuid.uuid4()),
-            "eventID": str(uuid.uuid4()),
+            "requestID": new_event_id(),
+            "eventID": new_event_id(),
             "readOnly": False,
             "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
             "eventType": "AwsServiceEvent",

@@ -15,7 +15,6 @@ names the key so Decrypt needs no KeyId.
 """
 import os
 import struct
-import uuid
 
 from cryptography.exceptions import InvalidTag
 
@@ -40,7 +39,7 @@ def canonical_context(context):
 
 
 def seal(aead, key_id, material_version, plaintext, context):
-    header = HEADER.pack(VERSION, uuid.UUID(key_id).bytes, material_version)
+    header = HEADER.pack(VERSION, bytes.fromhex(key_id.replace("-", "")), material_version)
     nonce = os.urandom(NONCE_SIZE)
     return header + nonce + aead.encrypt(nonce, plaintext, header + canonical_context(context))
 
@@ -50,7 +49,8 @@ def parse(blob):
     if len(blob) < OVERHEAD or blob[0] != VERSION:
         raise InvalidCiphertextException("")
     _, key_bytes, material_version = HEADER.unpack_from(blob)
-    return str(uuid.UUID(bytes=key_bytes)), material_version
+    h = key_bytes.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", material_version
 
 
 def open_(aead, blob, context):

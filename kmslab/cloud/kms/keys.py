@@ -107,11 +107,10 @@ def resolve(ctx, key_id, allow_alias=True):
         if not allow_alias:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
         return _by_alias(ctx, ctx.caller.account, ctx.region, key_id, alias_arn(ctx.region, ctx.caller.account, key_id))
-    if not _is_uuid(key_id):
-        raise NotFoundException(f"Invalid keyId '{key_id}'")
     key = keys.get(key_id)
-    meta = key and key["KeyMetadata"]
-    if key is None or meta["AWSAccountId"] != ctx.caller.account or key["Region"] != ctx.region:
+    if key is None and not _is_uuid(key_id):
+        raise NotFoundException(f"Invalid keyId '{key_id}'")
+    if key is None or key["KeyMetadata"]["AWSAccountId"] != ctx.caller.account or key["Region"] != ctx.region:
         raise NotFoundException(f"Key '{key_arn(ctx.region, ctx.caller.account, key_id)}' does not exist")
     return key
 
