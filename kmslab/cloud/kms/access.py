@@ -52,59 +52,84 @@ def key_aliases(world, key_id):
     return [a["AliasName"] for a in world.doc["kms"]["aliases"].values() if a.get("TargetKeyId") == key_id]
 
 
+class RequestFacts:
+    """What the condition keys of one request are computed from; `resolve(name)` answers
+    one key (lower-case name), or None when the request does not have it."""
+
+    __slots__ = ("world", "caller", "action", "key", "region", "time", "request_alias")
+
+    def __init__(self, world, caller, action, key, region, time, request_alias):
+        self.world, self.caller, self.action, self.key = world, caller, action, key
+        self.region, self.time, self.request_alias = region, time, request_alias
+
+    def resolve(self, name):
+        getter = GLOBAL_GETTERS.get(name)
+        if getter is not None:
+            return getter(self, self.caller)
+        if self.key is not None:
+            getter = KEY_GETTERS.get(name)
+            if getter is not None:
+                return getter(self, self.key["KeyMetadata"])
+            if name.startswith("aws:resourcetag/"):
+                # Tag keys are matched case-insensitively, like every condition key name.
+                wanted = name[len("aws:resourcetag/"):]
+                return next((t["TagValue"] for t in self.key.get("Tags", []) if t["TagKey"].lower() == wanted), None)
+        if name.startswith("aws:principaltag/"):
+            wanted = name[len("aws:principaltag/"):]
+            return next((v for k, v in self.caller.tags.items() if k.lower() == wanted), None)
+        if name == "kms:requestalias" and self.request_alias:
+            spec = ACTIONS.get(self.action)
+            return self.request_alias if spec and "kms:RequestAlias" in spec.keys else None
+        return None
+
+
+def _mfa_present(facts, caller):
+    # Long-term credentials carry no MFA information at all: the key is absent,
+    # not false (IAM user guide, aws:MultiFactorAuthPresent).
+    return None if caller.mfa_authenticated is None else bool(caller.mfa_authenticated)
+
+
+def _mfa_age(facts, caller):
+    if caller.mfa_authenticated and caller.mfa_auth_time is not None:
+        return int(facts.time - caller.mfa_auth_time)
+    return None
+
+
+# The global keys (IAM user guide, reference_policies_condition-keys), from the caller and the clock.
+GLOBAL_GETTERS = {
+    "aws:currenttime": lambda f, c: f.time,
+    "aws:epochtime": lambda f, c: int(f.time),
+    "aws:securetransport": lambda f, c: bool(c.secure_transport),
+    "aws:principalarn": lambda f, c: c.principal_arn,
+    "aws:principalaccount": lambda f, c: c.account,
+    "aws:principaltype": lambda f, c: PRINCIPAL_TYPES.get(c.kind, c.kind),
+    "aws:userid": lambda f, c: c.principal_id,
+    "aws:requestedregion": lambda f, c: f.region,
+    "aws:viaawsservice": lambda f, c: bool(c.via_service),
+    "aws:sourceip": lambda f, c: c.source_ip or None,
+    "aws:username": lambda f, c: c.user_name if c.kind == "IAMUser" else None,
+    "aws:multifactorauthpresent": _mfa_present,
+    "aws:multifactorauthage": _mfa_age,
+    "aws:tokenissuetime": lambda f, c: c.session_created,
+}
+
+# The key-resource keys (KMS guide, conditions-kms): set by every operation on a key.
+KEY_GETTERS = {
+    "kms:calleraccount": lambda f, meta: f.caller.account,
+    "kms:keyspec": lambda f, meta: meta.get("KeySpec", "SYMMETRIC_DEFAULT"),
+    "kms:keyusage": lambda f, meta: meta.get("KeyUsage", "ENCRYPT_DECRYPT"),
+    "kms:keyorigin": lambda f, meta: meta.get("Origin", "AWS_KMS"),
+    "kms:multiregion": lambda f, meta: bool(meta.get("MultiRegion")),
+    "kms:multiregionkeytype": lambda f, meta: (meta.get("MultiRegionConfiguration") or {}).get("MultiRegionKeyType")
+    if meta.get("MultiRegion") else None,
+    "kms:resourcealiases": lambda f, meta: key_aliases(f.world, meta["KeyId"]) or None,
+    "kms:viaservice": lambda f, meta: via_service_name(f.caller.via_service, f.region) if f.caller.via_service else None,
+}
+
+
 def request_values(world, caller, action, key, conditions, region, time, request_alias=None):
-    """A Values object that builds the request's condition keys when a condition first asks."""
-
-    def build():
-        v = {
-            "aws:CurrentTime": time,
-            "aws:EpochTime": int(time),
-            "aws:SecureTransport": bool(caller.secure_transport),
-            "aws:PrincipalArn": caller.principal_arn,
-            "aws:PrincipalAccount": caller.account,
-            "aws:PrincipalType": PRINCIPAL_TYPES.get(caller.kind, caller.kind),
-            "aws:userid": caller.principal_id,
-            "aws:RequestedRegion": region,
-            "aws:ViaAWSService": bool(caller.via_service),
-        }
-        if caller.source_ip:
-            v["aws:SourceIp"] = caller.source_ip
-        if caller.kind == "IAMUser":
-            v["aws:username"] = caller.user_name
-        # Long-term credentials carry no MFA information at all: the key is
-        # absent, not false (IAM user guide, aws:MultiFactorAuthPresent).
-        if caller.mfa_authenticated is not None:
-            v["aws:MultiFactorAuthPresent"] = bool(caller.mfa_authenticated)
-            if caller.mfa_authenticated and caller.mfa_auth_time is not None:
-                v["aws:MultiFactorAuthAge"] = int(time - caller.mfa_auth_time)
-        if caller.session_created is not None:
-            v["aws:TokenIssueTime"] = caller.session_created
-        for name, value in caller.tags.items():
-            v[f"aws:PrincipalTag/{name}"] = value
-        if key is not None:
-            meta = key["KeyMetadata"]
-            v["kms:CallerAccount"] = caller.account
-            v["kms:KeySpec"] = meta.get("KeySpec", "SYMMETRIC_DEFAULT")
-            v["kms:KeyUsage"] = meta.get("KeyUsage", "ENCRYPT_DECRYPT")
-            v["kms:KeyOrigin"] = meta.get("Origin", "AWS_KMS")
-            v["kms:MultiRegion"] = bool(meta.get("MultiRegion"))
-            if meta.get("MultiRegion") and meta.get("MultiRegionConfiguration"):
-                v["kms:MultiRegionKeyType"] = meta["MultiRegionConfiguration"].get("MultiRegionKeyType")
-            aliases = key_aliases(world, meta["KeyId"])
-            if aliases:
-                v["kms:ResourceAliases"] = aliases
-            for tag in key.get("Tags", []):
-                v[f"aws:ResourceTag/{tag['TagKey']}"] = tag["TagValue"]
-            if caller.via_service:
-                v["kms:ViaService"] = via_service_name(caller.via_service, region)
-        spec = ACTIONS.get(action)
-        if request_alias and spec and "kms:RequestAlias" in spec.keys:
-            v["kms:RequestAlias"] = request_alias
-        if conditions:
-            v.update(conditions)
-        return v
-
-    return Values(build)
+    """The request's condition keys: `conditions` (the operation's own) and, on demand, the rest."""
+    return Values(RequestFacts(world, caller, action, key, region, time, request_alias).resolve, conditions)
 
 
 # Policies.

@@ -149,7 +149,12 @@ MATCH = {
 
 
 def evaluate(cond, values):
-    """-> (result, request value, key missing, note). `values` maps lower-case key names."""
+    """-> (cond, result, request value, key missing, note). `values` maps lower-case key names."""
+    result, raw, missing, note = _evaluate(cond, values)
+    return cond, result, raw, missing, note
+
+
+def _evaluate(cond, values):
     raw = values.get(cond.key_lower)
     missing = raw is None or (isinstance(raw, (list, tuple)) and not raw)
     if cond.family == "null":

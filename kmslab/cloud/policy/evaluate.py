@@ -7,6 +7,7 @@ missing, as tuples; explain.py turns it into JSON and prose only when asked.
 Conditions are evaluated when the statement's action matches the request
 (otherwise no condition could make it apply, and the explanation says so).
 """
+from collections import namedtuple
 from dataclasses import dataclass
 
 from . import conditions, variables
@@ -17,25 +18,26 @@ DELEGATING = "delegating"
 
 
 class Values:
-    """The request's condition keys, lower-cased on first use: most statements have no conditions."""
+    """The request's condition keys by lower-case name (key names are case-insensitive,
+    condition_operators). The request's own keys come first; any other key is asked of
+    `resolve(name)` the first time a condition needs it, so a call pays only for the keys
+    its policies mention."""
 
-    __slots__ = ("_build", "_original", "_lower")
+    __slots__ = ("_resolve", "_conditions", "_known")
 
-    def __init__(self, build):
-        self._build = build
-        self._original = None
-        self._lower = None
+    def __init__(self, resolve, conditions=None):
+        self._resolve = resolve
+        self._conditions = conditions
+        self._known = None
 
     def get(self, key_lower):
-        lower = self._lower
-        if lower is None:
-            lower = self._lower = {k.lower(): v for k, v in self.original().items()}
-        return lower.get(key_lower)
-
-    def original(self):
-        if self._original is None:
-            self._original = self._build()
-        return self._original
+        known = self._known
+        if known is None:
+            known = self._known = {k.lower(): v for k, v in (self._conditions or {}).items()}
+        if key_lower in known:
+            return known[key_lower]
+        value = known[key_lower] = self._resolve(key_lower)
+        return value
 
 
 @dataclass(slots=True)
@@ -50,15 +52,15 @@ class Request:
         self.chain = caller_chain(self.caller)
 
 
-@dataclass(slots=True)
-class StatementTrace:
-    statement: object  # grammar.Statement
-    principal: str | None  # DIRECT, DELEGATING, None (no match); identity policies: DIRECT
-    principal_link: str | None  # the caller-chain link that matched (or, for NotPrincipal, was unlisted)
-    action: bool
-    resource: bool
-    conditions: tuple | None  # ((Condition, result, request value, missing, note), ...) or None: not evaluated
-    applies: bool
+# One statement's outcome: a named tuple, because every call makes several of them.
+# statement: grammar.Statement; principal: DIRECT, DELEGATING or None (identity policies:
+# DIRECT); principal_link: the caller-chain link that matched (for NotPrincipal, the one
+# not listed); conditions: ((Condition, result, request value, missing, note), ...), or None
+# when not evaluated because the action does not match.
+StatementTrace = namedtuple(
+    "StatementTrace", "statement principal principal_link action resource conditions applies"
+)
+_new_trace = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -118,18 +120,16 @@ def match_principal(statement, caller, chain):
 def match_action(statement, action):
     if statement.actions is None:
         return False
-    memo = statement.action_memo
-    hit = memo.get(action)
+    hit = statement.action_memo.get(action)
     if hit is None:
-        hit = memo[action] = statement.action_regex.fullmatch(action) is not None
+        hit = statement.action_memo[action] = statement.action_regex.fullmatch(action) is not None
     return hit != statement.not_action
 
 
 def match_resource(statement, resource, values, use_variables):
     if statement.resources is None:
         return False
-    memo = statement.resource_memo
-    hit = memo.get(resource)
+    hit = statement.resource_memo.get(resource)
     if hit is None:
         hit = False
         cacheable = True
@@ -145,37 +145,45 @@ def match_resource(statement, resource, values, use_variables):
                 hit = True
                 break
         if cacheable:
-            memo[resource] = hit
+            statement.resource_memo[resource] = hit
     return hit != statement.not_resource
 
 
 def evaluate_policy(policy, request, source, kind):
-    """-> PolicyTrace with one StatementTrace per statement."""
+    """-> PolicyTrace with one StatementTrace per statement (the hot path of every call).
+
+    Principal, action and resource matches depend only on (caller chain, action,
+    resource) unless a Resource holds a policy variable, so they are memoized per
+    statement; conditions are evaluated afresh every time."""
     trace = PolicyTrace(source, kind, policy, ())
     traces = []
-    caller = request.caller
     values = request.values
+    memo_key = (request.chain, request.action, request.resource, kind)
+    use_variables = policy.variables
+    evaluate = conditions.evaluate
     for statement in policy.statements:
-        if kind == "key":
-            principal, link = match_principal(statement, caller, request.chain)
-        else:
-            principal, link = DIRECT, None
-        action = match_action(statement, request.action)
-        resource = match_resource(statement, request.resource, values, policy.variables)
+        memo = statement.match_memo
+        found = memo.get(memo_key)
+        if found is None:
+            found = _match(statement, request, kind, use_variables)
+            if not statement.resource_variables:
+                if len(memo) > 1024:
+                    memo.clear()
+                memo[memo_key] = found
+        principal, link, action, resource = found
         results = None
         passed = True
         if action:
             if statement.conditions:
-                results = []
-                for cond in statement.conditions:
-                    result = conditions.evaluate(cond, values)
-                    results.append((cond,) + result)
-                    passed = passed and result[0]
-                results = tuple(results)
+                results = tuple([evaluate(cond, values) for cond in statement.conditions])
+                for result in results:
+                    if not result[1]:
+                        passed = False
+                        break
             else:
                 results = ()
         applies = principal is not None and action and resource and passed
-        t = StatementTrace(statement, principal, link, action, resource, results, applies)
+        t = _new_trace(StatementTrace, (statement, principal, link, action, resource, results, applies))
         traces.append(t)
         if applies:
             if statement.effect == "Deny":
@@ -188,3 +196,12 @@ def evaluate_policy(policy, request, source, kind):
                 trace.allow_delegating = t
     trace.statements = tuple(traces)
     return trace
+
+
+def _match(statement, request, kind, use_variables):
+    if kind == "key":
+        principal, link = match_principal(statement, request.caller, request.chain)
+    else:
+        principal, link = DIRECT, None
+    return (principal, link, match_action(statement, request.action),
+            match_resource(statement, request.resource, request.values, use_variables))

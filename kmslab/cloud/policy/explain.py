@@ -103,45 +103,40 @@ def _jsonable(value):
     return value
 
 
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _statement_dict(trace):
-    s = trace.statement
-    out = {
-        "index": s.index,
-        "sid": s.sid,
-        "effect": s.effect,
-        "principal": trace.principal,
-        "principalLink": trace.principal_link,
-        "action": trace.action,
-        "resource": trace.resource,
-        "conditions": None if trace.conditions is None else [_condition_dict(c) for c in trace.conditions],
-        "applies": trace.applies,
-    }
-    return out
-
-
-def _policy_dict(trace):
-    """Condition-free traces repeat call after call: their dicts are built once per
-    policy and outcome, and shared (they are never mutated)."""
-    if trace.policy is None:
-        return _build_policy_dict(trace)
-    signature = [trace.source]
-    for t in trace.statements:
-        if t.conditions:
-            return _build_policy_dict(trace)
-        signature.append((t.principal, t.principal_link, t.action, t.resource, t.applies))
-    signature = tuple(signature)
-    memo = trace.policy.render_memo
+    """The same outcome of the same statement recurs call after call: its dict is built
+    once and shared between explanations (they are never mutated)."""
+    conditions = trace.conditions
+    signature = (
+        trace.principal, trace.principal_link, trace.action, trace.resource, trace.applies,
+        None if conditions is None else tuple((c[1], _hashable(c[2]), c[3], c[4]) for c in conditions),
+    )
+    memo = trace.statement.render_memo
     found = memo.get(signature)
     if found is None:
-        if len(memo) > 256:
+        if len(memo) > 512:
             memo.clear()
-        found = memo[signature] = _build_policy_dict(trace)
+        s = trace.statement
+        found = memo[signature] = {
+            "index": s.index,
+            "sid": s.sid,
+            "effect": s.effect,
+            "principal": trace.principal,
+            "principalLink": trace.principal_link,
+            "action": trace.action,
+            "resource": trace.resource,
+            "conditions": None if conditions is None else [_condition_dict(c) for c in conditions],
+            "applies": trace.applies,
+        }
     return found
 
 
-def _build_policy_dict(trace):
-    out = {"source": trace.source, "kind": trace.kind,
-           "statements": [_statement_dict(t) for t in trace.statements]}
+def _policy_dict(trace):
+    out = {"source": trace.source, "kind": trace.kind, "statements": [_statement_dict(t) for t in trace.statements]}
     if trace.error:
         out["error"] = trace.error
     return out

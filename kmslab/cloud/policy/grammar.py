@@ -98,6 +98,9 @@ class Statement:
     service_principals: frozenset
     action_memo: dict  # action -> bool, filled as requests come
     resource_memo: dict  # resource ARN -> bool, for resources without policy variables
+    render_memo: dict  # explain.py: outcome -> the statement's explanation dict, shared
+    resource_variables: bool  # a Resource holds a policy variable: its match depends on the request
+    match_memo: dict  # evaluate.py: (caller chain, action, resource) -> principal, action, resource matches
 
     @property
     def label(self):
@@ -111,7 +114,6 @@ class Policy:
     version: str | None
     id: str | None
     statements: tuple
-    render_memo: dict  # explain.py's shared dicts for condition-free outcomes
 
     @property
     def variables(self):
@@ -278,6 +280,11 @@ def _statement(raw, index, kind, version_variables):
         service_principals=services,
         action_memo={},
         resource_memo={},
+        render_memo={},
+        resource_variables=any(
+            variables.has_variables(variables.tokens(r, version_variables)) for r in resources or ()
+        ),
+        match_memo={},
     )
 
 
@@ -319,4 +326,4 @@ def _parse(text, kind):
     if len(sids) != len(set(sids)):
         _fail("", f'Sid "{next(s for s in sids if sids.count(s) > 1)}" is used by more than one statement.')
     policy_id = doc.get("Id")
-    return Policy(text, kind, version, policy_id if isinstance(policy_id, str) else None, statements, {})
+    return Policy(text, kind, version, policy_id if isinstance(policy_id, str) else None, statements)
