@@ -12,7 +12,7 @@ from ..errors import (
     ValidationException,
 )
 from ..operations import operation
-from .access import authorize_account, authorize_key
+from .access import authorize_account, authorize_alias, authorize_key
 from .keys import alias_arn, page, refuse_aws_managed, require_not, resolve
 
 MAX_ALIASES_PER_KEY = 50  # resource-limits: aliases per KMS key
@@ -59,6 +59,8 @@ def _require_room(ctx, key):
 def create_alias(ctx, request):
     name = request["AliasName"]
     arn = _checked_name(ctx, name)
+    # CreateAlias needs permission on the alias (IAM) and on the key (key policy).
+    authorize_alias(ctx, "kms:CreateAlias", arn)
     key = _target(ctx, request, "kms:CreateAlias")
     if arn in ctx.world.doc["kms"]["aliases"]:
         raise AlreadyExistsException(f"An alias with the name {arn} already exists")
@@ -79,7 +81,8 @@ def update_alias(ctx, request):
     alias = _existing(ctx, arn)
     current = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
     ctx.add_resource(current["KeyMetadata"]["Arn"])
-    # UpdateAlias needs permission on the current key and on the new one.
+    # UpdateAlias needs permission on the alias, the current key and the new one.
+    authorize_alias(ctx, "kms:UpdateAlias", arn)
     authorize_key(ctx, "kms:UpdateAlias", current)
     key = _target(ctx, request, "kms:UpdateAlias")
     if key is not current:
@@ -95,6 +98,7 @@ def delete_alias(ctx, request):
     alias = _existing(ctx, arn)
     key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
     ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_alias(ctx, "kms:DeleteAlias", arn)
     authorize_key(ctx, "kms:DeleteAlias", key)
     del ctx.world.doc["kms"]["aliases"][arn]
     return {}

@@ -77,7 +77,7 @@ def test_a_key_has_at_most_fifty_aliases(world, admin):
     assert fails(world, admin, "CreateAlias", AliasName="alias/a50", TargetKeyId=key["KeyId"]).code == "LimitExceededException"
 
 
-def test_update_alias_points_it_at_another_key_and_authorizes_on_both(world, admin, clock):
+def test_update_alias_points_it_at_another_key_and_authorizes_on_the_alias_and_both_keys(world, admin, clock):
     old, new = make_key(world, admin), make_key(world, admin)
     ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=old["KeyId"])
     clock.t += 60
@@ -87,6 +87,7 @@ def test_update_alias_points_it_at_another_key_and_authorizes_on_both(world, adm
     assert outcome.error is None
     assert [r["ARN"] for r in outcome.record["resources"]] == [old["Arn"], new["Arn"]]
     assert [(e["action"], e["resource"]) for e in outcome.explanations] == [
+        ("kms:UpdateAlias", ALIAS_ARN),
         ("kms:UpdateAlias", old["Arn"]),
         ("kms:UpdateAlias", new["Arn"]),
     ]
@@ -143,3 +144,18 @@ def test_list_aliases_of_one_key_in_pages(world, admin, admin_b):
     assert [a["AliasName"] for a in ok(world, admin, "ListAliases")["Aliases"]] == [
         "alias/a", "alias/b", "alias/c", "alias/other",
     ]
+
+
+def test_an_alias_operation_needs_iam_permission_on_the_alias_itself(world, admin):
+    key = make_key(world, admin)
+    admin_user = world.account("111122223333")["users"]["admin"]
+    admin_user["InlinePolicies"]["NoPayrollAliases"] = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:CreateAlias",'
+        '"Resource":"arn:aws:kms:us-east-1:111122223333:alias/payroll"}]}'
+    )
+
+    error = fails(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    ok(world, admin, "CreateAlias", AliasName="alias/other", TargetKeyId=key["KeyId"])
+
+    assert error.code == "AccessDeniedException"
+    assert ALIAS_ARN in error.message
