@@ -98,8 +98,9 @@ if os.environ.get("KMSLAB_REDIS_URL"):
         }
     }
 else:
-    # The default capacity of 100 silently drops bursts (perf-baseline §4).
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
+    # The default capacity of 100 silently drops bursts (perf-baseline §4). Channels' own
+    # class costs O(sockets²) per broadcast; kmslab.console.layers says why and fixes it.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "kmslab.console.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True
@@ -109,6 +110,8 @@ CSRF_COOKIE_HTTPONLY = False
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Filled only by collectstatic (a proxy may serve it); WhiteNoise warns at every start if it is missing.
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
