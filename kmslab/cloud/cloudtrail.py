@@ -76,7 +76,8 @@ class RecordList:
     def lookup(self, account=None, region=None, attribute=None, value=None,
                start_time=None, end_time=None, before=None, limit=50):
         found = []
-        for sequence in range(min(before - 1 if before else len(self.records), len(self.records)), 0, -1):
+        newest = len(self.records) if before is None else min(before - 1, len(self.records))
+        for sequence in range(newest, 0, -1):
             record = self.records[sequence - 1]
             if account is not None and record.get("recipientAccountId") != account:
                 continue
