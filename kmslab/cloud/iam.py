@@ -2,6 +2,13 @@
 
 Entities live in `world.doc["accounts"][account]` keyed by name; access keys in
 `world.doc["access_keys"]` keyed by access key id (they are global in AWS).
+A virtual MFA device is `{"SerialNumber", "Path", "Base32StringSeed" (sealed,
+purpose "mfa-seed"), "UserName" (None until enabled), "EnableDate", "Tags"}`
+in the account's "mfa_devices", keyed by its name.
+
+The primitives (add_user, add_access_key, ...) set up worlds without a call;
+the operations below are IAM's API, each authorized by the caller's
+identity-based policies and answering with AWS's error codes and messages.
 """
 import base64
 
