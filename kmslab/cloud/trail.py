@@ -31,6 +31,8 @@ NULL_RESPONSE = frozenset(
         "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
         "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom",
         "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
+        # ct-getparametersforimport, ct-importkeymaterial: logged with a null response.
+        "GetParametersForImport", "ImportKeyMaterial",
     }
 )
 

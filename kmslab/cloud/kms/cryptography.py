@@ -103,6 +103,7 @@ def key_of_blob(ctx, blob, key_id):
     IncorrectKeyException when the request's KeyId names another key; the
     AccessDenied wording when the named key was deleted or is in another
     Region; InvalidCiphertextException when it names no key there ever was."""
+    ctx.request_alias = None
     named_id, version = ciphertext.parse(blob)
     kms = ctx.world.doc["kms"]
     key = kms["keys"].get(named_id)
@@ -145,18 +146,23 @@ def decrypt(ctx, request):
 def re_encrypt(ctx, request):
     blob = require_blob(request, "CiphertextBlob")
     source, version = key_of_blob(ctx, blob, request.get("SourceKeyId"))
+    # kms:RequestAlias: each key is authorized with the alias (if any) that named it.
+    source_alias = ctx.request_alias
     destination = resolve(ctx, request["DestinationKeyId"])
+    destination_alias = ctx.request_alias
     source_arn, destination_arn = source["KeyMetadata"]["Arn"], destination["KeyMetadata"]["Arn"]
     # CloudTrail lists the source key, then the destination key (ct-reencrypt).
     ctx.add_resource(source_arn)
     ctx.add_resource(destination_arn)
     same = source is destination
+    ctx.request_alias = source_alias
     authorize_key(
         ctx,
         "kms:ReEncryptFrom",
         source,
         {**context_conditions(request, "SourceEncryptionContext", "SourceEncryptionAlgorithm"), "kms:ReEncryptOnSameKey": same},
     )
+    ctx.request_alias = destination_alias
     authorize_key(
         ctx,
         "kms:ReEncryptTo",

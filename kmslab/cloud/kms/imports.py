@@ -60,7 +60,7 @@ def _import_key(ctx, request, action, conditions=None):
     return key
 
 
-@operation("kms", "GetParametersForImport")
+@operation("kms", "GetParametersForImport", read_only=True)
 def get_parameters_for_import(ctx, request):
     algorithm, spec = request["WrappingAlgorithm"], request["WrappingKeySpec"]
     if algorithm not in WRAPPING_HASHES:

@@ -1,4 +1,6 @@
 """Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom."""
+import json
+
 import pytest
 from .kms_factories import call, fails, make_key, ok
 
@@ -262,3 +264,29 @@ def test_a_ciphertext_decrypted_in_another_region_names_a_key_that_is_not_there(
     error = calls.call(world, admin, "kms", "Decrypt", {"CiphertextBlob": blob}, region="eu-west-1").error
 
     assert (error.code, error.message) == ("AccessDeniedException", KEY_GONE)
+
+
+def test_reencrypt_authorizes_each_key_with_the_alias_that_named_it(world, admin, key):
+    ok(world, admin, "CreateAlias", AliasName="alias/source", TargetKeyId=key["KeyId"])
+    no_reencrypt_from_via_alias = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:ReEncryptFrom",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:RequestAlias": "alias/source"}},
+            },
+        ],
+    }
+    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], Policy=json.dumps(no_reencrypt_from_via_alias))
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+
+    # The alias names only the destination here, so kms:ReEncryptFrom sees none.
+    allowed = call(world, admin, "ReEncrypt", CiphertextBlob=blob, SourceKeyId=key["KeyId"], DestinationKeyId="alias/source")
+    refused = call(world, admin, "ReEncrypt", CiphertextBlob=blob, SourceKeyId="alias/source", DestinationKeyId=key["KeyId"])
+
+    assert allowed.error is None
+    assert (refused.error.code, refused.explanations[0]["action"]) == ("AccessDeniedException", "kms:ReEncryptFrom")
