@@ -421,7 +421,7 @@ def create_role(ctx, request):
     if _find(_account(ctx)["roles"], name):
         raise EntityAlreadyExists(f"Role with name {name} already exists.")
     document = request["AssumeRolePolicyDocument"]
-    _check_trust_policy(document)
+    _check_trust_policy(ctx.world, document)
     role = add_role(ctx.world, ctx.caller.account, name, document, path)
     role["MaxSessionDuration"] = request.get("MaxSessionDuration", 3600)
     role["Tags"] = list(request.get("Tags", []))
@@ -430,10 +430,18 @@ def create_role(ctx, request):
     return {"Role": _role_view(role)}
 
 
-def _check_trust_policy(document):
+def _check_trust_policy(world, document):
     if _size(document) > MAX_TRUST_POLICY_SIZE:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {MAX_TRUST_POLICY_SIZE}")
-    check_policy(document, "trust")
+    policy = check_policy(document, "trust")
+    # IAM refuses a trust policy naming a user or role that does not exist (an
+    # account, named by its root, is always accepted).
+    for statement in policy.statements:
+        for kind, name in statement.principals:
+            if kind != "AWS" or name == "*" or name.endswith(":root"):
+                continue
+            if not access.principal_exists(world, name):
+                raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{name}"')
 
 
 @operation("iam", "GetRole", read_only=True)
@@ -468,7 +476,7 @@ def delete_role(ctx, request):
 def update_assume_role_policy(ctx, request):
     _authorize_iam(ctx, "UpdateAssumeRolePolicy", _entity_arn(ctx, "Role", request["RoleName"]))
     role = _entity(ctx, "Role", request["RoleName"])
-    _check_trust_policy(request["PolicyDocument"])
+    _check_trust_policy(ctx.world, request["PolicyDocument"])
     role["AssumeRolePolicyDocument"] = request["PolicyDocument"]
     return {}
 

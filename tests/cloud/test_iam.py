@@ -250,8 +250,15 @@ def test_a_malformed_trust_policy_is_refused(world, admin, document):
     assert "r" not in world.account(ACCOUNT_A)["roles"]
 
 
+def test_a_trust_policy_must_name_principals_that_exist(world, admin):
+    ghost = f"arn:aws:iam::{ACCOUNT_A}:user/ghost"
+    assert fails(world, admin, "iam:CreateRole", "MalformedPolicyDocument", RoleName="r",
+                 AssumeRolePolicyDocument=trust(ghost)) == f'Invalid principal in policy: "AWS":"{ghost}"'
+    ok(world, admin, "iam:CreateRole", RoleName="r", AssumeRolePolicyDocument=trust(["999988887777", admin.arn]))
+
+
 def test_a_trust_policy_longer_than_2048_characters_is_refused(world, admin):
-    principals_list = [f"arn:aws:iam::{ACCOUNT_B}:user/user-number-{i:04d}" for i in range(60)]
+    principals_list = [f"arn:aws:iam::{i:012d}:root" for i in range(60)]
     message = fails(world, admin, "iam:CreateRole", "LimitExceeded", RoleName="r",
                     AssumeRolePolicyDocument=trust(principals_list))
     assert message == "Cannot exceed quota for ACLSizePerRole: 2048"
