@@ -3,6 +3,7 @@ import asyncio
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
@@ -34,6 +35,16 @@ class TrailConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send(text_data=render_to_string("console/_live_state.html", {"live": True}))
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler, one
+        # thread hop each, and those hops queue one behind another: 200 open
+        # feeds would wait for 200 hops per record. This consumer reaches the
+        # database only through database_sync_to_async, which closes them itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
