@@ -117,7 +117,8 @@ def resolve(ctx, key_id, allow_alias=True):
 
 def _by_alias(ctx, account, region, name, arn):
     alias = ctx.world.doc["kms"]["aliases"].get(arn)
-    if alias is None and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
+    own = account == ctx.caller.account
+    if alias is None and own and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
         alias = create_aws_managed_key(ctx.world, account, region, name[10:], ctx.time)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")

@@ -83,3 +83,10 @@ def test_a_customer_alias_cannot_point_to_an_aws_managed_key(world, admin):
     for operation in ("CreateAlias", "UpdateAlias"):
         error = fails(world, admin, operation, AliasName="alias/mine", TargetKeyId=aws_key["KeyId"])
         assert error.code == "AccessDeniedException"
+
+
+def test_naming_another_accounts_aws_alias_creates_nothing_there(world, admin):
+    error = fails(world, admin, "DescribeKey", KeyId="arn:aws:kms:us-east-1:444455556666:alias/aws/s3")
+
+    assert (error.code, error.message) == ("NotFoundException", "Alias arn:aws:kms:us-east-1:444455556666:alias/aws/s3 is not found.")
+    assert world.doc["kms"]["keys"] == {}

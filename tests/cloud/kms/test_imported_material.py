@@ -33,7 +33,8 @@ def parameters(world, admin, key_id, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2
     ],
 )
 def test_alice_imports_her_own_material_and_uses_the_key(world, admin, key, algorithm, spec):
-    params = parameters(world, admin, key["KeyId"], algorithm, spec)
+    outcome = call(world, admin, "GetParametersForImport", KeyId=key["KeyId"], WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
+    params = outcome.response
     public_key = serialization.load_der_public_key(params["PublicKey"])
 
     imported = ok(
@@ -47,6 +48,7 @@ def test_alice_imports_her_own_material_and_uses_the_key(world, admin, key, algo
     )
 
     assert public_key.key_size == int(spec[4:])
+    assert (outcome.record["readOnly"], outcome.record["responseElements"]) == (True, None)
     assert (params["KeyId"], params["ParametersValidTo"]) == (key["Arn"], T0 + DAY)
     material_id = key_material_id(key)
     assert imported == {"KeyId": key["Arn"], "KeyMaterialId": material_id}
