@@ -235,16 +235,38 @@ def decide(world, caller, action, key, conditions=None, region=None, time=None, 
     if cross_account and (spec is None or not spec.cross_account):
         decision.gate = "cross-account-operation"
         return decision
+    policy_text = key["Policy"] if key_policy is None else key_policy
+    sources = iam.identity_policies(world, caller)
+    # A decision that no condition, policy variable or grant took part in depends only
+    # on who asks for what on which key under which policies: it is remembered per
+    # process (world.cache is never saved), with its explanation, for the next call.
+    memo_key = (caller.kind, caller.arn, caller.role_arn, caller.account, action, key_arn, policy_text,
+                tuple(sources), use_grants)
+    memo = world.cache.setdefault("decisions", {})
+    found = memo.get(memo_key)
+    if found is not None:
+        return found
     values = request_values(world, caller, action, key, conditions, region, time, request_alias)
-    decision.request_values = values
     request = Request(action, key_arn, caller, values)
-    key_trace = _parsed(key["Policy"] if key_policy is None else key_policy, "key", "key policy", request)
-    identity = _identity_traces(world, caller, request)
+    key_trace = _parsed(policy_text, "key", "key policy", request)
+    identity = [_parsed(text, "identity", source, request) for source, text in sources]
     decision.policies = [key_trace] + identity
+    _decide_key(decision, world, caller, action, key_arn, conditions, key_trace, identity, cross_account, use_grants)
+    consulted_grants = use_grants and decision.gate not in ("explicit-deny", "key-policy", "key-policy-and-iam")
+    if consulted_grants or any(t.volatile for t in decision.policies):
+        decision.request_values = values
+    else:
+        if len(memo) > 4096:
+            memo.clear()
+        memo[memo_key] = decision
+    return decision
+
+
+def _decide_key(decision, world, caller, action, key_arn, conditions, key_trace, identity, cross_account, use_grants):
     denied = _first(decision.policies, "deny")
     if denied:
         decision.decision, decision.gate, decision.deciding = EXPLICIT_DENY, "explicit-deny", _deciding(denied)
-        return decision
+        return
     direct = _first((key_trace,), "allow_direct")
     delegating = _first((key_trace,), "allow_delegating")
     iam_allow = _first(identity, "allow_direct")
@@ -252,22 +274,21 @@ def decide(world, caller, action, key, conditions=None, region=None, time=None, 
     caller_side = caller.is_root or iam_allow is not None
     if not cross_account and direct:
         decision.decision, decision.gate, decision.deciding = ALLOW, "key-policy", _deciding(direct)
-        return decision
+        return
     if (direct or delegating) and caller_side:
         decision.decision, decision.gate = ALLOW, "key-policy-and-iam"
         decision.deciding = _deciding(iam_allow or direct or delegating)
-        return decision
+        return
     if use_grants:
         grant, decision.grants = _grants(world, caller, action, key_arn, conditions, caller_side)
         if grant:
             decision.decision, decision.gate = ALLOW, "grant"
             decision.deciding = ("grant", grant["GrantId"], grant.get("Name") or None)
-            return decision
+            return
     if direct or delegating:
         decision.gate = "no-iam-allow-cross-account" if cross_account else "no-iam-allow"
     else:
         decision.gate = "no-key-policy-allow"
-    return decision
 
 
 def decide_account(world, caller, action, conditions=None, region=None, time=None, resource="*"):

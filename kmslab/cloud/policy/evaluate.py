@@ -74,6 +74,9 @@ class PolicyTrace:
     deny: object = None
     allow_direct: object = None
     allow_delegating: object = None
+    # Whether the outcome depended on the request beyond (caller, action, resource):
+    # a condition was evaluated or a Resource held a policy variable.
+    volatile: bool = False
 
 
 def caller_chain(caller):
@@ -171,10 +174,13 @@ def evaluate_policy(policy, request, source, kind):
                     memo.clear()
                 memo[memo_key] = found
         principal, link, action, resource = found
+        if statement.resource_variables:
+            trace.volatile = True
         results = None
         passed = True
         if action:
             if statement.conditions:
+                trace.volatile = True
                 results = tuple([evaluate(cond, values) for cond in statement.conditions])
                 for result in results:
                     if not result[1]:

@@ -47,6 +47,7 @@ class Decision:
     grants: list = field(default_factory=list)  # (grant entry, grantee matched, operation matched, constraint ok)
     deciding: tuple | None = None  # (source, statement index, sid) or ("grant", GrantId, None)
     request_values: object = None  # evaluate.Values
+    rendered: dict | None = None  # to_dict()'s result, once made
 
     @property
     def allowed(self):
@@ -63,7 +64,10 @@ class Decision:
         return f"{head} because no resource-based policy allows the {self.action} action"
 
     def to_dict(self):
-        out = {
+        """The explanation as JSON data (made once per Decision; callers must not mutate it)."""
+        if self.rendered is not None:
+            return self.rendered
+        out = self.rendered = {
             "decision": self.decision,
             "gate": self.gate,
             "action": self.action,
@@ -103,17 +107,15 @@ def _jsonable(value):
     return value
 
 
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _statement_dict(trace):
     """The same outcome of the same statement recurs call after call: its dict is built
     once and shared between explanations (they are never mutated)."""
     conditions = trace.conditions
     signature = (
         trace.principal, trace.principal_link, trace.action, trace.resource, trace.applies,
-        None if conditions is None else tuple((c[1], _hashable(c[2]), c[3], c[4]) for c in conditions),
+        None if conditions is None else tuple([
+            (c[1], tuple(c[2]) if c[2].__class__ is list else c[2], c[3], c[4]) for c in conditions
+        ]),
     )
     memo = trace.statement.render_memo
     found = memo.get(signature)
