@@ -20,6 +20,11 @@ def free_port():
 
 
 class Server:
+    """daphne serving kmslab on a free port. Servers on one var_dir share its database and master key.
+
+    Starting returns at once; `wait_until_ready` waits for the port, so several
+    servers and commands can start side by side."""
+
     def __init__(self, var_dir, **env):
         self.env = {
             **os.environ,
@@ -30,20 +35,21 @@ class Server:
         }
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/aws/"
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.log = open(var_dir / "daphne.log", "wb")
+        self.log = open(var_dir / f"daphne-{self.port}.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "kmslab.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+
+    def wait_until_ready(self, seconds=60):
+        deadline = time.monotonic() + seconds
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
+                return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start: {(var_dir / 'daphne.log').read_text()}") from None
+                    raise RuntimeError(f"daphne did not start: see {self.log.name}") from None
                 time.sleep(0.1)
 
     def manage(self, *args):
@@ -51,8 +57,19 @@ class Server:
                               capture_output=True, text=True, timeout=60, check=True)
         return done.stdout
 
-    def create_sandbox(self):
-        return json.loads(self.manage("sandbox", "create", "--json"))
+    @staticmethod
+    def migrate_database(var_dir):
+        env = {**os.environ, "KMSLAB_VAR_DIR": str(var_dir),
+               "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3"}
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True, timeout=120)
+
+    def create_sandboxes(self, count):
+        """`manage.py sandbox create --json`, `count` of them at once (each is a Django start-up)."""
+        command = [sys.executable, "manage.py", "sandbox", "create", "--json"]
+        running = [subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, text=True)
+                   for _ in range(count)]
+        return [json.loads(p.communicate(timeout=60)[0]) for p in running]
 
     def stop(self):
         self.process.terminate()

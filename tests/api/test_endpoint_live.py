@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from .live import Server, client_factory
+from .live import client_factory
 from .signing import kms_request, signed
 
 pytestmark = pytest.mark.live
@@ -134,8 +134,8 @@ def test_a_long_term_key_with_a_session_token_is_refused(server, sandbox):
     assert (status, json.loads(body)["__type"]) == (400, "UnrecognizedClientException")
 
 
-def test_session_credentials_expire_on_the_sandbox_clock(server, alice):
-    sandbox = server.create_sandbox()
+def test_session_credentials_expire_on_the_sandbox_clock(server, sandboxes):
+    sandbox = sandboxes["clock"]
     carol = client_factory(server.url, sandbox["principals"][0])
     credentials = carol("sts").get_session_token(DurationSeconds=900)["Credentials"]
     session_kms = carol("kms", aws_access_key_id=credentials["AccessKeyId"],
@@ -212,13 +212,6 @@ def test_a_get_is_refused_with_a_4xx(server):
 # KMSLAB_ALLOW_ANY_CREDENTIALS
 
 
-@pytest.fixture(scope="module")
-def open_server(tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("kmslab-open"), KMSLAB_ALLOW_ANY_CREDENTIALS="1")
-    yield running
-    running.stop()
-
-
 def test_with_allow_any_credentials_any_key_is_the_admin_of_123456789012(open_server):
     kms = boto3.client("kms", endpoint_url=open_server.url, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing",
@@ -234,8 +227,7 @@ def test_with_allow_any_credentials_any_key_is_the_admin_of_123456789012(open_se
     assert identity["Arn"] == "arn:aws:iam::123456789012:user/admin"
 
 
-def test_with_allow_any_credentials_a_sandbox_key_still_needs_its_secret(open_server):
-    sandbox = open_server.create_sandbox()
+def test_with_allow_any_credentials_a_sandbox_key_still_needs_its_secret(open_server, sandbox):
     principal = sandbox["principals"][0]
     client = client_factory(open_server.url, None)("sts", aws_access_key_id=principal["access_key_id"],
                                                    aws_secret_access_key="wrong")

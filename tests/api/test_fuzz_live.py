@@ -84,9 +84,9 @@ def query_requests(draw):
 
 
 @pytest.fixture(scope="module")
-def fuzz_sandbox(server):
+def fuzz_sandbox(sandboxes):
     """Its own sandbox, so what the fuzz creates or breaks touches no other test."""
-    return server.create_sandbox()["principals"][0]
+    return sandboxes["fuzz"]["principals"][0]
 
 
 def send(server, principal, service, body, headers):
