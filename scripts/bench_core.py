@@ -5,9 +5,11 @@ Two layers, one process, one thread:
   sandbox  kmslab.sandboxes.runner.run: the same call in a transaction on a
            fresh SQLite file, world saved when changed, record appended, committed
 
-Each figure is the best of several rounds, so that a neighbour's burst of CPU
-on a shared machine does not pass for our cost. Targets on the project's
-2-core machine: core Encrypt >= 20,000/s, sandbox >= 1,000/s.
+Each figure is the best of several rounds. "ops/s" is calls per second of
+wall-clock time, the target's measure; "per CPU s" is calls per second of
+this process's CPU time (user + system, SQLite's writes included), which
+stays honest when other work shares the machine's two cores: on an idle
+machine the two agree. Targets: core Encrypt >= 20,000/s, sandbox >= 1,000/s.
 
     .venv/bin/python scripts/bench_core.py [--seconds 1] [--rounds 3]
 """
@@ -59,7 +61,7 @@ def main():
     def through_sandbox(operation, request):
         return runner.run(sandbox.id, who, "kms", operation, request)
 
-    print(f"{'layer':<8} {'operation':<16} {'ops/s':>9}  target")
+    print(f"{'layer':<8} {'operation':<16} {'ops/s':>9} {'per CPU s':>10}  target")
     for layer, do in (("core", core), ("sandbox", through_sandbox)):
         key_id = _ok(do("CreateKey", {}))["KeyMetadata"]["KeyId"]
         blob = _ok(do("Encrypt", {"KeyId": key_id, "Plaintext": PLAINTEXT}))["CiphertextBlob"]
@@ -70,11 +72,11 @@ def main():
         ):
             outcome = do(operation, request)
             if outcome.error is not None:
-                print(f"{layer:<8} {operation:<16} {'-':>9}  ({outcome.error.code}: {outcome.error.message})")
+                print(f"{layer:<8} {operation:<16} {'-':>9} {'-':>10}  ({outcome.error.code}: {outcome.error.message})")
                 continue
-            rate = _rate(lambda: do(operation, request), args.seconds, args.rounds)
-            verdict = "met" if rate >= TARGETS[layer] else "MISSED"
-            print(f"{layer:<8} {operation:<16} {rate:>9,.0f}  {verdict} (>= {TARGETS[layer]:,})")
+            wall, cpu = _rates(lambda: do(operation, request), args.seconds, args.rounds)
+            verdict = "met" if wall >= TARGETS[layer] else "MISSED"
+            print(f"{layer:<8} {operation:<16} {wall:>9,.0f} {cpu:>10,.0f}  {verdict} (>= {TARGETS[layer]:,})")
 
 
 def _ok(outcome):
@@ -83,19 +85,20 @@ def _ok(outcome):
     return outcome.response
 
 
-def _rate(fn, seconds, rounds):
-    """Best calls/s over `rounds` rounds of about `seconds` each."""
+def _rates(fn, seconds, rounds):
+    """Best calls per wall-clock second and per CPU second over `rounds` rounds of about `seconds` each."""
     for _ in range(50):
         fn()
-    best = 0.0
+    wall = cpu = 0.0
     for _ in range(rounds):
-        count, start = 0, time.perf_counter()
+        count, start, start_cpu = 0, time.perf_counter(), time.process_time()
         while (elapsed := time.perf_counter() - start) < seconds:
             for _ in range(100):
                 fn()
             count += 100
-        best = max(best, count / elapsed)
-    return best
+        wall = max(wall, count / elapsed)
+        cpu = max(cpu, count / (time.process_time() - start_cpu))
+    return wall, cpu
 
 
 if __name__ == "__main__":

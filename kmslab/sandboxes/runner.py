@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from kmslab.cloud import calls, seed
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
@@ -184,10 +184,13 @@ class TrailSource:
 
 
 def _commit(sandbox_id, work):
+    # The connection itself, not django.db.connection: its proxy costs a
+    # context-local lookup on every use, and the hot path uses it often.
+    db = connections[DEFAULT_DB_ALIAS]
     for attempt in range(ATTEMPTS):
         try:
-            with _writer_turn(), transaction.atomic(durable=True):
-                result, version, snapshot, world = _attempt(sandbox_id, work, lock=attempt > 0)
+            with _writer_turn(db), transaction.atomic(durable=True):
+                result, version, snapshot, world = _attempt(db, sandbox_id, work, lock=attempt > 0)
         except Conflict:
             continue
         _keep(sandbox_id, version, snapshot, world)
@@ -201,17 +204,17 @@ def _commit(sandbox_id, work):
 _sqlite_writer = threading.Lock()
 
 
-def _writer_turn():
-    return _sqlite_writer if connection.vendor == "sqlite" else nullcontext()
+def _writer_turn(db):
+    return _sqlite_writer if db.vendor == "sqlite" else nullcontext()
 
 
-def _attempt(sandbox_id, work, lock):
-    sql = _statements(connection.vendor)
-    db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, connection)
+def _attempt(db, sandbox_id, work, lock):
+    sql = _statements(db.vendor)
+    db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     cached = _take(sandbox_id)
     # The driver's own cursor, inside Django's transaction: Django's wrapper
     # rewrites every query's placeholders with a regex, a tenth of a call's cost.
-    cursor = connection.connection.cursor()
+    cursor = db.connection.cursor()
     try:
         if cached is None:
             cursor.execute(sql["load_world"] + (sql["lock"] if lock else ""), [db_id])
@@ -245,7 +248,7 @@ def _attempt(sandbox_id, work, lock):
 
         ids = []
         for n, (record, explanations) in enumerate(records, 1):
-            cursor.execute(sql["append"], _trail_row(db_id, last_sequence + n, record, explanations))
+            cursor.execute(sql["append"], _trail_row(db, db_id, last_sequence + n, record, explanations))
             ids.append(cursor.fetchone()[0])
     finally:
         cursor.close()
@@ -283,7 +286,7 @@ def _statements(vendor):
     }
 
 
-def _trail_row(db_id, sequence, record, explanations):
+def _trail_row(db, db_id, sequence, record, explanations):
     """The TRAIL_COLUMNS values of one record, as the database takes them."""
     identity = record.get("userIdentity") or {}
     resources = record.get("resources") or []
@@ -291,7 +294,7 @@ def _trail_row(db_id, sequence, record, explanations):
         db_id,
         sequence,
         record["eventID"],
-        connection.ops.adapt_datetimefield_value(datetime.fromisoformat(record["eventTime"])),
+        db.ops.adapt_datetimefield_value(datetime.fromisoformat(record["eventTime"])),
         record["eventName"],
         record["eventSource"],
         record["eventType"],
