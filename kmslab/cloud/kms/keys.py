@@ -126,12 +126,6 @@ def _by_alias(ctx, account, region, name, arn):
     return ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
 
 
-def key_for_alias(world, arn):
-    """The key an alias ARN points to, or None."""
-    alias = world.doc["kms"]["aliases"].get(arn)
-    return alias and world.doc["kms"]["keys"][alias["TargetKeyId"]]
-
-
 # Key records.
 
 
@@ -297,12 +291,11 @@ def _state_words(state):
 # Key material.
 
 
-def new_material(world, secret=None, material_id=None, rotation_type=None, now=None):
-    """A material entry: 32 random bytes (or imported ones), sealed under the master key."""
-    secret = os.urandom(32) if secret is None else secret
+def new_material(world, rotation_type=None, now=None):
+    """A material entry: 32 random bytes, sealed under the master key, and how it came to be."""
     return {
-        "KeyMaterialId": material_id or hashlib.sha256(os.urandom(32)).hexdigest(),
-        "Sealed": world.seal(MATERIAL_PURPOSE, secret),
+        "KeyMaterialId": hashlib.sha256(os.urandom(32)).hexdigest(),
+        "Sealed": world.seal(MATERIAL_PURPOSE, os.urandom(32)),
         "RotationDate": now,
         "RotationType": rotation_type,
     }
