@@ -248,10 +248,11 @@ def test_cancel_key_deletion_leaves_the_key_disabled(world, admin):
     assert "DeletionDate" not in described and "PendingDeletionWindowInDays" not in described
 
 
-def test_when_the_window_ends_the_key_and_its_aliases_are_gone(world, admin, clock):
+def test_when_the_window_ends_the_key_its_aliases_and_grants_are_gone(world, admin, clock):
     meta = make_key(world, admin)
     ok(world, admin, "CreateAlias", AliasName="alias/doomed", TargetKeyId=meta["KeyId"])
     blob = ok(world, admin, "Encrypt", KeyId=meta["KeyId"], Plaintext=b"last words")["CiphertextBlob"]
+    ok(world, admin, "CreateGrant", KeyId=meta["KeyId"], GranteePrincipal=admin.arn, Operations=["Decrypt"])
     ok(world, admin, "ScheduleKeyDeletion", KeyId=meta["KeyId"], PendingWindowInDays=7)
 
     clock.t += 7 * DAY - 1
@@ -261,6 +262,7 @@ def test_when_the_window_ends_the_key_and_its_aliases_are_gone(world, admin, clo
 
     assert outcome.response["Keys"] == []
     assert ok(world, admin, "ListAliases")["Aliases"] == []
+    assert world.doc["kms"]["grants"] == {}
     [record] = outcome.service_records
     assert record["eventName"] == "DeleteKey"
     assert record["eventType"] == "AwsServiceEvent"
