@@ -47,9 +47,13 @@ class Request:
     caller: object  # principals.Caller
     values: Values
     chain: tuple = ()  # caller_chain(caller), for key policies
+    match_key: str = ""  # what statement matches depend on, as one string (its hash is computed once)
 
     def __post_init__(self):
         self.chain = caller_chain(self.caller)
+        self.match_key = " ".join(
+            [self.caller.kind, self.action, self.resource] + [arn for arn, _ in self.chain]
+        )
 
 
 # One statement's outcome: a named tuple, because every call makes several of them.
@@ -161,7 +165,7 @@ def evaluate_policy(policy, request, source, kind):
     trace = PolicyTrace(source, kind, policy, ())
     traces = []
     values = request.values
-    memo_key = (request.chain, request.action, request.resource, kind)
+    memo_key = kind + " " + request.match_key
     use_variables = policy.variables
     evaluate = conditions.evaluate
     for statement in policy.statements:

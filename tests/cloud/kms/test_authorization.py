@@ -274,3 +274,15 @@ def test_account_operations_use_iam_policies_only(world, admin):
     world.account(A)["users"]["alice"]["InlinePolicies"]["create"] = policy(allow("kms:CreateKey"))
     key = ok(world, alice, "CreateKey", Policy=policy(grant_to(alice.arn, "kms:*")))["KeyMetadata"]
     assert key["KeyState"] == "Enabled"
+
+
+def test_an_alias_arn_in_an_iam_policy_serves_alias_operations_never_the_key(world, admin):
+    key = make_key(world, admin)
+    alias_arn = f"arn:aws:kms:us-east-1:{A}:alias/payroll"
+    alice = make_user(world, A, "alice", allow(["kms:CreateAlias", "kms:Encrypt"], alias_arn))
+    outcome = denied(world, alice, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    assert key["Arn"] in outcome.error.message  # the alias is allowed, the key is not
+    world.account(A)["users"]["alice"]["InlinePolicies"]["key"] = policy(allow("kms:CreateAlias", key["Arn"]))
+    ok(world, alice, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    outcome = denied(world, alice, "Encrypt", KeyId="alias/payroll", Plaintext=b"x")
+    assert outcome.explanations[-1]["gate"] == "no-iam-allow"
