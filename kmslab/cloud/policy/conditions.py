@@ -150,44 +150,39 @@ MATCH = {
 
 def evaluate(cond, values):
     """-> (cond, result, request value, key missing, note). `values` maps lower-case key names."""
-    result, raw, missing, note = _evaluate(cond, values)
-    return cond, result, raw, missing, note
-
-
-def _evaluate(cond, values):
     raw = values.get(cond.key_lower)
     missing = raw is None or (isinstance(raw, (list, tuple)) and not raw)
     if cond.family == "null":
         if cond.qualifier == "ForAllValues":
-            return True, raw, missing, "ForAllValues:Null is always true"
+            return cond, True, raw, missing, "ForAllValues:Null is always true"
         if cond.qualifier == "ForAnyValue":
-            return False, raw, missing, "ForAnyValue:Null is always false"
-        return any(missing == p for p in cond.prepared), raw, missing, None
+            return cond, False, raw, missing, "ForAnyValue:Null is always false"
+        return cond, missing in cond.prepared, raw, missing, None
     if missing:
         if cond.if_exists:
-            return True, raw, True, None
+            return cond, True, raw, True, None
         if cond.qualifier == "ForAllValues":
-            return True, raw, True, "ForAllValues over no values is true"
+            return cond, True, raw, True, "ForAllValues over no values is true"
         if cond.qualifier == "ForAnyValue":
-            return False, raw, True, None
-        return cond.negated, raw, True, None
+            return cond, False, raw, True, None
+        return cond, cond.negated, raw, True, None
     policy = cond.prepared
     if policy is None:
         policy = prepare(cond.family, cond.values, cond.tokens, values)
         if policy is None:
-            return False, raw, False, "a policy variable has no value in this request"
+            return cond, False, raw, False, "a policy variable has no value in this request"
     match = MATCH[cond.family]
     negated = cond.negated
     many = isinstance(raw, (list, tuple))
     if cond.qualifier is None:
         if many:
             if len(raw) != 1:
-                return False, raw, False, "a bare operator on a key with several values does not match"
+                return cond, False, raw, False, "a bare operator on a key with several values does not match"
             raw_value = raw[0]
         else:
             raw_value = raw
-        return match(raw_value, policy) != negated, raw, False, None
+        return cond, match(raw_value, policy) != negated, raw, False, None
     items = raw if many else (raw,)
     if cond.qualifier == "ForAnyValue":
-        return any(match(v, policy) != negated for v in items), raw, False, None
-    return all(match(v, policy) != negated for v in items), raw, False, None
+        return cond, any(match(v, policy) != negated for v in items), raw, False, None
+    return cond, all(match(v, policy) != negated for v in items), raw, False, None
