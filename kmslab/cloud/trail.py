@@ -61,6 +61,8 @@ def scrub(value, shape=None):
     Member names of structures become camelCase; the keys of maps (an
     encryption context, say) are the learner's data and stay as they are.
     """
+    if type(value) is str:  # most values, so the cheapest test comes first
+        return value
     kind = shape.type_name if shape is not None else None
     if isinstance(value, dict):
         if kind == "map":
@@ -139,23 +141,17 @@ def api_call_record(ctx, response, error):
         record["responseElements"] = scrub(response, model and model.output_shape)
     if ctx.additional_event_data:
         record["additionalEventData"] = ctx.additional_event_data
-    record.update(
-        {
-            "requestID": ctx.request_id,
-            "eventID": new_event_id(),
-            "readOnly": ctx.read_only,
-            "resources": [
-                {"accountId": arn.split(":")[4], "type": resource_type(arn), "ARN": arn} for arn in ctx.resources
-            ]
-            or None,
-            "eventType": "AwsApiCall",
-            "managementEvent": True,
-            "recipientAccountId": ctx.recipient_account or ctx.caller.account,
-            "eventCategory": "Management",
-        }
-    )
-    if record["resources"] is None:
-        del record["resources"]
+    record["requestID"] = ctx.request_id
+    record["eventID"] = new_event_id()
+    record["readOnly"] = ctx.read_only
+    if ctx.resources:
+        record["resources"] = [
+            {"accountId": arn.split(":")[4], "type": resource_type(arn), "ARN": arn} for arn in ctx.resources
+        ]
+    record["eventType"] = "AwsApiCall"
+    record["managementEvent"] = True
+    record["recipientAccountId"] = ctx.recipient_account or ctx.caller.account
+    record["eventCategory"] = "Management"
     if ctx.caller.secure_transport:
         record["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"}
     return record

@@ -31,11 +31,13 @@ def canonical_context(context):
     """Sorted, length-prefixed UTF-8 pairs: {"ab":"c"} and {"a":"bc"} differ."""
     if not context:
         return b""
-    parts = [struct.pack(">I", len(context))]
-    for k in sorted(context, key=lambda k: k.encode()):
-        kb, vb = k.encode(), context[k].encode()
-        parts.append(struct.pack(">I", len(kb)) + kb + struct.pack(">I", len(vb)) + vb)
-    return b"".join(parts)
+    out = bytearray(len(context).to_bytes(4, "big"))
+    for kb, vb in sorted((k.encode(), v.encode()) for k, v in context.items()):
+        out += len(kb).to_bytes(4, "big")
+        out += kb
+        out += len(vb).to_bytes(4, "big")
+        out += vb
+    return bytes(out)
 
 
 def seal(aead, key_id, material_version, plaintext, context):
