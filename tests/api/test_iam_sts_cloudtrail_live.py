@@ -235,3 +235,79 @@ def test_lookup_events_errors_map_to_their_exception_classes(alice):
         trail.lookup_events(StartTime=time.time(), EndTime=time.time() - 3600)
     with pytest.raises(trail.exceptions.InvalidNextTokenException):
         trail.lookup_events(NextToken="not-a-token")
+
+
+MISSING_POLICY = "arn:aws:iam::111122223333:policy/never-made"
+DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]})
+OPERATIONS_ON_A_MISSING_ENTITY = [
+    ("get_user", {"UserName": "nobody"}),
+    ("delete_user", {"UserName": "nobody"}),
+    ("tag_user", {"UserName": "nobody", "Tags": [{"Key": "a", "Value": "b"}]}),
+    ("add_user_to_group", {"UserName": "nobody", "GroupName": "nogroup"}),
+    ("remove_user_from_group", {"UserName": "nobody", "GroupName": "nogroup"}),
+    ("get_role", {"RoleName": "norole"}),
+    ("delete_role", {"RoleName": "norole"}),
+    ("tag_role", {"RoleName": "norole", "Tags": [{"Key": "a", "Value": "b"}]}),
+    ("update_assume_role_policy", {"RoleName": "norole", "PolicyDocument": DOC}),
+    ("put_user_policy", {"UserName": "nobody", "PolicyName": "p", "PolicyDocument": DOC}),
+    ("get_user_policy", {"UserName": "nobody", "PolicyName": "p"}),
+    ("delete_user_policy", {"UserName": "nobody", "PolicyName": "p"}),
+    ("list_user_policies", {"UserName": "nobody"}),
+    ("put_group_policy", {"GroupName": "nogroup", "PolicyName": "p", "PolicyDocument": DOC}),
+    ("get_group_policy", {"GroupName": "nogroup", "PolicyName": "p"}),
+    ("delete_group_policy", {"GroupName": "nogroup", "PolicyName": "p"}),
+    ("list_group_policies", {"GroupName": "nogroup"}),
+    ("put_role_policy", {"RoleName": "norole", "PolicyName": "p", "PolicyDocument": DOC}),
+    ("get_role_policy", {"RoleName": "norole", "PolicyName": "p"}),
+    ("delete_role_policy", {"RoleName": "norole", "PolicyName": "p"}),
+    ("list_role_policies", {"RoleName": "norole"}),
+    ("get_policy", {"PolicyArn": MISSING_POLICY}),
+    ("get_policy_version", {"PolicyArn": MISSING_POLICY, "VersionId": "v1"}),
+    ("create_policy_version", {"PolicyArn": MISSING_POLICY, "PolicyDocument": DOC}),
+    ("delete_policy_version", {"PolicyArn": MISSING_POLICY, "VersionId": "v2"}),
+    ("delete_policy", {"PolicyArn": MISSING_POLICY}),
+    ("attach_user_policy", {"UserName": "admin", "PolicyArn": MISSING_POLICY}),
+    ("detach_user_policy", {"UserName": "admin", "PolicyArn": MISSING_POLICY}),
+    ("list_attached_user_policies", {"UserName": "nobody"}),
+    ("attach_group_policy", {"GroupName": "nogroup", "PolicyArn": MISSING_POLICY}),
+    ("detach_group_policy", {"GroupName": "nogroup", "PolicyArn": MISSING_POLICY}),
+    ("list_attached_group_policies", {"GroupName": "nogroup"}),
+    ("attach_role_policy", {"RoleName": "norole", "PolicyArn": MISSING_POLICY}),
+    ("detach_role_policy", {"RoleName": "norole", "PolicyArn": MISSING_POLICY}),
+    ("list_attached_role_policies", {"RoleName": "norole"}),
+    ("create_access_key", {"UserName": "nobody"}),
+    ("list_access_keys", {"UserName": "nobody"}),
+    ("delete_access_key", {"UserName": "admin", "AccessKeyId": "AKIANOSUCHKEY0000000"}),
+    ("list_mfa_devices", {"UserName": "nobody"}),
+    ("enable_mfa_device", {"UserName": "admin", "SerialNumber": "arn:aws:iam::111122223333:mfa/none",
+                           "AuthenticationCode1": "123456", "AuthenticationCode2": "234567"}),
+    ("deactivate_mfa_device", {"UserName": "admin", "SerialNumber": "arn:aws:iam::111122223333:mfa/none"}),
+    ("delete_virtual_mfa_device", {"SerialNumber": "arn:aws:iam::111122223333:mfa/none"}),
+]
+
+
+@pytest.mark.parametrize("operation, params", OPERATIONS_ON_A_MISSING_ENTITY,
+                         ids=[op for op, _ in OPERATIONS_ON_A_MISSING_ENTITY])
+def test_every_iam_operation_on_a_missing_entity_is_no_such_entity(iam, operation, params):
+    with pytest.raises(iam.exceptions.NoSuchEntityException) as raised:
+        getattr(iam, operation)(**params)
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+@pytest.mark.parametrize("operation, params", [
+    ("create_user", {"UserName": "admin"}),
+    ("create_policy", {"PolicyName": "dup", "PolicyDocument": DOC}),
+    ("create_virtual_mfa_device", {"VirtualMFADeviceName": "dup"}),
+], ids=["create_user", "create_policy", "create_virtual_mfa_device"])
+def test_creating_what_exists_is_entity_already_exists(iam, operation, params):
+    if operation != "create_user":
+        getattr(iam, operation)(**params)
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException) as raised:
+        getattr(iam, operation)(**params)
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_list_users_and_roles_with_a_bad_marker_are_invalid_input(iam):
+    for operation in (iam.list_users, iam.list_roles):
+        with pytest.raises(iam.exceptions.InvalidInputException):
+            operation(Marker="not-a-marker")

@@ -183,6 +183,32 @@ def test_bob_cannot_use_alices_key(alice, bob, key):
     assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
+def test_grants(alice, bob, kms, key):
+    alice_arn, bob_arn = "arn:aws:iam::111122223333:user/admin", "arn:aws:iam::444455556666:user/admin"
+    grant = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob_arn, Operations=["Encrypt", "Decrypt"],
+                             RetiringPrincipal=alice_arn, Name="bob-encrypts")
+    blob = bob("kms").encrypt(KeyId=key["Arn"], Plaintext=b"by grant", GrantTokens=[grant["GrantToken"]])
+    assert blob["KeyId"] == key["Arn"]
+    listed = kms.list_grants(KeyId=key["KeyId"])["Grants"]
+    assert [(g["GrantId"], g["GranteePrincipal"], sorted(g["Operations"])) for g in listed] == [
+        (grant["GrantId"], bob_arn, ["Decrypt", "Encrypt"])]
+    retirable = kms.list_retirable_grants(RetiringPrincipal=alice_arn)["Grants"]
+    assert grant["GrantId"] in [g["GrantId"] for g in retirable]
+    kms.retire_grant(KeyId=key["Arn"], GrantId=grant["GrantId"])
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.retire_grant(KeyId=key["Arn"], GrantId=grant["GrantId"])
+    second = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob_arn, Operations=["Decrypt"])
+    kms.revoke_grant(KeyId=key["KeyId"], GrantId=second["GrantId"])
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+    with pytest.raises(kms.exceptions.InvalidGrantIdException):
+        kms.revoke_grant(KeyId=key["KeyId"], GrantId="not-a-grant-id")
+    with pytest.raises(kms.exceptions.InvalidGrantTokenException):
+        kms.retire_grant(GrantToken="not-a-grant-token")
+    with pytest.raises(kms.exceptions.ClientError) as raised:
+        kms.list_retirable_grants(RetiringPrincipal="arn:aws:iam::444455556666:user/admin")
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 OPERATIONS_ON_A_KEY = [
     ("describe_key", {}),
     ("update_key_description", {"Description": "x"}),
@@ -210,6 +236,9 @@ OPERATIONS_ON_A_KEY = [
     ("delete_imported_key_material", {}),
     ("create_alias", {"AliasName": "alias/for-a-missing-key"}),
     ("list_aliases", {}),
+    ("create_grant", {"GranteePrincipal": "arn:aws:iam::111122223333:root", "Operations": ["Decrypt"]}),
+    ("list_grants", {}),
+    ("revoke_grant", {"GrantId": "0" * 64}),
 ]
 
 
