@@ -49,6 +49,8 @@ TARGET_PREFIXES = {
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
 }
 QUERY_VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam"}
+OPERATIONS = {service: frozenset(shapes.service_model(service).operation_names)
+              for service in ("kms", "cloudtrail", "sts", "iam")}
 NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
 INVALID_TOKEN = "The security token included in the request is invalid."
 TOO_LARGE = f"The request body exceeds the limit of {MAX_BODY} bytes."
@@ -84,7 +86,10 @@ async def aws_endpoint(scope, receive, send):
         name = name.decode("latin-1").lower()
         value = value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
-    body = await _read_body(receive, headers)
+    try:
+        body = await _read_body(receive, headers)
+    except ClientDisconnected:
+        return
     if body is None:
         call = protocol(headers)(None)
         status, response_headers, payload = call.error(RequestEntityTooLarge(TOO_LARGE), str(uuid.uuid4()))
@@ -113,7 +118,7 @@ async def _read_body(receive, headers):
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b""
+            raise ClientDisconnected
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
@@ -121,6 +126,10 @@ async def _read_body(receive, headers):
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+class ClientDisconnected(Exception):
+    """The client went away before it finished sending; there is no one to answer."""
 
 
 def _headers(content_type, request_id):
@@ -176,9 +185,10 @@ class Call:
             raise self.unknown_operation(name)
         if auth.service != self.service:
             raise InvalidSignatureException(f"Credential should be scoped to correct service: '{self.service}'.")
-        operation = shapes.operation_model(self.service, name) if name else None
-        if operation is None:
+        # Checked against the model's names first: operation_model caches what it is asked.
+        if name not in OPERATIONS[self.service]:
             raise self.unknown_operation(name)
+        operation = shapes.operation_model(self.service, name)
         stamp = sigv4.request_time(auth, request.headers)
         canonical = sigv4.canonical_request(
             request.method, request.path, request.query_string, request.headers, auth.signed_headers, request.body
