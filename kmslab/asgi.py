@@ -18,9 +18,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from kmslab.api.endpoint import aws_endpoint  # noqa: E402
 from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
+from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
 
 
 async def http(scope, receive, send):
+    serve_broadcasts_from_this_loop()
     if scope["path"] == "/aws" or scope["path"].startswith("/aws/"):
         await aws_endpoint(scope, receive, send)
     else:

@@ -14,7 +14,9 @@ version. An entry is taken out of the cache for the length of a call and put
 back only after its commit, so a call that fails or loses a conflict can
 never leave a half-changed world behind for the next one.
 """
+import asyncio
 import json
+import logging
 import threading
 import uuid
 from contextlib import nullcontext
@@ -32,6 +34,8 @@ from kmslab.cloud.world import World
 
 from .master_key import master_key
 from .models import AccessKeyIndex, Sandbox, TrailRecord
+
+logger = logging.getLogger(__name__)
 
 ATTEMPTS = 5
 CACHE_SIZE = 256
@@ -97,11 +101,6 @@ def load_world(sandbox_id):
     """A snapshot of the current world, for reads that are not calls. Changes to it are not saved."""
     text = Sandbox.objects.values_list("world", flat=True).get(pk=_uuid(sandbox_id))
     return World.from_json(text, master_key())
-
-
-def _parse(text):
-    """(World, a second parsed copy of its document to tell later whether a call changed it)."""
-    return World.from_json(text, master_key()), json.loads(text)
 
 
 def reset(sandbox_id):
@@ -341,20 +340,51 @@ def _sync_access_keys(sandbox_id, before, after):
         AccessKeyIndex.objects.filter(pk__in=before - after).delete()
 
 
+# Broadcasting. A call runs in some worker thread, but a channel layer belongs
+# to the event loop that serves the websockets: in-memory groups are asyncio
+# queues of that loop (putting into one from another loop does not wake it),
+# and channels-redis keeps its connections per loop. So a call hands its
+# message to that loop and goes on. Without a serving loop (a management
+# command, a script) the message goes from a loop of its own.
+_serving_loop = None
+
+
+def serve_broadcasts_from_this_loop():
+    """Called by the ASGI application from its event loop, once it runs."""
+    global _serving_loop
+    _serving_loop = asyncio.get_running_loop()
+
+
 def _broadcast(sandbox_id, ids):
     layer = get_channel_layer()
     group = group_name(sandbox_id)
     # An in-memory layer reaches only this process: with nobody here in the
-    # group there is nobody to tell, and skipping saves an event-loop hop per call.
+    # group there is nobody to tell, and skipping saves a hop to the loop per call.
     if isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group):
         return
-    async_to_sync(layer.group_send)(group, {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
+    message = {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids}
+    loop = _serving_loop
+    if loop is not None and loop.is_running():
+        sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        sent.add_done_callback(_report_failure)
+    else:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def _report_failure(sent):
+    if not sent.cancelled() and sent.exception() is not None:
+        logger.error("broadcast to the trail's group failed", exc_info=sent.exception())
 
 
 # The per-process world cache: sandbox id -> (version, parsed document as saved, World).
 
 _cache = {}
 _cache_lock = threading.Lock()
+
+
+def _parse(text):
+    """(World, a second parsed copy of its document to tell later whether a call changed it)."""
+    return World.from_json(text, master_key()), json.loads(text)
 
 
 def _take(sandbox_id):

@@ -1,6 +1,8 @@
 """One call in one transaction: what is committed, what is recorded, what is retried."""
 import asyncio
 import json
+import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -164,6 +166,41 @@ def test_the_console_hears_of_a_record_only_after_commit(django_capture_on_commi
     record = TrailRecord.objects.get(sandbox=sandbox)
     assert receive_soon(layer, "console-tab") == {"type": "trail.record", "sandbox": sandbox.id.hex, "ids": [record.pk]}
     async_to_sync(layer.group_discard)(runner.group_name(sandbox.id), "console-tab")
+
+
+def test_a_call_from_a_worker_thread_is_heard_on_the_loop_that_serves_websockets(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # The AWS endpoint runs calls in an executor thread; the consumers wait on the server's loop.
+    sandbox, alice = alice_sandbox()
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    server = threading.Thread(target=loop.run_forever)
+    server.start()
+    monkeypatch.setattr(runner, "_serving_loop", None)
+
+    async def open_feed():
+        runner.serve_broadcasts_from_this_loop()
+        await layer.group_add(runner.group_name(sandbox.id), "feed-socket")
+
+    try:
+        asyncio.run_coroutine_threadsafe(open_feed(), loop).result(5)
+        # The socket is already waiting when the call commits, as a console tab would be.
+        waiting = asyncio.run_coroutine_threadsafe(asyncio.wait_for(layer.receive("feed-socket"), 10), loop)
+        with django_capture_on_commit_callbacks(execute=True):
+            runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
+            committed = time.monotonic()
+        heard = waiting.result(11)
+        # Handed to the loop, not put into its queue from another loop: that would
+        # wait until something else woke the loop (here, wait_for's 10 s timer).
+        assert time.monotonic() - committed < 2
+    finally:
+        asyncio.run_coroutine_threadsafe(layer.group_discard(runner.group_name(sandbox.id), "feed-socket"), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        server.join()
+        loop.close()
+
+    assert heard["ids"] == [TrailRecord.objects.get(sandbox=sandbox).pk]
 
 
 def receive_soon(layer, channel):
