@@ -180,18 +180,18 @@ def evaluate_policy(policy, request, source, kind):
         principal, link, action, resource = found
         if statement.resource_variables:
             trace.volatile = True
-        results = None
         passed = True
-        if action:
-            if statement.conditions:
-                trace.volatile = True
-                results = tuple([evaluate(cond, values) for cond in statement.conditions])
-                for result in results:
-                    if not result[1]:
-                        passed = False
-                        break
-            else:
-                results = ()
+        if not statement.conditions:
+            results = ()
+        elif action:
+            trace.volatile = True
+            results = tuple([evaluate(cond, values) for cond in statement.conditions])
+            for result in results:
+                if not result[1]:
+                    passed = False
+                    break
+        else:
+            results = None
         applies = principal is not None and action and resource and passed
         t = _new_trace(StatementTrace, (statement, principal, link, action, resource, results, applies))
         traces.append(t)

@@ -198,8 +198,6 @@ def render(d):
                 "resource " + ("matches" if s["resource"] else "does not match"),
             ]
             lines.append(f"  statement {s['index']}{sid} ({s['effect']}) {verdict}: " + ", ".join(parts) + ".")
-            if s["conditions"] is None and s["action"]:
-                continue
             if s["conditions"] is None:
                 lines.append("    conditions not evaluated: the action does not match.")
                 continue
