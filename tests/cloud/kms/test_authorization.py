@@ -286,3 +286,17 @@ def test_an_alias_arn_in_an_iam_policy_serves_alias_operations_never_the_key(wor
     ok(world, alice, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
     outcome = denied(world, alice, "Encrypt", KeyId="alias/payroll", Plaintext=b"x")
     assert outcome.explanations[-1]["gate"] == "no-iam-allow"
+
+
+def test_a_remembered_decision_never_outlives_a_policy_change(world, admin):
+    alice = make_user(world, A, "alice", allow("kms:Encrypt"))
+    key = make_key(world, admin)
+    ok(world, alice, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
+    ok(world, alice, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
+    world.account(A)["users"]["alice"]["InlinePolicies"]["lab"] = policy(allow("kms:Decrypt"))
+    denied(world, alice, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
+    world.account(A)["users"]["alice"]["InlinePolicies"]["lab"] = policy(allow("kms:Encrypt"))
+    ok(world, alice, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
+    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], PolicyName="default",
+       Policy=policy(grant_to(ROOT_A, "kms:*", Condition={"StringEquals": {"aws:username": "admin"}})))
+    denied(world, alice, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")
