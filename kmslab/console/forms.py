@@ -24,13 +24,12 @@ class ClockForm(forms.Form):
 
 class ActAsForm(forms.Form):
     principal = forms.ChoiceField(label="Principal")
-    via = forms.ChoiceField(label="Assumed by", required=False,
-                            help_text="For a role: the user who calls AssumeRole. Its trust policy decides.")
+    # The page explains "Assumed by" and the MFA code beside the form.
+    via = forms.ChoiceField(label="Assumed by (roles)", required=False)
     mfa = forms.BooleanField(required=False, label="With an MFA session")
-    token_code = forms.RegexField(
-        regex=r"^\d{6}$", required=False, label="MFA code", max_length=6,
-        help_text="Leave empty and the console types the device's current code for you.",
-    )
+    token_code = forms.RegexField(regex=r"^\d{6}$", required=False, label="MFA code", max_length=6,
+                                  widget=forms.TextInput(attrs={"size": 8, "inputmode": "numeric",
+                                                                "autocomplete": "one-time-code"}))
 
     def __init__(self, *args, choices, users, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,9 +13,10 @@ DENIALS = (AccessDeniedException.__name__, AccessDenied.__name__)
 def duration(seconds):
     """3 d 4 h, 5 h 10 min, 40 s: for clock offsets and countdowns.
 
-    Above a minute, rounded to the nearest minute: a 7-day window read half a
+    Rounded to the unit below the largest shown: a 7-day window read half a
     second after it was set is still "7 d", not "6 d 23 h"."""
-    seconds = int(round(seconds / 60) * 60) if seconds >= 60 else int(seconds)
+    step = 3600 if seconds >= 86400 else 60 if seconds >= 60 else 1
+    seconds = int(round(seconds / step) * step)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

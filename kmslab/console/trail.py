@@ -18,8 +18,9 @@ class TrailFilterForm(forms.Form):
     event_name = forms.CharField(required=False, max_length=128, label="Event name",
                                  widget=forms.TextInput(attrs={"placeholder": "e.g. Decrypt", "list": "event-names"}))
     principal = forms.CharField(required=False, max_length=256, label="Principal",
-                                help_text="A user name, a role session name, root, or an ARN.")
-    key = forms.CharField(required=False, max_length=256, label="Key", help_text="A key id or key ARN.")
+                                widget=forms.TextInput(attrs={"placeholder": "user name, session name, root or ARN"}))
+    key = forms.CharField(required=False, max_length=256, label="Key",
+                          widget=forms.TextInput(attrs={"placeholder": "key id or key ARN"}))
     errors = forms.BooleanField(required=False, label="Errors only")
     read_only = forms.ChoiceField(required=False, label="Read-only",
                                   choices=[("", "Any"), ("true", "Read-only"), ("false", "Not read-only")])
@@ -67,6 +68,9 @@ def row(record):
         "event_type": record.event_type,
         "time": data["eventTime"],
         "principal": identity.get("arn") or identity.get("invokedBy") or "",
+        # arn:aws:iam::111122223333:user/bob -> user/bob, as the feed has little room.
+        "principal_short": identity["arn"].split(":", 5)[5] if identity.get("arn") else identity.get("invokedBy", ""),
+        "account": identity.get("accountId", ""),
         "principal_type": identity.get("type", "AWS service"),
         "mfa": ((identity.get("sessionContext") or {}).get("attributes") or {}).get("mfaAuthenticated"),
         "keys": [r["ARN"].rsplit("/", 1)[-1] for r in resources],

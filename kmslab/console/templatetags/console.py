@@ -51,3 +51,9 @@ def gate_words(explanation):
 def get_version(versions, version_id):
     """A managed policy's document at one version."""
     return (versions.get(version_id) or {}).get("Document", "")
+
+
+@register.filter
+def listed(value):
+    """A list field of DescribeKey (EncryptionAlgorithms, ...) as AWS's console lists it: comma-separated."""
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
