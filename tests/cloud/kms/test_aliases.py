@@ -1,6 +1,9 @@
 """CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
 import pytest
+
+from kmslab.cloud import calls
 from tests.conftest import T0
+
 from .kms_factories import call, fails, make_key, ok
 
 ALIAS_ARN = "arn:aws:kms:us-east-1:111122223333:alias/payroll"
@@ -159,3 +162,18 @@ def test_an_alias_operation_needs_iam_permission_on_the_alias_itself(world, admi
 
     assert error.code == "AccessDeniedException"
     assert ALIAS_ARN in error.message
+
+
+def test_the_same_alias_name_may_be_used_in_another_region(world, admin):
+    def in_eu(operation, **request):
+        outcome = calls.call(world, admin, "kms", operation, request, region="eu-west-1")
+        assert outcome.error is None, outcome.error
+        return outcome.response
+
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=make_key(world, admin)["KeyId"])
+    eu_key = in_eu("CreateKey")["KeyMetadata"]
+
+    in_eu("CreateAlias", AliasName="alias/payroll", TargetKeyId=eu_key["KeyId"])
+
+    assert in_eu("DescribeKey", KeyId="alias/payroll")["KeyMetadata"]["Arn"] == eu_key["Arn"]
+    assert [a["AliasArn"] for a in in_eu("ListAliases")["Aliases"]] == ["arn:aws:kms:eu-west-1:111122223333:alias/payroll"]
