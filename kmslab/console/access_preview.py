@@ -6,13 +6,18 @@ policy engine's own evaluation (kms/access.py decide), so the preview can
 never disagree with what the call would get; the cells that change are the
 point: who gains or loses what.
 
-Every request is a plain one: no encryption context, no service acting for
-the caller, the acting principal's usual MFA state. The page says so.
+Each request is a direct call (no service acting for the caller) with the
+encryption context and MFA state of a `Request`, which the learner sets
+beside the matrix: a policy that asks for `kms:EncryptionContext:tenant` or
+for MFA shows its effect only when the request carries them.
 """
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
 from kmslab.cloud.kms import access
+from kmslab.cloud.kms.cryptography import context_conditions
+from kmslab.cloud.policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
 from kmslab.cloud.policy.explain import GATE_WORDS
 
 from . import acting
@@ -23,6 +28,29 @@ ACTIONS = (
     "kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
     "kms:CreateGrant", "kms:PutKeyPolicy", "kms:DisableKey", "kms:ScheduleKeyDeletion",
 )
+
+
+@dataclass
+class Request:
+    """What the preview's requests carry besides principal, action and key."""
+
+    context: dict = field(default_factory=dict)
+    mfa: bool = False
+
+    def caller(self, world, caller):
+        if not self.mfa:
+            return caller
+        now = world.now()
+        return dataclasses.replace(caller, mfa_authenticated=True, mfa_auth_time=now,
+                                   session_created=caller.session_created or now)
+
+    def conditions(self, action):
+        if self.context and action in ENCRYPTION_CONTEXT_OPERATIONS:
+            return context_conditions({"EncryptionContext": self.context})
+        return None
+
+
+PLAIN = Request()
 
 
 @dataclass
@@ -76,24 +104,28 @@ def principals(world):
     return found
 
 
-def _cell(world, caller, action, key, before_policy, after_policy):
-    before = access.decide(world, caller, action, key, key_policy=before_policy)
-    after = access.decide(world, caller, action, key, key_policy=after_policy)
-    why = GATE_WORDS.get(after.gate, after.gate).format(action=action, source=(after.deciding or ("",))[0])
-    return Cell(before.allowed, after.allowed, why)
+def _why(decision):
+    return GATE_WORDS.get(decision.gate, decision.gate).format(
+        action=decision.action, source=(decision.deciding or ("",))[0])
 
 
-def for_key_policy(world, key, proposed, actions=ACTIONS):
+def for_key_policy(world, key, proposed, actions=ACTIONS, request=PLAIN):
     """Principals x actions on one key, under its current policy and under `proposed` (text)."""
     matrix = Matrix(actions)
     current = key["Policy"]
     for label, caller in principals(world):
-        cells = [_cell(world, caller, action, key, current, proposed) for action in actions]
+        caller = request.caller(world, caller)
+        cells = []
+        for action in actions:
+            conditions = request.conditions(action)
+            before = access.decide(world, caller, action, key, conditions, key_policy=current)
+            after = access.decide(world, caller, action, key, conditions, key_policy=proposed)
+            cells.append(Cell(before.allowed, after.allowed, _why(after)))
         matrix.rows.append(Row(label, caller.arn, cells))
     return matrix
 
 
-def for_identity_policy(world, holder, policy_name, proposed, caller, actions=ACTIONS):
+def for_identity_policy(world, holder, policy_name, proposed, caller, actions=ACTIONS, request=PLAIN):
     """Keys x actions for the principal that holds an inline policy (a user or role record),
     with the policy as it is and as `proposed` (text; None removes it).
 
@@ -102,8 +134,11 @@ def for_identity_policy(world, holder, policy_name, proposed, caller, actions=AC
     policies = holder["InlinePolicies"]
     current = policies.get(policy_name)
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
+    caller = request.caller(world, caller)
     before = {
-        key["KeyMetadata"]["KeyId"]: [access.decide(world, caller, a, key).allowed for a in actions] for key in keys
+        key["KeyMetadata"]["KeyId"]: [access.decide(world, caller, a, key, request.conditions(a)).allowed
+                                      for a in actions]
+        for key in keys
     }
     _put(policies, policy_name, proposed)
     try:
@@ -112,9 +147,8 @@ def for_identity_policy(world, holder, policy_name, proposed, caller, actions=AC
             meta = key["KeyMetadata"]
             cells = []
             for action, was in zip(actions, before[meta["KeyId"]]):
-                after = access.decide(world, caller, action, key)
-                why = GATE_WORDS.get(after.gate, after.gate).format(action=action, source=(after.deciding or ("",))[0])
-                cells.append(Cell(was, after.allowed, why))
+                after = access.decide(world, caller, action, key, request.conditions(action))
+                cells.append(Cell(was, after.allowed, _why(after)))
             label = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
             matrix.rows.append(Row(label, meta["Arn"], cells))
     finally:

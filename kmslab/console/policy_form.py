@@ -419,19 +419,20 @@ def excerpt(text, line, around=2):
 
 def condition_keys():
     """[{"name", "type", "set_by"}] for the key picker, read from the policy engine's catalogue."""
-    every = set_by("aws:CurrentTime")
-    on_keys = [a.name.removeprefix("kms:") for a in catalogue.ACTIONS.values() if a.resource == "key"]
-    found = []
-    for name, kind in list(catalogue.ALL_KEYS.items()) + list(catalogue.PREFIX_KEYS.items()):
-        actions = set_by(name)
-        found.append({
-            "name": name,
-            "type": kind,
-            "set_by": "every operation" if actions == every
-            else "every operation on a key" if actions == on_keys
-            else ", ".join(actions) or "no KMS operation",
-        })
-    return found
+    names = list(catalogue.ALL_KEYS.items()) + list(catalogue.PREFIX_KEYS.items())
+    return [{"name": name, "type": kind, "set_by": set_by_text(name)} for name, kind in names]
+
+
+def set_by_text(key):
+    """Which operations set a condition key, in words: "every operation", "Encrypt, Decrypt", ..."""
+    actions = set_by(key)
+    if not actions:
+        return "no KMS operation: a condition on it can never hold"
+    if actions == set_by("aws:CurrentTime"):
+        return "every operation"
+    if actions == [a.name.removeprefix("kms:") for a in catalogue.ACTIONS.values() if a.resource == "key"]:
+        return "every operation on a key"
+    return ", ".join(actions)
 
 
 def set_by(key):
@@ -535,9 +536,7 @@ def card_views(cards, principal_options, state=None):
             ],
             "action_other": "\n".join(a for a in card.actions if a not in KNOWN_ACTIONS),
             "resources": "\n".join(card.resources),
-            "conditions": [
-                {"condition": c, "values": "\n".join(c.values), "set_by": ", ".join(set_by(c.key)) if c.key else ""}
-                for c in card.conditions
-            ],
+            "conditions": [{"condition": c, "values": "\n".join(c.values)} for c in card.conditions],
+            "key_notes": [(key, set_by_text(key)) for key in dict.fromkeys(c.key for c in card.conditions if c.key)],
         })
     return views

@@ -87,3 +87,24 @@ def test_an_iam_policy_edit_is_previewed_per_key_and_the_snapshot_is_left_as_it_
     first = next(label for label in cells if label != "alias/payroll")
     assert cells[first]["kms:Decrypt"] == (True, False)
     assert bob["InlinePolicies"] == before
+
+
+def test_a_condition_on_the_context_or_mfa_shows_only_when_the_request_carries_it(world, admin):
+    key = make_key(world, admin)
+    proposed = json.loads(key["Policy"])
+    proposed["Statement"].append({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:user/admin"}, "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    })
+    proposed = json.dumps(proposed)
+    make_user(world, B, "reader", allow("kms:Decrypt"))
+    world.account(B)["users"]["admin"]["InlinePolicies"]["AdministratorAccess"] = json.dumps(allow("*"))
+
+    def b_admin_decrypt(request):
+        matrix = access_preview.for_key_policy(world, key, proposed, ("kms:Decrypt",), request)
+        return grid(matrix)[f"admin ({B})"]["kms:Decrypt"]
+
+    assert b_admin_decrypt(access_preview.PLAIN) == (False, False)
+    assert b_admin_decrypt(access_preview.Request({"tenant": "acme"})) == (False, False)
+    assert b_admin_decrypt(access_preview.Request({"tenant": "acme"}, mfa=True)) == (False, True)
+    assert b_admin_decrypt(access_preview.Request({"tenant": "globex"}, mfa=True)) == (False, False)

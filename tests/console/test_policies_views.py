@@ -48,6 +48,9 @@ def test_ticking_an_action_on_a_card_rewrites_the_json_and_previews_who_gains(al
     assert f"<strong>admin ({B})</strong> gains <code>kms:Decrypt</code>" in response
     assert f"<strong>admin ({A})</strong> loses <code>kms:PutKeyPolicy</code>" in response
     assert 'id="cards"' not in response  # a plain card edit leaves the cards (and the learner's focus) alone
+    # ... but what the card's summaries say follows it.
+    assert f'id="s0-principal-chosen" hx-swap-oob="true"><code>arn:aws:iam::{B}:user/admin</code></span>' in response
+    assert 'id="s0-g2-chosen" class="badge ok" hx-swap-oob="true">1 chosen</span>' in response
 
 
 def test_the_card_buttons_add_a_statement_and_a_condition(alice):
@@ -171,3 +174,18 @@ def test_the_editor_opens_with_the_findings_on_the_default_policy(alice):
     page = alice.get(url).content.decode()
     policy_notes = page.split('<div id="policy-notes" >')[1].split("</div>")[0]
     assert "KMS-024" in policy_notes
+
+
+def test_the_preview_asks_with_the_context_the_learner_sets(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    doc = json.loads(form["document"][0])
+    doc["Statement"].append({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:user/admin"}, "Action": "kms:Decrypt",
+                             "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}}})
+    form["document"] = [json.dumps(doc)]
+    assert "No change" in sync(alice, url, form, "json").content.decode()
+    page = sync(alice, url, {**form, "preview_context": '{"tenant": "acme"}'}, "preview").content.decode()
+    assert f"<strong>admin ({B})</strong> gains <code>kms:Decrypt</code>" in page
+    assert 'id="cards"' not in page and 'id="document"' not in page  # neither view changes
+    page = sync(alice, url, {**form, "preview_context": "tenant=acme"}, "preview").content.decode()
+    assert "Encryption context: Not valid JSON" in page and "No change" in page

@@ -19,6 +19,7 @@ from kmslab.sandboxes import runner
 
 from .. import access_preview, acting, learner, pages
 from .. import policy_form as pf
+from .envelope import ContextField
 
 TEMPLATE = "console/policy_editor.html"
 # A new inline policy starts as what most learners write first.
@@ -35,8 +36,21 @@ class SaveForm(forms.Form):
 
 class SyncForm(forms.Form):
     document = forms.CharField(strip=False, required=False)
-    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards")], required=False)
+    # Which part changed: the JSON, a card, or the preview's request options.
+    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards"), ("preview", "preview")], required=False)
     op = forms.CharField(required=False)
+
+
+class PreviewForm(forms.Form):
+    """The request the access preview asks about: an encryption context, MFA."""
+
+    preview_context = ContextField()
+    preview_mfa = forms.BooleanField(required=False)
+
+    def request(self):
+        if not self.is_valid():
+            return access_preview.PLAIN
+        return access_preview.Request(self.cleaned_data["preview_context"], self.cleaned_data["preview_mfa"])
 
 
 @dataclass
@@ -70,11 +84,11 @@ class Target:
             request["BypassPolicyLockoutSafetyCheck"] = True
         return request
 
-    def preview(self, world, text):
+    def preview(self, world, text, request):
         if self.kind == pf.KEY_POLICY:
-            return access_preview.for_key_policy(world, self.key, text)
+            return access_preview.for_key_policy(world, self.key, text, request=request)
         caller = acting.caller(world, self.holder_identity)
-        return access_preview.for_identity_policy(world, self.holder, self.policy_name, text, caller)
+        return access_preview.for_identity_policy(world, self.holder, self.policy_name, text, caller, request=request)
 
 
 def key_target(sandbox, world, key_id):
@@ -133,7 +147,8 @@ def principal_options(world):
 
 
 def editor_context(request, sandbox, world, target, state, **extra):
-    preview = target.preview(world, state.text) if state.problem is None else None
+    preview_form = PreviewForm(request.POST if request.method == "POST" else None)
+    preview = target.preview(world, state.text, preview_form.request()) if state.problem is None else None
     return pages.context(
         request, sandbox, world, "policies",
         target=target,
@@ -142,6 +157,7 @@ def editor_context(request, sandbox, world, target, state, **extra):
         policy_findings=[(f, pf.SEVERITY_BADGES.get(f.severity, "off")) for f in state.findings_for(None)],
         excerpt=pf.excerpt(state.text, state.problem.line) if state.problem else None,
         preview=preview,
+        preview_form=preview_form,
         changes=preview.changes() if preview else [],
         operators=pf.OPERATORS,
         condition_keys=pf.condition_keys(),
@@ -247,11 +263,12 @@ def _sync(request, sandbox, world, target):
     form.is_valid()  # every field is optional text or a choice; a bad source counts as the JSON's
     data = form.cleaned_data
     source = data.get("source") or "json"
-    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), source, data.get("op", ""), target.kind,
-                    target.account)
+    # The preview's options change neither view: the JSON stays the source.
+    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), "cards" if source == "cards" else "json",
+                    data.get("op", ""), target.kind, target.account)
     # A plain card edit leaves the cards alone, so the learner keeps focus and the open pickers;
     # the buttons (add or remove) and JSON edits re-render them.
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
                              rerender_cards=source == "json" or bool(data.get("op")),
-                             notes_oob=source == "cards" and not data.get("op"))
+                             notes_oob=source != "json" and not data.get("op"))
     return render(request, TEMPLATE + "#sync", context)
