@@ -84,10 +84,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
     # at BEGIN, so two writers queue instead of failing with "database is locked".
+    # Every call commits; in WAL mode with synchronous=NORMAL a commit does not
+    # fsync, a checkpoint does (two of them). Checkpointing every 10,000 pages
+    # (a WAL of up to 40 MB) instead of 1,000 leaves a tenth of those stalls: on
+    # a busy disk they were most of a call's time (scripts/bench_core.py).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;",
     }
 
 if os.environ.get("KMSLAB_REDIS_URL"):
