@@ -41,7 +41,7 @@ class Server:
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
-    def wait_until_ready(self, seconds=60):
+    def wait_until_ready(self, seconds=120):
         deadline = time.monotonic() + seconds
         while True:
             try:
@@ -54,7 +54,7 @@ class Server:
 
     def manage(self, *args):
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=60, check=True)
+                              capture_output=True, text=True, timeout=120, check=True)
         return done.stdout
 
     @staticmethod
@@ -69,7 +69,7 @@ class Server:
         command = [sys.executable, "manage.py", "sandbox", "create", "--json"]
         running = [subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, text=True)
                    for _ in range(count)]
-        return [json.loads(p.communicate(timeout=60)[0]) for p in running]
+        return [json.loads(p.communicate(timeout=120)[0]) for p in running]
 
     def stop(self):
         self.process.terminate()
