@@ -24,6 +24,8 @@ class Identity:
     mfa: bool = False
     access_key_id: str | None = None
     via: str | None = None  # for a role: the user ("account/name") whose AssumeRole started the session
+    # Why the console is not acting as the stored choice any more (shown, never stored).
+    notice: str | None = None
 
     @property
     def label(self):
@@ -87,6 +89,13 @@ def current(request, sandbox, world):
             return identity
         if exists(world, identity) and identity.access_key_id is None and identity.kind != "role":
             return identity
+        fallback = default(world)
+        if session is not None:
+            fallback.notice = (f"The STS session of {identity.label} ended on the sandbox clock; "
+                               f"the console acts as {fallback.label} until you choose again.")
+        else:
+            fallback.notice = f"{identity.label} no longer exists; the console acts as {fallback.label}."
+        return fallback
     return default(world)
 
 

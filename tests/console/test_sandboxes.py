@@ -159,3 +159,12 @@ def test_a_role_is_acted_as_through_assume_role_by_the_chosen_user(alice):
 def test_a_role_needs_a_user_to_assume_it(alice):
     response = alice.post(alice.home + "act-as/", {"principal": f"{A}/role/none"}, htmx=True)
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_when_the_session_ends_on_the_sandbox_clock_the_console_says_so(alice):
+    alice.act_as(f"{A}/user/admin", mfa=True)
+    assert "MFA-authenticated" in alice.get(alice.home).content.decode()
+    runner.advance_clock(alice.sandbox.id, 13 * 3600)  # GetSessionToken sessions last 12 hours
+    page = alice.get(alice.home).content.decode()
+    assert "The STS session of admin ended on the sandbox clock" in page
+    assert '<span class="badge warn"' in page and "no MFA" in page
