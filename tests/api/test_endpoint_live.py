@@ -234,3 +234,12 @@ def test_with_allow_any_credentials_a_sandbox_key_still_needs_its_secret(open_se
     with pytest.raises(ClientError) as raised:
         client.get_caller_identity()
     assert error_code(raised) == "SignatureDoesNotMatch"
+
+
+def test_a_bad_signature_is_answered_before_bad_input(server, sandbox):
+    principal = {**sandbox["principals"][0], "secret_access_key": "not-the-secret"}
+    status, _, body = signed_kms(server, principal, "Encrypt", b'{"KeyId": 7}')
+    assert (status, json.loads(body)["__type"]) == (400, "InvalidSignatureException")
+    status, _, body = signed_query(server, principal, "sts",
+                                   {"Action": "GetSessionToken", "Version": "2011-06-15", "DurationSeconds": "soon"})
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
