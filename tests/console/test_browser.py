@@ -198,6 +198,14 @@ def test_a_learner_steps_through_envelope_encryption(learner):
     page.locator("#steps details summary", has_text="Anatomy").click()
     expect(page.locator("#steps .anatomy div.range-key-id")).to_be_visible()
 
+    # Any blob, pasted into the anatomy page.
+    blob = page.locator("input[name=encrypted_data_key]").input_value()
+    page.goto(page.home + "anatomy/")
+    page.get_by_label("CiphertextBlob").fill(blob)
+    page.get_by_role("button", name="Show its parts").click()
+    expect(page.locator("#parts div.range-gcm-tag")).to_contain_text("16 B")
+    shot(page, "anatomy")
+
 
 def test_a_learner_simulates_a_denied_call_live(learner):
     from playwright.sync_api import expect

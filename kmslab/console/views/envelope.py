@@ -97,7 +97,8 @@ class EnvelopeForm(forms.Form):
 
 
 class AnatomyForm(forms.Form):
-    CiphertextBlob = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Base64, as the CLI prints it.")
+    CiphertextBlob = forms.CharField(label="CiphertextBlob", widget=forms.Textarea(attrs={"rows": 3}),
+                                     help_text="Base64, as the CLI and boto3's base64 encoding print it.")
 
     def clean_CiphertextBlob(self):
         try:
