@@ -135,7 +135,9 @@ def canonical_request(method, raw_path, query_string, headers, signed_headers, b
     pairs = sorted(pair.partition("=")[::2] for pair in query_string.split("&")) if query_string else []
     canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
     lines = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_headers)
-    payload = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    # Always the hash of the body received, never the X-Amz-Content-SHA256 a
+    # client claims: only S3 accepts unsigned or pre-hashed payloads.
+    payload = hashlib.sha256(body).hexdigest()
     return "\n".join((method, path, canonical_query, lines, ";".join(signed_headers), payload))
 
 

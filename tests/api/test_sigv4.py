@@ -1,4 +1,5 @@
 """SigV4 verification against requests botocore signed."""
+import hashlib
 import json
 import time
 
@@ -113,3 +114,11 @@ def test_a_signature_with_non_ascii_characters_is_refused_not_crashed():
 def test_the_canonical_path_collapses_dot_segments_and_double_slashes_as_botocore_does():
     headers, body = kms_request("Encrypt", b"{}", secret=SECRET, url="http://127.0.0.1:8000/aws//x/../")
     check(headers, body, path="/aws//x/../")
+
+
+def test_a_claimed_payload_hash_does_not_stand_in_for_the_body():
+    headers, body = kms_request("Encrypt", b'{"KeyId": "alias/x"}', secret=SECRET)
+    check(headers, body)
+    headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    with pytest.raises(InvalidSignatureException):
+        check(headers, b'{"KeyId": "alias/mallory"}')
