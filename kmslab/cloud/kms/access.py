@@ -198,9 +198,8 @@ def grantee_matches(grantee, caller, iam_allows):
 
 
 def _grants(world, caller, action, key_arn, conditions, iam_allows):
-    """-> (matching grant or None, [(grant, grantee ok, operation ok, constraints ok)])."""
+    """-> (matching grant or None, [(grant, grantee ok, operation ok, constraints ok or None: not checked)])."""
     operation = action.removeprefix("kms:")
-    context = None
     checked = []
     found = None
     for grant in world.doc["kms"]["grants"].values():
@@ -208,11 +207,9 @@ def _grants(world, caller, action, key_arn, conditions, iam_allows):
             continue
         who = grantee_matches(grant["GranteePrincipal"], caller, iam_allows)
         op = operation in grant["Operations"]
-        if context is None:
-            context = request_context(conditions)
-        ok = constraints_hold(grant, action, context)
+        ok = constraints_hold(grant, action, request_context(conditions)) if who and op else None
         checked.append((grant, who, op, ok))
-        if who and op and ok and found is None:
+        if ok and found is None:
             found = grant
     return found, checked
 

@@ -44,7 +44,7 @@ class Decision:
     caller_account: str
     resource_account: str | None
     policies: list = field(default_factory=list)  # evaluate.PolicyTrace
-    grants: list = field(default_factory=list)  # (grant entry, grantee matched, operation matched, constraint ok)
+    grants: list = field(default_factory=list)  # (grant entry, grantee matched, operation matched, constraints hold or None)
     deciding: tuple | None = None  # (source, statement index, sid) or ("grant", GrantId, None)
     request_values: object = None  # evaluate.Values
     rendered: dict | None = None  # to_dict()'s result, once made
@@ -213,7 +213,8 @@ def render(d):
             f"grant {g['grantId'][:12]}… for {g['grantee']}: grantee "
             + ("matches" if g["granteeMatches"] else "does not match")
             + ", operation " + ("included" if g["operationMatches"] else "not included")
-            + ", constraints " + ("hold" if g["constraintsHold"] else "do not hold") + "."
+            + ("" if g["constraintsHold"] is None else ", constraints " + ("hold" if g["constraintsHold"] else "do not hold"))
+            + "."
         )
     near = d.get("nearest")
     if near:
