@@ -189,3 +189,18 @@ def test_the_preview_asks_with_the_context_the_learner_sets(alice):
     assert 'id="cards"' not in page and 'id="document"' not in page  # neither view changes
     page = sync(alice, url, {**form, "preview_context": "tenant=acme"}, "preview").content.decode()
     assert "Encryption context: Not valid JSON" in page and "No change" in page
+
+
+def test_a_role_inline_policy_is_written_with_put_role_policy(alice):
+    alice.post(alice.home + "iam/call/CreateRole/", {
+        "RoleName": "app",
+        "AssumeRolePolicyDocument": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}]}),
+    })
+    assert "app" in runner.load_world(alice.sandbox.id).account(A)["roles"]
+    url = f"{alice.home}policies/{A}/role/app/decrypt/"
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    response = alice.post(url, {"document": form["document"][0]}, htmx=True)
+    assert "Succeeded" in response.content.decode() and "PutRolePolicy" in response.content.decode()
+    assert runner.load_world(alice.sandbox.id).account(A)["roles"]["app"]["InlinePolicies"]["decrypt"]
+    assert alice.get(f"{alice.home}policies/{A}/group/app/decrypt/").status_code == 404

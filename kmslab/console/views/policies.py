@@ -111,19 +111,19 @@ def key_target(sandbox, world, key_id):
 
 
 def identity_target(sandbox, world, account, kind, name, policy_name):
-    entities = world.account(account)
-    holder = entities and entities["users" if kind == "user" else "roles"].get(name) if kind in ("user", "role") else None
+    entities = world.account(account) or {}
+    holder = entities.get({"user": "users", "role": "roles"}.get(kind), {}).get(name)
     if holder is None:
         raise Http404("No such user or role")
-    Kind = kind.capitalize()
+    entity = kind.capitalize()  # PutUserPolicy {"UserName"}, PutRolePolicy {"RoleName"}
     args = [sandbox.id, account, kind, name, policy_name]
     return Target(
         kind=pf.IAM_POLICY,
         title=f"Inline policy {policy_name} of {kind} {name} ({account})",
         current=holder["InlinePolicies"].get(policy_name),
         service="iam",
-        operation=f"Put{Kind}Policy",
-        fields={f"{Kind}Name": name, "PolicyName": policy_name},
+        operation=f"Put{entity}Policy",
+        fields={f"{entity}Name": name, "PolicyName": policy_name},
         document_field="PolicyDocument",
         url=reverse("console:identity_policy", args=args),
         sync_url=reverse("console:identity_policy_sync", args=args),
