@@ -176,7 +176,6 @@ def _actions():
 
 
 ACTIONS = _actions()
-ACTIONS_LOWER = {name.lower(): action for name, action in ACTIONS.items()}
 
 # The operations a grant can allow (API Reference, CreateGrant "Operations").
 GRANT_OPERATIONS = (

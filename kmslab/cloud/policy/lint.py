@@ -15,7 +15,6 @@ from . import catalogue, grammar
 from .catalogue import ACTIONS, ADMIN_ACTIONS, CRYPTO_ACTIONS, MFA_ACTIONS, MULTIVALUED
 from .evaluate import match_action
 
-SEVERITIES = ("critical", "high", "medium", "low", "warning", "error", "info")
 LIMITING_KEYS = frozenset(
     {"kms:calleraccount", "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "kms:viaservice",
      "aws:sourceaccount", "aws:sourcearn", "aws:principalorgpaths"}
