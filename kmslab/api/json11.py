@@ -33,7 +33,7 @@ def parse_request(operation_model, body):
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_no_constant)
     except RecursionError:
         raise SerializationException("The request JSON is nested too deeply.") from None
     except ValueError:
@@ -44,6 +44,19 @@ def parse_request(operation_model, body):
     if shape is None:
         return {}
     return _structure(shape, value)
+
+
+def _no_constant(name):
+    # NaN and Infinity are not JSON; Python's parser would take them.
+    raise ValueError(name)
+
+
+# The ranges of Java's int and long, and of the dates AWS (and Python) can hold: years 1 to 9999.
+LIMITS = {
+    "integer": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+    "timestamp": (-62135596800, 253402300799),
+}
 
 
 def _unexpected(value, expected):
@@ -88,6 +101,9 @@ def _parse(shape, value):
     if kind in ("integer", "long"):
         if type(value) is not int:
             raise SerializationException(_unexpected(value, _TYPE[kind]))
+        low, high = LIMITS[kind]
+        if not low <= value <= high:
+            raise SerializationException(f"Numeric value ({value}) out of range of {_TYPE[kind].split()[1]}")
         return value
     if kind == "boolean":
         if type(value) is not bool:
@@ -103,6 +119,8 @@ def _parse(shape, value):
     if kind in ("timestamp", "float", "double"):
         if type(value) not in (int, float):
             raise SerializationException(_unexpected(value, _TYPE[kind]))
+        if kind == "timestamp" and not LIMITS["timestamp"][0] <= value <= LIMITS["timestamp"][1]:
+            raise SerializationException(f"Timestamp ({value}) out of range")
         return float(value)
     raise SerializationException(_unexpected(value, "a Document"))
 

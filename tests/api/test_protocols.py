@@ -51,6 +51,7 @@ def test_timestamps_in_a_lookup_events_request_parse_to_epoch_seconds():
         (b'{"KeyId": {"a": 1}}', "Start of structure or map found where not expected."),
         (b'[1, 2]', "Start of list found where not expected."),
         (b"null", "VALUE_NULL can not be converted to a Structure"),
+        (b'{"KeyId": "k", "Plaintext": "aGk=", "DryRun": NaN}', "The request body is not valid JSON."),
         (b'{"KeyId": ', "The request body is not valid JSON."),
         (b"\xff\xfe{", "The request body is not valid JSON."),
         (b"[" * 100_000 + b"]" * 100_000, "The request JSON is nested too deeply."),
@@ -59,6 +60,20 @@ def test_timestamps_in_a_lookup_events_request_parse_to_epoch_seconds():
 def test_a_malformed_json_request_is_a_serialization_exception(body, message):
     with pytest.raises(errors.SerializationException) as raised:
         json11.parse_request(shapes.operation_model("kms", "Encrypt"), body)
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize(
+    "operation, body, message",
+    [
+        ("LookupEvents", b'{"StartTime": 1e20}', "Timestamp (1e+20) out of range"),
+        ("LookupEvents", b'{"EndTime": -1e15}', "Timestamp (-1000000000000000.0) out of range"),
+        ("LookupEvents", b'{"MaxResults": 2147483648}', "Numeric value (2147483648) out of range of Integer"),
+    ],
+)
+def test_numbers_out_of_range_are_serialization_exceptions(operation, body, message):
+    with pytest.raises(errors.SerializationException) as raised:
+        json11.parse_request(shapes.operation_model("cloudtrail", operation), body)
     assert raised.value.message == message
 
 
