@@ -109,9 +109,12 @@ def user_identity(caller):
 
 
 def resource_type(arn):
-    """CloudTrail's resource type for an ARN: AWS::KMS::Key, or the IAM role AssumeRole names."""
+    """CloudTrail's resource type for an ARN: AWS::KMS::Key, AWS::KMS::Alias (alias operations),
+    or the IAM role AssumeRole names."""
     if arn.startswith("arn:aws:iam:") and ":role/" in arn:
         return "AWS::IAM::Role"
+    if arn.startswith("arn:aws:kms:") and ":alias/" in arn:
+        return "AWS::KMS::Alias"
     return "AWS::KMS::Key"
 
 

@@ -62,6 +62,8 @@ def create_alias(ctx, request):
     # CreateAlias needs permission on the alias (IAM) and on the key (key policy).
     authorize_alias(ctx, "kms:CreateAlias", arn)
     key = _target(ctx, request, "kms:CreateAlias")
+    # ct-createalias: the record names the key, then the alias.
+    ctx.add_resource(arn)
     if arn in ctx.world.doc["kms"]["aliases"]:
         raise AlreadyExistsException(f"An alias with the name {arn} already exists")
     _require_room(ctx, key)
@@ -85,6 +87,7 @@ def update_alias(ctx, request):
     authorize_alias(ctx, "kms:UpdateAlias", arn)
     authorize_key(ctx, "kms:UpdateAlias", current)
     key = _target(ctx, request, "kms:UpdateAlias")
+    ctx.add_resource(arn)
     if key is not current:
         _require_room(ctx, key)
     alias["TargetKeyId"] = key["KeyMetadata"]["KeyId"]
@@ -100,6 +103,7 @@ def delete_alias(ctx, request):
     ctx.add_resource(key["KeyMetadata"]["Arn"])
     authorize_alias(ctx, "kms:DeleteAlias", arn)
     authorize_key(ctx, "kms:DeleteAlias", key)
+    ctx.add_resource(arn)
     del ctx.world.doc["kms"]["aliases"][arn]
     return {}
 

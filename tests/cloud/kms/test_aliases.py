@@ -88,7 +88,11 @@ def test_update_alias_points_it_at_another_key_and_authorizes_on_the_alias_and_b
     outcome = call(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=new["KeyId"])
 
     assert outcome.error is None
-    assert [r["ARN"] for r in outcome.record["resources"]] == [old["Arn"], new["Arn"]]
+    assert [(r["ARN"], r["type"]) for r in outcome.record["resources"]] == [
+        (old["Arn"], "AWS::KMS::Key"),
+        (new["Arn"], "AWS::KMS::Key"),
+        (ALIAS_ARN, "AWS::KMS::Alias"),
+    ]
     assert [(e["action"], e["resource"]) for e in outcome.explanations] == [
         ("kms:UpdateAlias", ALIAS_ARN),
         ("kms:UpdateAlias", old["Arn"]),
@@ -127,7 +131,7 @@ def test_delete_alias_leaves_the_key(world, admin):
 
     outcome = call(world, admin, "DeleteAlias", AliasName="alias/payroll")
 
-    assert outcome.record["resources"][0]["ARN"] == key["Arn"]
+    assert [r["ARN"] for r in outcome.record["resources"]] == [key["Arn"], ALIAS_ARN]
     assert ok(world, admin, "ListAliases")["Aliases"] == []
     assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
 
