@@ -1,5 +1,7 @@
 """The policy simulator page: a request in the URL, the engine's decision and why, live over htmx."""
+import html
 import json
+import re
 from urllib.parse import urlencode
 
 from kmslab.console import simulator
@@ -90,8 +92,10 @@ def test_a_trail_event_opens_the_simulator_with_its_inputs(alice):
                                                  "message": "hello"}, htmx=True)
     record = TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="Encrypt").get().record
     assert record["errorCode"] == "AccessDeniedException"
-    query = simulator.query_from_record(record)
-    page = alice.get(alice.home + "simulator/?" + query).content.decode()
+    detail = alice.get(f"{alice.home}trail/{record['eventID']}/").content.decode()
+    link = html.unescape(re.search(r'href="([^"]*/simulator/\?[^"]*)"', detail).group(1))
+    assert link == f"{alice.home}simulator/?{simulator.query_from_record(record)}"
+    page = alice.get(link).content.decode()
     assert f'<option value="{B}/user/admin" selected>' in page
     assert f'value="{meta["Arn"]}"' in page and "tenant" in page
     assert "Implicitly denied" in page and "kms:Encrypt" in page
