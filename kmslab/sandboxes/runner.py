@@ -1,18 +1,20 @@
 """One call in one transaction: load the world, call, save, append the trail, broadcast.
 
 Every call bumps the sandbox's version with `UPDATE ... WHERE version = <the
-version it read>`. If another call committed first, nothing of this attempt is
-kept and the whole call runs again on the newer world; retries lock the row
-first (SELECT ... FOR UPDATE on PostgreSQL), so a busy sandbox cannot starve a
-call. On SQLite, BEGIN IMMEDIATE already serialises writers, so there a
-conflict cannot happen at all. Only after COMMIT does the caller get its
-answer and the console its broadcast.
+version it ran on>`. If another call committed first, nothing of this attempt
+is kept and the whole call runs again on the newer world, read afresh; retries
+lock the row first (SELECT ... FOR UPDATE on PostgreSQL), so a busy sandbox
+cannot starve a call. Only after COMMIT does the caller get its answer and the
+console its broadcast.
 
 Parsing a world's JSON and unsealing its keys is most of the cost of a call,
-so each process keeps the last World it committed per sandbox, keyed by
-version. An entry is taken out of the cache for the length of a call and put
-back only after its commit, so a call that fails or loses a conflict can
-never leave a half-changed world behind for the next one.
+so each process keeps the last World it committed per sandbox, with its
+version, and runs the next call on it without asking the database: the
+UPDATE's version check tells if another process committed in between. An
+entry is taken out of the cache for the length of a call and put back only
+after its commit, so a call that fails or loses a conflict can never leave a
+half-changed world behind for the next one. On SQLite, where BEGIN IMMEDIATE
+serialises writers, a conflict means just that: another process wrote.
 """
 import asyncio
 import json
@@ -187,12 +189,13 @@ def _commit(sandbox_id, work):
     # context-local lookup on every use, and the hot path uses it often.
     db = connections[DEFAULT_DB_ALIAS]
     for attempt in range(ATTEMPTS):
-        try:
-            with _writer_turn(db), transaction.atomic(durable=True):
-                result, version, snapshot, world = _attempt(db, sandbox_id, work, lock=attempt > 0)
-        except Conflict:
-            continue
-        _keep(sandbox_id, version, snapshot, world)
+        with _writer_turn(db):
+            try:
+                with transaction.atomic(durable=True):
+                    result, committed = _attempt(db, sandbox_id, work, retry=attempt > 0)
+            except Conflict:
+                continue
+            _keep(sandbox_id, committed)
         return result
     raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
 
@@ -207,28 +210,25 @@ def _writer_turn(db):
     return _sqlite_writer if db.vendor == "sqlite" else nullcontext()
 
 
-def _attempt(db, sandbox_id, work, lock):
+def _attempt(db, sandbox_id, work, retry):
     sql = _statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
-    cached = _take(sandbox_id)
+    # A world this process committed is taken as current without asking: if
+    # another call committed since, the UPDATE below finds a newer version,
+    # and the retry reads the world afresh. That saves a query per call.
+    cached = None if retry else _take(sandbox_id)
     # The driver's own cursor, inside Django's transaction: Django's wrapper
     # rewrites every query's placeholders with a regex, a tenth of a call's cost.
     cursor = db.connection.cursor()
     try:
-        if cached is None:
-            cursor.execute(sql["load_world"] + (sql["lock"] if lock else ""), [db_id])
+        if cached is not None:
+            version, last_sequence, snapshot, world = cached
         else:
-            cursor.execute(sql["load_version"] + (sql["lock"] if lock else ""), [db_id])
-        row = cursor.fetchone()
-        if row is None:
-            raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
-        version, last_sequence = row[0], row[1]
-        if cached is not None and cached[0] == version:
-            _, snapshot, world = cached
-        else:
-            if cached is not None:
-                cursor.execute(sql["load_world"], [db_id])
-                row = cursor.fetchone()
+            cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [db_id])
+            row = cursor.fetchone()
+            if row is None:
+                raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
+            version, last_sequence = row[0], row[1]
             world, snapshot = _parse(row[2])
 
         keys_before = _access_key_ids(world)
@@ -255,7 +255,7 @@ def _attempt(db, sandbox_id, work, lock):
         _sync_access_keys(sandbox_id, keys_before, _access_key_ids(world))
     if ids:
         transaction.on_commit(lambda: _broadcast(sandbox_id, ids), robust=True)
-    return result, version + 1, snapshot, world
+    return result, (version + 1, last_sequence + len(records), snapshot, world)
 
 
 # The hot path's statements, written out in the driver's own placeholder
@@ -273,8 +273,7 @@ def _statements(vendor):
     sandbox, trail = Sandbox._meta.db_table, TrailRecord._meta.db_table
     p = "?" if vendor == "sqlite" else "%s"
     return {
-        "load_version": f"SELECT version, last_sequence FROM {sandbox} WHERE id = {p}",
-        "load_world": f"SELECT version, last_sequence, world FROM {sandbox} WHERE id = {p}",
+        "load": f"SELECT version, last_sequence, world FROM {sandbox} WHERE id = {p}",
         # SQLite has no row locks; its BEGIN IMMEDIATE has already serialised writers.
         "lock": " FOR UPDATE" if vendor != "sqlite" else "",
         "save_version": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p} WHERE id = {p} AND version = {p}",
@@ -376,7 +375,7 @@ def _report_failure(sent):
         logger.error("broadcast to the trail's group failed", exc_info=sent.exception())
 
 
-# The per-process world cache: sandbox id -> (version, parsed document as saved, World).
+# The per-process world cache: sandbox id -> (version, last sequence, parsed document as saved, World).
 
 _cache = {}
 _cache_lock = threading.Lock()
@@ -392,9 +391,12 @@ def _take(sandbox_id):
         return _cache.pop(sandbox_id, None)
 
 
-def _keep(sandbox_id, version, snapshot, world):
+def _keep(sandbox_id, committed):
     with _cache_lock:
-        _cache[sandbox_id] = (version, snapshot, world)
+        kept = _cache.get(sandbox_id)
+        # Threads of one process may commit and come back here out of order.
+        if kept is None or kept[0] < committed[0]:
+            _cache[sandbox_id] = committed
         if len(_cache) > CACHE_SIZE:
             del _cache[next(iter(_cache))]
 
