@@ -177,14 +177,6 @@ def _actions():
 
 ACTIONS = _actions()
 
-# The operations a grant can allow (API Reference, CreateGrant "Operations").
-GRANT_OPERATIONS = (
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
-    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
-    "DeriveSharedSecret",
-)
-
 # Grant constraints apply only to the operations that take an encryption
 # context (API Reference, GrantConstraints); others ignore them.
 ENCRYPTION_CONTEXT_OPERATIONS = frozenset(
