@@ -101,10 +101,11 @@ def _parse(shape, params, present, key):
     if kind == "string":
         return value
     if kind in ("integer", "long"):
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected an integer.") from None
+        # Digits only: Python's int() would also take "1_000" and " 12 ".
+        digits = value[1:] if value.startswith("-") else value
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+            raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected an integer.")
+        return int(value)
     if kind == "boolean":
         if value.lower() not in ("true", "false"):
             raise InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid. Expected true or false.")

@@ -39,13 +39,13 @@ def right_or_wrong(shape, depth=0):
     elif kind == "string":
         right = st.sampled_from(shape.enum) | st.text(max_size=20) if shape.enum else st.text(max_size=300)
     elif kind in ("integer", "long"):
-        right = st.integers(-(2**64), 2**64)
+        right = st.integers(-(2**64), 2**64) | st.sampled_from([0, -1, 2**31, -(2**31) - 1, 2**63])
     elif kind == "boolean":
         right = st.booleans()
     elif kind == "blob":
         right = st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode()) | st.text(max_size=30)
     elif kind == "timestamp":
-        right = st.floats(allow_nan=False) | st.integers(-(2**70), 2**70)
+        right = st.floats(allow_nan=False) | st.integers(-(2**70), 2**70) | st.sampled_from([1e20, -1e15, 0])
     else:
         right = any_json
     return st.one_of(right, right, right, any_json)

@@ -124,6 +124,7 @@ def test_a_boolean_query_parameter_parses():
 @pytest.mark.parametrize(
     "operation, params",
     [("AssumeRole", {"RoleArn": "a", "RoleSessionName": "s", "DurationSeconds": "soon"}),
+     ("AssumeRole", {"RoleArn": "a", "RoleSessionName": "s", "DurationSeconds": "1_000"}),
      ("CreateLoginProfile", {"UserName": "bob", "Password": "pw", "PasswordResetRequired": "maybe"})],
 )
 def test_malformed_query_parameters_are_invalid_parameter_values(operation, params):
