@@ -233,3 +233,24 @@ def test_a_boto3_call_appears_in_the_live_feed(learner, server):
                        aws_access_key_id=admin["access_key_id"], aws_secret_access_key=admin["secret_access_key"])
     kms.generate_random(NumberOfBytes=16)
     expect(page.locator("#feed-rows")).to_contain_text("GenerateRandom")
+
+
+def test_a_learner_adds_an_explicit_deny_to_an_iam_policy(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    create_key(page)
+    page.goto(page.home + "policies/")
+    page.get_by_role("link", name="AdministratorAccess").first.click()
+    expect(page.locator("h1")).to_contain_text("Inline policy AdministratorAccess of user admin")
+    page.get_by_role("button", name="+ Statement").click()
+    page.locator("#s1-deny").check()
+    page.locator("#card-1 summary", has_text="Key administration").click()
+    page.locator("#card-1 input[value='kms:ScheduleKeyDeletion']").check()
+    page.locator("#s1-resource").fill("*")
+    page.locator("#s1-resource").blur()
+    expect(page.locator("#preview .changes")).to_contain_text("loses kms:ScheduleKeyDeletion")
+    expect(page.locator("#preview td.loss")).to_have_count(1)
+    shot(page, "iam-policy-editor")
+    page.get_by_role("button", name=re.compile("Save: PutUserPolicy")).click()
+    expect(page.locator("#saved")).to_contain_text("Succeeded")
