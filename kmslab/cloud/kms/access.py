@@ -224,14 +224,11 @@ def decide(world, caller, action, key, conditions=None, region=None, time=None, 
     meta = key["KeyMetadata"]
     key_arn = meta["Arn"]
     key_account = meta["AWSAccountId"]
-    region = region or world.region
-    time = world.now() if time is None else time
-    decision = Decision(IMPLICIT_DENY, "", action, key_arn, caller.arn, caller.account, key_account)
     spec = ACTIONS.get(action)
     cross_account = caller.account != key_account
     if cross_account and (spec is None or not spec.cross_account):
-        decision.gate = "cross-account-operation"
-        return decision
+        return Decision(IMPLICIT_DENY, "cross-account-operation", action, key_arn, caller.arn, caller.account,
+                        key_account)
     policy_text = key["Policy"] if key_policy is None else key_policy
     sources = iam.identity_policies(world, caller)
     # A decision that no condition, policy variable or grant took part in depends only
@@ -243,6 +240,9 @@ def decide(world, caller, action, key, conditions=None, region=None, time=None, 
     found = memo.get(memo_key)
     if found is not None:
         return found
+    region = region or world.region
+    time = world.now() if time is None else time
+    decision = Decision(IMPLICIT_DENY, "", action, key_arn, caller.arn, caller.account, key_account)
     values = request_values(world, caller, action, key, conditions, region, time, request_alias)
     request = Request(action, key_arn, caller, values)
     key_trace = _parsed(policy_text, "key", "key policy", request)
