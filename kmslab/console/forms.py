@@ -4,6 +4,17 @@ from django import forms
 from kmslab.cloud.clock import parse_duration
 
 
+class CallForm(forms.Form):
+    """A form whose fields are an AWS request's: each is labelled with the field's AWS name
+    (PendingWindowInDays, not Django's "Pendingwindowindays"), so the API reference reads alongside."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if field.label is None:
+                field.label = name
+
+
 class SandboxForm(forms.Form):
     name = forms.CharField(max_length=80, required=False, help_text="Optional, for your own list.")
 
@@ -70,7 +81,7 @@ class TagsField(forms.CharField):
         return parse_tags(super().clean(value))
 
 
-class CreateKeyForm(forms.Form):
+class CreateKeyForm(CallForm):
     operation = "CreateKey"
     Description = forms.CharField(max_length=8192, required=False)
     Origin = forms.ChoiceField(
@@ -92,7 +103,7 @@ class CreateKeyForm(forms.Form):
 # Forms for the key page: each names its operation and builds the request for one key.
 
 
-class KeyOnlyForm(forms.Form):
+class KeyOnlyForm(CallForm):
     """Operations whose request is just the KeyId."""
 
     def __init__(self, *args, operation, **kwargs):
@@ -103,7 +114,7 @@ class KeyOnlyForm(forms.Form):
         return {"KeyId": key_id}
 
 
-class ScheduleKeyDeletionForm(forms.Form):
+class ScheduleKeyDeletionForm(CallForm):
     operation = "ScheduleKeyDeletion"
     PendingWindowInDays = forms.IntegerField(
         min_value=1, initial=30, help_text="AWS accepts 7 to 30 days; try 3 to see the error it gives.",
@@ -113,7 +124,7 @@ class ScheduleKeyDeletionForm(forms.Form):
         return {"KeyId": key_id, **self.cleaned_data}
 
 
-class EnableKeyRotationForm(forms.Form):
+class EnableKeyRotationForm(CallForm):
     operation = "EnableKeyRotation"
     RotationPeriodInDays = forms.IntegerField(initial=365, help_text="90 to 2560 days.")
 
@@ -121,7 +132,7 @@ class EnableKeyRotationForm(forms.Form):
         return {"KeyId": key_id, **self.cleaned_data}
 
 
-class UpdateKeyDescriptionForm(forms.Form):
+class UpdateKeyDescriptionForm(CallForm):
     operation = "UpdateKeyDescription"
     Description = forms.CharField(max_length=8192, required=False)
 
@@ -129,7 +140,7 @@ class UpdateKeyDescriptionForm(forms.Form):
         return {"KeyId": key_id, "Description": self.cleaned_data["Description"]}
 
 
-class CreateAliasForm(forms.Form):
+class CreateAliasForm(CallForm):
     operation = "CreateAlias"
     AliasName = forms.CharField(max_length=256, initial="alias/", help_text="Begins with alias/; not alias/aws/.")
 
@@ -137,7 +148,7 @@ class CreateAliasForm(forms.Form):
         return {"AliasName": self.cleaned_data["AliasName"], "TargetKeyId": key_id}
 
 
-class DeleteAliasForm(forms.Form):
+class DeleteAliasForm(CallForm):
     operation = "DeleteAlias"
     AliasName = forms.CharField(max_length=256)
 
@@ -145,7 +156,7 @@ class DeleteAliasForm(forms.Form):
         return {"AliasName": self.cleaned_data["AliasName"]}
 
 
-class TagResourceForm(forms.Form):
+class TagResourceForm(CallForm):
     operation = "TagResource"
     Tags = TagsField()
 
@@ -153,7 +164,7 @@ class TagResourceForm(forms.Form):
         return {"KeyId": key_id, "Tags": self.cleaned_data["Tags"]}
 
 
-class UntagResourceForm(forms.Form):
+class UntagResourceForm(CallForm):
     operation = "UntagResource"
     TagKeys = forms.CharField(help_text="Tag keys, separated by commas.")
 
@@ -165,7 +176,7 @@ GRANT_OPERATIONS = ["Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWit
                     "ReEncryptTo", "DescribeKey", "CreateGrant", "RetireGrant"]
 
 
-class CreateGrantForm(forms.Form):
+class CreateGrantForm(CallForm):
     operation = "CreateGrant"
     GranteePrincipal = forms.CharField(help_text="An ARN: a user, a role, or an account's root.")
     Operations = forms.MultipleChoiceField(
@@ -188,7 +199,7 @@ class CreateGrantForm(forms.Form):
         return request
 
 
-class GrantIdForm(forms.Form):
+class GrantIdForm(CallForm):
     """RevokeGrant (the key's administrators) and RetireGrant (the retiring principal)."""
 
     GrantId = forms.CharField(max_length=128)
@@ -201,7 +212,7 @@ class GrantIdForm(forms.Form):
         return {"KeyId": key_id, "GrantId": self.cleaned_data["GrantId"]}
 
 
-class ImportKeyMaterialForm(forms.Form):
+class ImportKeyMaterialForm(CallForm):
     operation = "ImportKeyMaterial"
     ExpirationModel = forms.ChoiceField(
         choices=[("KEY_MATERIAL_DOES_NOT_EXPIRE", "Does not expire"), ("KEY_MATERIAL_EXPIRES", "Expires")],
@@ -240,7 +251,7 @@ TRUST_ACCOUNT = """{{
 }}"""
 
 
-class CreateUserForm(forms.Form):
+class CreateUserForm(CallForm):
     operation = "CreateUser"
     UserName = forms.CharField(max_length=64)
 
@@ -248,7 +259,7 @@ class CreateUserForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class CreateGroupForm(forms.Form):
+class CreateGroupForm(CallForm):
     operation = "CreateGroup"
     GroupName = forms.CharField(max_length=128)
 
@@ -256,7 +267,7 @@ class CreateGroupForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class CreateRoleForm(forms.Form):
+class CreateRoleForm(CallForm):
     operation = "CreateRole"
     RoleName = forms.CharField(max_length=64)
     AssumeRolePolicyDocument = forms.CharField(
@@ -268,7 +279,7 @@ class CreateRoleForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class AddUserToGroupForm(forms.Form):
+class AddUserToGroupForm(CallForm):
     operation = "AddUserToGroup"
     UserName = forms.CharField(max_length=64)
     GroupName = forms.CharField(max_length=128)
@@ -277,7 +288,7 @@ class AddUserToGroupForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class DeleteAccessKeyForm(forms.Form):
+class DeleteAccessKeyForm(CallForm):
     operation = "DeleteAccessKey"
     UserName = forms.CharField(max_length=64, widget=forms.HiddenInput)
     AccessKeyId = forms.CharField(max_length=128, widget=forms.HiddenInput)
