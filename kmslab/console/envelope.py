@@ -131,7 +131,8 @@ def decrypt(run, envelope):
         message = open_(outcome.response["Plaintext"], envelope.nonce, envelope.ciphertext, envelope.tag)
         result["opened"] = message is not None
         if message is not None:
-            result.update(size=len(message), preview=preview(message), matches=digest(message) == envelope.digest)
+            result.update(size=len(message), preview=preview(message), truncated=len(message) > PREVIEW_BYTES,
+                          matches=digest(message) == envelope.digest)
     return result
 
 

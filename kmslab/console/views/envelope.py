@@ -172,13 +172,14 @@ def envelope_direct(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
     form = EncryptForm(request.POST, world=world)
-    results = []
+    results, size = [], None
     if form.is_valid():
         data = form.cleaned_data
-        envelope.encrypt_directly(_runner(request, sandbox, results), data["KeyId"], data["message"].encode(),
-                                  data["EncryptionContext"])
+        message = data["message"].encode()
+        size = len(message)
+        envelope.encrypt_directly(_runner(request, sandbox, results), data["KeyId"], message, data["EncryptionContext"])
     context = _context(request, sandbox, world, form=form, direct=results[0] if results else None,
-                       message_size=len(form.cleaned_data.get("message", "").encode()) if form.is_valid() else None)
+                       message_size=size, over_limit=size is not None and size > envelope.DIRECT_ENCRYPT_LIMIT)
     return render(request, TEMPLATE + "#direct" if request.htmx else TEMPLATE, context)
 
 
