@@ -71,7 +71,7 @@ def build():
                                                 (f"arn:aws:iam::{B}:root", {})]):
         grant_id = f"{i:064x}"
         world.doc["kms"]["grants"][grant_id] = {
-            "KeyId": KEY_ARN, "GrantId": grant_id, "Name": "", "GranteePrincipal": grantee,
+            "KeyId": KEY_ARN, "GrantId": grant_id, "GranteePrincipal": grantee,
             "IssuingAccount": f"arn:aws:iam::{A}:root", "Operations": ["Encrypt", "Decrypt"], "Constraints": constraints}
     now = world.now()
     session = principals.Caller(

@@ -139,13 +139,15 @@ def create_grant(ctx, request):
     grant = {
         "KeyId": meta["Arn"],
         "GrantId": grant_id,
-        "Name": name or "",
         "CreationDate": ctx.time,
         "GranteePrincipal": grantee,
         "IssuingAccount": f"arn:aws:iam::{ctx.caller.account}:root",
         "Operations": operations,
         "GrantToken": new_token(grant_id),
     }
+    # GrantListEntry shows Name only when CreateGrant was given one.
+    if name:
+        grant["Name"] = name
     if retiring:
         grant["RetiringPrincipal"] = retiring
     if constraints:

@@ -156,7 +156,7 @@ def run_decide(vector):
     for i, grant in enumerate(vector.get("grants", [])):
         grant_id = f"{i:064x}"
         world.doc["kms"]["grants"][grant_id] = {
-            "KeyId": key["KeyMetadata"]["Arn"], "GrantId": grant_id, "Name": grant.get("Name", ""),
+            "KeyId": key["KeyMetadata"]["Arn"], "GrantId": grant_id,
             "IssuingAccount": f"arn:aws:iam::{key['KeyMetadata']['AWSAccountId']}:root", **grant,
         }
     decision = access.simulate(world, caller, vector["action"], key, vector.get("context"), REGION,
