@@ -105,6 +105,7 @@ async def aws_endpoint(scope, receive, send):
         status, response_headers, payload = await asyncio.get_running_loop().run_in_executor(
             _executor, handle, request
         )
+    response_headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": payload})
 
