@@ -21,7 +21,7 @@ class Values:
     """The request's condition keys by lower-case name (key names are case-insensitive,
     condition_operators). The request's own keys come first; any other key is asked of
     `resolve(name)` the first time a condition needs it, so a call pays only for the keys
-    its policies mention."""
+    its policies mention. Multivalued keys are held as tuples, so traces stay hashable."""
 
     __slots__ = ("_resolve", "_conditions", "_known")
 
@@ -33,10 +33,15 @@ class Values:
     def get(self, key_lower):
         known = self._known
         if known is None:
-            known = self._known = {k.lower(): v for k, v in (self._conditions or {}).items()}
+            known = self._known = {
+                k.lower(): tuple(v) if v.__class__ is list else v for k, v in (self._conditions or {}).items()
+            }
         if key_lower in known:
             return known[key_lower]
-        value = known[key_lower] = self._resolve(key_lower)
+        value = self._resolve(key_lower)
+        if value.__class__ is list:
+            value = tuple(value)
+        known[key_lower] = value
         return value
 
 

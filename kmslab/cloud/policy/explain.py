@@ -110,31 +110,34 @@ def _jsonable(value):
 def _statement_dict(trace):
     """The same outcome of the same statement recurs call after call: its dict is built
     once and shared between explanations (they are never mutated)."""
-    conditions = trace.conditions
-    signature = (
-        trace.principal, trace.principal_link, trace.action, trace.resource, trace.applies,
-        None if conditions is None else tuple([
-            (c[1], tuple(c[2]) if c[2].__class__ is list else c[2], c[3], c[4]) for c in conditions
-        ]),
-    )
+    # The trace is its own key: its statement and conditions hash by identity, its request
+    # values by value (evaluate.Values holds multivalued keys as tuples).
     memo = trace.statement.render_memo
-    found = memo.get(signature)
+    try:
+        found = memo.get(trace)
+    except TypeError:
+        return _build_statement_dict(trace)
     if found is None:
         if len(memo) > 512:
             memo.clear()
-        s = trace.statement
-        found = memo[signature] = {
-            "index": s.index,
-            "sid": s.sid,
-            "effect": s.effect,
-            "principal": trace.principal,
-            "principalLink": trace.principal_link,
-            "action": trace.action,
-            "resource": trace.resource,
-            "conditions": None if conditions is None else [_condition_dict(c) for c in conditions],
-            "applies": trace.applies,
-        }
+        found = memo[trace] = _build_statement_dict(trace)
     return found
+
+
+def _build_statement_dict(trace):
+    s = trace.statement
+    conditions = trace.conditions
+    return {
+        "index": s.index,
+        "sid": s.sid,
+        "effect": s.effect,
+        "principal": trace.principal,
+        "principalLink": trace.principal_link,
+        "action": trace.action,
+        "resource": trace.resource,
+        "conditions": None if conditions is None else [_condition_dict(c) for c in conditions],
+        "applies": trace.applies,
+    }
 
 
 def _policy_dict(trace):
@@ -151,9 +154,10 @@ def nearest(policies):
         for t in policy.statements:
             if t.statement.effect != "Allow" or t.applies:
                 continue
-            parts = [t.principal is not None, t.action, t.resource]
-            conds = t.conditions or ()
-            score = sum(parts) * 10 + sum(1 for c in conds if c[1]) - sum(1 for c in conds if not c[1])
+            # Principal, action and resource weigh most; each condition met counts, each unmet costs.
+            score = 10 * ((t.principal is not None) + t.action + t.resource)
+            for c in t.conditions or ():
+                score += 1 if c[1] else -1
             if best is None or score > best[0]:
                 best = (score, policy.source, t)
     if best is None:

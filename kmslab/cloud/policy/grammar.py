@@ -66,7 +66,7 @@ OPERATORS_LOWER = {name.lower(): name for name in OPERATORS}
 QUALIFIERS = {"forallvalues": "ForAllValues", "foranyvalue": "ForAnyValue"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Condition:
     operator: str  # as written: "ForAnyValue:StringLikeIfExists"
     base: str  # "StringLike"
