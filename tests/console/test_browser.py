@@ -198,6 +198,13 @@ def test_a_learner_steps_through_envelope_encryption(learner):
     page.locator("#steps details summary", has_text="Anatomy").click()
     expect(page.locator("#steps .anatomy div.range-key-id")).to_be_visible()
 
+    # A megabyte pasted in: the page posts it as multipart, and it goes round.
+    page.locator("#id_message").fill("0123456789abcdef" * 65536)
+    page.get_by_role("button", name="Encrypt with a data key").click()
+    expect(page.locator("#steps")).to_contain_text("1048576-byte message")
+    page.get_by_role("button", name="Decrypt the data key, then the message").click()
+    expect(page.locator("#decrypted")).to_contain_text("1048576 bytes, identical to the message you encrypted")
+
     # Any blob, pasted into the anatomy page.
     blob = page.locator("input[name=encrypted_data_key]").input_value()
     page.goto(page.home + "anatomy/")
