@@ -117,3 +117,10 @@ def test_a_bad_input_is_shown_on_its_field(alice):
 def test_another_learner_cannot_simulate_in_the_sandbox(alice, mallory):
     assert simulate(mallory, **{}).status_code == 200  # their own sandbox
     assert mallory.get(alice.home + "simulator/").status_code == 404
+
+
+def test_an_operation_on_no_key_is_decided_by_iam_policies_alone(alice):
+    page = simulate(alice, action="kms:CreateKey", key="").content.decode()
+    assert "Allowed" in page and "an IAM policy allows the call" in page
+    page = simulate(alice, action="kms:CreateKey", key="", principal=f"arn:aws:iam::{A}:root").content.decode()
+    assert "not limited by IAM policies" in page
