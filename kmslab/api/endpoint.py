@@ -78,6 +78,7 @@ class Request:
     headers: dict  # lower-case name -> value
     body: bytes
     source_ip: str
+    secure: bool  # came over HTTPS (aws:SecureTransport, CloudTrail's tlsDetails)
 
 
 async def aws_endpoint(scope, receive, send):
@@ -101,6 +102,7 @@ async def aws_endpoint(scope, receive, send):
             headers=headers,
             body=body,
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+            secure=scope.get("scheme") == "https",
         )
         status, response_headers, payload = await asyncio.get_running_loop().run_in_executor(
             _executor, handle, request
@@ -224,7 +226,7 @@ class Call:
         return {
             "source_ip": self.request.source_ip,
             "user_agent": self.request.headers.get("user-agent", ""),
-            "secure_transport": False,  # kmslab serves plain HTTP on 127.0.0.1
+            "secure_transport": self.request.secure,
         }
 
     def signed_caller(self, auth, stamp, canonical):
