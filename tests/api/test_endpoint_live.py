@@ -201,6 +201,15 @@ def test_a_body_over_one_megabyte_is_refused_before_it_is_read(server, sandbox):
     assert status == 413 and json.loads(payload)["__type"] == "RequestEntityTooLarge"
 
 
+def test_a_chunked_body_is_cut_off_at_one_megabyte(server):
+    chunks = (b"x" * 65536 for _ in range(20))
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("POST", "/aws/", chunks, {"X-Amz-Target": "TrentService.Encrypt",
+                                                 "Content-Type": "application/x-amz-json-1.1"}, encode_chunked=True)
+    response = connection.getresponse()
+    assert response.status == 413 and json.loads(response.read())["__type"] == "RequestEntityTooLarge"
+
+
 def test_a_get_is_refused_with_a_4xx(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.request("GET", "/aws/")
