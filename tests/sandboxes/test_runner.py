@@ -147,12 +147,13 @@ def test_a_world_saved_by_another_process_is_read_again():
     assert outcome.response["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
 
 
-def test_an_unknown_sandbox_is_does_not_exist():
+def test_an_unknown_sandbox_does_not_exist():
     with pytest.raises(Sandbox.DoesNotExist):
         runner.run("00000000-0000-4000-8000-000000000000", lambda world: None, "kms", "ListKeys", {})
 
 
-def test_the_console_hears_of_a_record_only_after_commit(django_capture_on_commit_callbacks):
+def test_the_console_hears_of_a_record_only_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(runner, "_serving_loop", None)  # as in a management command: no server loop
     sandbox, alice = alice_sandbox()
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(runner.group_name(sandbox.id), "console-tab")
