@@ -4,7 +4,7 @@ import stat
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from kmslab.sandboxes.master_key import load_or_create
+from kmslab.sandboxes.master_key import load_or_create, master_key
 
 
 def test_the_first_start_creates_a_private_32_byte_key(tmp_path):
@@ -29,3 +29,14 @@ def test_a_file_that_is_not_a_key_is_refused(tmp_path):
 
     with pytest.raises(ImproperlyConfigured, match="32 bytes"):
         load_or_create(path)
+
+
+def test_kmslab_master_key_file_names_where_the_server_keeps_it(settings, tmp_path):
+    settings.KMSLAB_MASTER_KEY_FILE = tmp_path / "secrets" / "kmslab.key"
+    master_key.cache_clear()
+    try:
+        key = master_key()
+    finally:
+        master_key.cache_clear()  # the next caller reads the suite's own key again
+
+    assert (tmp_path / "secrets" / "kmslab.key").read_bytes() == key
