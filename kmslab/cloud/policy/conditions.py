@@ -149,8 +149,27 @@ MATCH = {
 
 
 def evaluate(cond, values):
-    """-> (cond, result, request value, key missing, note). `values` maps lower-case key names."""
+    """-> (cond, result, request value, key missing, note). `values` maps lower-case key names.
+
+    Without policy variables the entry depends only on the request value, so it is
+    remembered per condition and per value (typed: "1" and 1 and True differ)."""
     raw = values.get(cond.key_lower)
+    if cond.prepared is None:
+        return _evaluate(cond, values, raw)
+    key = (raw.__class__, raw)
+    results = cond.results
+    try:
+        found = results.get(key)
+    except TypeError:  # an unhashable request value (a list from a plain dict)
+        return _evaluate(cond, values, raw)
+    if found is None:
+        if len(results) > 256:
+            results.clear()
+        found = results[key] = _evaluate(cond, values, raw)
+    return found
+
+
+def _evaluate(cond, values, raw):
     missing = raw is None or (isinstance(raw, (list, tuple)) and not raw)
     if cond.family == "null":
         if cond.qualifier == "ForAllValues":

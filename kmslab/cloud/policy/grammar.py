@@ -13,7 +13,7 @@ what is wrong; an over-long key policy raises LimitExceededException.
 """
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..errors import LimitExceededException, MalformedPolicyDocumentException
@@ -79,6 +79,7 @@ class Condition:
     values: tuple  # policy values as text ("true" for JSON true)
     tokens: tuple  # per value: variables.tokens(...) for operators that take variables, else None
     prepared: tuple | None  # the values parsed for the operator; None while a variable awaits the request
+    results: dict = field(default_factory=dict, repr=False)  # conditions.py: request value -> trace entry
 
 
 @dataclass(frozen=True, eq=False)
