@@ -166,11 +166,14 @@ def evaluate_policy(policy, request, source, kind):
 
     Principal, action and resource matches depend only on (caller chain, action,
     resource) unless a Resource holds a policy variable, so they are memoized per
-    statement; conditions are evaluated afresh every time."""
+    statement, and so is a whole trace in which no condition ran."""
+    memo_key = kind + " " + request.match_key
+    remembered = policy.traces.get((source, memo_key))
+    if remembered is not None:
+        return remembered
     trace = PolicyTrace(source, kind, policy, ())
     traces = []
     values = request.values
-    memo_key = kind + " " + request.match_key
     use_variables = policy.variables
     evaluate = conditions.evaluate
     for statement in policy.statements:
@@ -210,6 +213,12 @@ def evaluate_policy(policy, request, source, kind):
             elif trace.allow_delegating is None:
                 trace.allow_delegating = t
     trace.statements = tuple(traces)
+    if not trace.volatile:
+        # Nothing but (caller, action, resource) decided this trace: the next such request
+        # gets the same one (traces are never changed once made).
+        if len(policy.traces) > 1024:
+            policy.traces.clear()
+        policy.traces[(source, memo_key)] = trace
     return trace
 
 

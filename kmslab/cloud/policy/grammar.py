@@ -115,6 +115,7 @@ class Policy:
     version: str | None
     id: str | None
     statements: tuple
+    traces: dict = field(default_factory=dict, repr=False)  # evaluate.py: request -> trace, when no condition ran
 
     @property
     def variables(self):
