@@ -14,20 +14,16 @@ failure. KMSLAB_SCREENSHOTS=<dir> saves a screenshot of each page there
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
+
+from ..api.live import Server, client_factory
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = os.environ.get("KMSLAB_SCREENSHOTS")
 
 
@@ -46,44 +42,11 @@ def chromium():
         browser.close()
 
 
-class Server:
-    """daphne serving kmslab on a free port, with its own SQLite database and master key under var_dir."""
-
-    def __init__(self, var_dir):
-        self.env = {**os.environ, "KMSLAB_VAR_DIR": str(var_dir),
-                    "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3"}
-        self.manage("migrate", "--noinput", "-v", "0")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = open(var_dir / "daphne.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "kmslab.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start; see {self.log.name}") from None
-                time.sleep(0.1)
-
-    def manage(self, *args):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=120, check=True).stdout
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def server(chromium, tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("kmslab-browser"))
+    var_dir = tmp_path_factory.mktemp("kmslab-browser")
+    Server.migrate_database(var_dir)
+    running = Server(var_dir).wait_until_ready()
     yield running
     running.stop()
 
@@ -92,7 +55,7 @@ def server(chromium, tmp_path_factory):
 def learner(chromium, server):
     """A browser page, signed in to a fresh sandbox through its console link; and the sandbox."""
     sandbox = json.loads(server.manage("sandbox", "create", "--json"))
-    base = server.base
+    base = f"http://127.0.0.1:{server.port}"
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -235,9 +198,7 @@ def test_a_boto3_call_appears_in_the_live_feed(learner, server):
     page, sandbox = learner
     page.goto(page.home + "trail/")
     expect(page.locator("#live-state")).to_have_text(re.compile("live|connected", re.I))
-    admin = sandbox["principals"][0]
-    kms = boto3.client("kms", endpoint_url=server.base + "/aws/", region_name="us-east-1",
-                       aws_access_key_id=admin["access_key_id"], aws_secret_access_key=admin["secret_access_key"])
+    kms = client_factory(server.url, sandbox["principals"][0])("kms")
     kms.generate_random(NumberOfBytes=16)
     expect(page.locator("#feed-rows")).to_contain_text("GenerateRandom")
 
