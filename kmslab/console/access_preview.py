@@ -45,9 +45,13 @@ class Request:
                                    session_created=caller.session_created or now)
 
     def conditions(self, action):
-        if self.context and action in ENCRYPTION_CONTEXT_OPERATIONS:
-            return context_conditions({"EncryptionContext": self.context})
-        return None
+        """The request-specific condition keys the operation would set (kms/cryptography.py)."""
+        if action not in ENCRYPTION_CONTEXT_OPERATIONS:
+            return None
+        conditions = context_conditions({"EncryptionContext": self.context})
+        if action == "kms:CreateGrant":
+            del conditions["kms:EncryptionAlgorithm"]  # CreateGrant takes no algorithm
+        return conditions
 
 
 PLAIN = Request()

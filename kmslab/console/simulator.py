@@ -15,10 +15,9 @@ from urllib.parse import urlencode
 
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.kms import access, keys
-from kmslab.cloud.kms.cryptography import context_conditions
 from kmslab.cloud.policy import catalogue
 
-from . import acting
+from . import access_preview, acting
 
 VIA_SERVICES = (
     ("", "none: a direct call"),
@@ -34,15 +33,11 @@ ACTIONS = tuple(sorted(catalogue.ACTIONS))
 
 def simulate(world, identity, action, key_ref="", context=None, source_ip="127.0.0.1", via_service=""):
     """-> {"decision": Decision, "key": key record or None} or {"error": AWSError} (the key did not resolve)."""
-    caller = acting.caller(world, identity)
-    extra = {"source_ip": source_ip or "127.0.0.1", "via_service": via_service or None}
-    if identity.mfa:
-        # An MFA-authenticated session that signed in just now: aws:MultiFactorAuthPresent true, age 0.
-        now = world.now()
-        extra.update(mfa_authenticated=True, mfa_auth_time=now, session_created=caller.session_created or now)
-    caller = dataclasses.replace(caller, **extra)
+    request = access_preview.Request(context or {}, identity.mfa)
+    caller = dataclasses.replace(request.caller(world, acting.caller(world, identity)),
+                                 source_ip=source_ip or "127.0.0.1", via_service=via_service or None)
     spec = catalogue.ACTIONS[action]
-    conditions = context_conditions({"EncryptionContext": context}) if action in catalogue.ENCRYPTION_CONTEXT_OPERATIONS else None
+    conditions = request.conditions(action)
     # Alias operations are authorized on the key as well as on the alias (alias-access);
     # with a key given, the simulator shows the key's side.
     if spec.resource == "*" or not key_ref:
