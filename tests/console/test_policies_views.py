@@ -204,3 +204,9 @@ def test_a_role_inline_policy_is_written_with_put_role_policy(alice):
     assert "Succeeded" in response.content.decode() and "PutRolePolicy" in response.content.decode()
     assert runner.load_world(alice.sandbox.id).account(A)["roles"]["app"]["InlinePolicies"]["decrypt"]
     assert alice.get(f"{alice.home}policies/{A}/group/app/decrypt/").status_code == 404
+
+
+def test_a_policy_name_iam_would_refuse_is_said_so_on_the_policies_page(alice):
+    response = alice.get(f"{alice.home}policies/{A}/user/admin/?PolicyName=no%20spaces")
+    assert response.status_code == 400
+    assert "Policy name “no spaces”: Enter a valid value." in response.content.decode()

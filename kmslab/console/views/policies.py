@@ -171,6 +171,10 @@ def policies(request, sandbox_id):
     """Every policy in the sandbox: key policies by key, inline policies by user and role."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
+    return render(request, "console/policies.html", _policies_context(request, sandbox, world, NewInlinePolicyForm()))
+
+
+def _policies_context(request, sandbox, world, new_form):
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
     key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
     holders = []
@@ -179,9 +183,7 @@ def policies(request, sandbox_id):
             for name, holder in entities[plural].items():
                 holders.append({"account": account, "kind": kind, "name": name,
                                 "policies": sorted(holder["InlinePolicies"]), "attached": holder["AttachedPolicies"]})
-    return render(request, "console/policies.html",
-                  pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders,
-                                new_form=NewInlinePolicyForm()))
+    return pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders, new_form=new_form)
 
 
 class NewInlinePolicyForm(forms.Form):
@@ -192,11 +194,12 @@ class NewInlinePolicyForm(forms.Form):
 @require_GET
 def new_inline_policy(request, sandbox_id, account, kind, name):
     """The "new inline policy" form on the policies page: on to the editor for that name."""
-    form = NewInlinePolicyForm(request.GET)
-    policy_name = form.cleaned_data["PolicyName"] if form.is_valid() else "kms-access"
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    return redirect(identity_target(sandbox, world, account, kind, name, policy_name).url)
+    form = NewInlinePolicyForm(request.GET)
+    if not form.is_valid():
+        return render(request, "console/policies.html", _policies_context(request, sandbox, world, form), status=400)
+    return redirect(identity_target(sandbox, world, account, kind, name, form.cleaned_data["PolicyName"]).url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -244,7 +247,7 @@ def _editor(request, sandbox, world, target):
     else:
         text = request.POST.get("document", "")
     state = pf.sync(text, dict(request.POST.lists()), "json", "", target.kind, target.account)
-    context = editor_context(request, sandbox, world, target, state, form=form, result=result, oob=True)
+    context = editor_context(request, sandbox, world, target, state, form=form, result=result, oob=request.htmx)
     if request.htmx:
         return render(request, TEMPLATE + "#save-response", context)
     return render(request, TEMPLATE, context)
