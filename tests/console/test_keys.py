@@ -131,3 +131,10 @@ def test_the_key_policy_is_shown(alice):
     page = alice.get(key_page).content.decode()
     policy = page[page.index("<pre>") + 5:page.index("</pre>")]
     assert json.loads(policy.replace("&quot;", '"'))["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{A}:root"}
+
+
+def test_the_fold_of_the_action_just_made_stays_open(alice):
+    key_page = alice.create_key()
+    body = alice.post(key_page + "EnableKeyRotation/", {"RotationPeriodInDays": "90"}, htmx=True).content.decode()
+    assert '<details class="action" open><summary>Rotation</summary>' in body
+    assert '<details class="action" ><summary>Enable or disable</summary>' in body

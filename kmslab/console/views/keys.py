@@ -31,7 +31,19 @@ def keys(request, sandbox_id):
     return render(request, template, context)
 
 
-def key_page(request, sandbox, key_id, result=None, forms=None, status=200):
+# Which fold of the key page holds each action, so it stays open after the page re-renders.
+FOLDS = {
+    "EnableKey": "state", "DisableKey": "state",
+    "ScheduleKeyDeletion": "deletion", "CancelKeyDeletion": "deletion",
+    "EnableKeyRotation": "rotation", "DisableKeyRotation": "rotation", "RotateKeyOnDemand": "rotation",
+    "UpdateKeyDescription": "description", "CreateAlias": "aliases", "DeleteAlias": "aliases",
+    "TagResource": "tags", "UntagResource": "tags",
+    "CreateGrant": "grants", "RetireGrant": "grants", "RevokeGrant": "grants",
+    "ImportKeyMaterial": "material", "DeleteImportedKeyMaterial": "material",
+}
+
+
+def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None):
     """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
     world = runner.load_world(sandbox.id)
     key = snapshot.key(world, key_id)
@@ -40,7 +52,8 @@ def key_page(request, sandbox, key_id, result=None, forms=None, status=200):
     actions = {name: make() for name, make in KEY_ACTIONS.items()}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
-    context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx)
+    context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx,
+                            fold=FOLDS.get(operation, "state"))
     template = "console/key.html#key-body" if request.htmx else "console/key.html"
     return render(request, template, context, status=status)
 
@@ -58,9 +71,10 @@ def key_action(request, sandbox_id, key_id, operation):
         raise Http404("No such action")
     form = make(request.POST)
     if not form.is_valid():
-        return key_page(request, sandbox, key_id, forms={operation: form}, status=422 if not request.htmx else 200)
+        return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
+                        status=422 if not request.htmx else 200)
     _, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
-    return key_page(request, sandbox, key_id, result=result)
+    return key_page(request, sandbox, key_id, result=result, operation=operation)
 
 
 @require_POST
@@ -74,7 +88,7 @@ def import_key_material(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ImportKeyMaterialForm(request.POST)
     if not form.is_valid():
-        return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form})
+        return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form}, operation="ImportKeyMaterial")
     outcome, result = pages.run(
         request, sandbox, "kms", "GetParametersForImport",
         {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"},
@@ -91,4 +105,4 @@ def import_key_material(request, sandbox_id, key_id):
             world = runner.load_world(sandbox.id)
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
-    return key_page(request, sandbox, key_id, result=result)
+    return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial")
