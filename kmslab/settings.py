@@ -102,9 +102,8 @@ if os.environ.get("KMSLAB_REDIS_URL"):
         }
     }
 else:
-    # The default capacity of 100 silently drops bursts (perf-baseline §4). Channels' own
-    # class costs O(sockets²) per broadcast; kmslab.console.layers says why and fixes it.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "kmslab.console.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
+    # The default capacity of 100 silently drops bursts (perf-baseline §4).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True

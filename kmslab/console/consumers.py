@@ -3,7 +3,6 @@ import asyncio
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
@@ -17,6 +16,12 @@ from .trail import TrailFilterForm, apply, render_rows
 # process: with 200 learners watching one sandbox, a call is rendered once per
 # distinct filter, not 200 times. Entries go once every waiting socket has them.
 _fragments = {}
+
+# The sockets of each sandbox's feed in this process. Only the first is in the
+# channel-layer group; it hands each event to the others, so the layer carries
+# one message per process and sandbox instead of one per socket (at 200 sockets
+# the per-socket layer and dispatch work was most of a call's fan-out cost).
+_feeds = {}
 
 
 class TrailConsumer(AsyncWebsocketConsumer):
@@ -32,30 +37,39 @@ class TrailConsumer(AsyncWebsocketConsumer):
         query = QueryDict(self.scope.get("query_string", b"").decode("latin-1"))
         self.filters = TrailFilterForm(query).filters()
         self.group = group_name(self.sandbox.id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        feed = _feeds.setdefault(self.group, [])
+        if not feed:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        feed.append(self)
         await self.accept()
         await self.send(text_data=render_to_string("console/_live_state.html", {"live": True}))
 
-    async def dispatch(self, message):
-        # Channels closes stale database connections before every handler, one
-        # thread hop each, and those hops queue one behind another: 200 open
-        # feeds would wait for 200 hops per record. This consumer reaches the
-        # database only through database_sync_to_async, which closes them itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def disconnect(self, code):
-        if getattr(self, "group", None):
+        feed = _feeds.get(getattr(self, "group", None))
+        if not feed or self not in feed:
+            return
+        first = feed[0] is self
+        feed.remove(self)
+        if first:
+            # The next socket joins before this one leaves, so no event falls between.
+            if feed:
+                await self.channel_layer.group_add(self.group, feed[0].channel_name)
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if not feed:
+            del _feeds[self.group]
 
     async def receive(self, text_data=None, bytes_data=None):
         """The feed only sends; anything a client says is ignored."""
 
     async def trail_record(self, event):
-        """The runner committed new records: send this socket's filtered rows, newest first, to prepend."""
-        html = await self.fragment(tuple(event["ids"]))
+        """The runner committed new records: every socket of this feed in this process gets its rows."""
+        ids = tuple(event["ids"])
+        for socket in list(_feeds.get(self.group, ())):
+            await socket.deliver(ids)
+
+    async def deliver(self, ids):
+        """This socket's filtered rows, newest first, to prepend."""
+        html = await self.fragment(ids)
         if html:
             await self.send(text_data=html)
 

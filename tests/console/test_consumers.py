@@ -88,3 +88,29 @@ async def test_many_sockets_on_one_sandbox_each_get_the_row():
     assert all(outcome.record["eventID"] in m for m in messages)
     for ws in sockets:
         await ws.disconnect()
+
+
+async def test_when_the_first_socket_leaves_the_others_still_get_rows():
+    # Only the first socket of a sandbox's feed is in the channel-layer group; it hands over when it goes.
+    alice = await sync_to_async(new_learner)()
+    first, second, third = [await connected(socket(alice, alice.sandbox.id)) for _ in range(3)]
+    await first.disconnect()
+    outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+    for ws in (second, third):
+        assert outcome.record["eventID"] in await ws.receive_from(timeout=1)
+    await second.disconnect()
+    outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+    assert outcome.record["eventID"] in await third.receive_from(timeout=1)
+    await third.disconnect()
+
+
+async def test_two_sandboxes_feeds_stay_apart():
+    alice = await sync_to_async(new_learner)()
+    bob = await sync_to_async(new_learner)()
+    alices = await connected(socket(alice, alice.sandbox.id))
+    bobs = await connected(socket(bob, bob.sandbox.id))
+    await sync_to_async(admin_call)(bob.sandbox, "CreateKey", {})
+    assert "CreateKey" in await bobs.receive_from(timeout=1)
+    assert await alices.receive_nothing(timeout=0.2)
+    await alices.disconnect()
+    await bobs.disconnect()
