@@ -86,6 +86,7 @@ class PolicyTrace:
     # Whether the outcome depended on the request beyond (caller, action, resource):
     # a condition was evaluated or a Resource held a policy variable.
     volatile: bool = False
+    rendered: dict | None = None  # explain.py's dict for it, once made
 
 
 def caller_chain(caller):

@@ -141,9 +141,12 @@ def _build_statement_dict(trace):
 
 
 def _policy_dict(trace):
+    if trace.rendered is not None:
+        return trace.rendered
     out = {"source": trace.source, "kind": trace.kind, "statements": [_statement_dict(t) for t in trace.statements]}
     if trace.error:
         out["error"] = trace.error
+    trace.rendered = out
     return out
 
 
