@@ -103,10 +103,6 @@ class Statement:
     resource_variables: bool  # a Resource holds a policy variable: its match depends on the request
     match_memo: dict  # evaluate.py: (caller chain, action, resource) -> principal, action, resource matches
 
-    @property
-    def label(self):
-        return f'statement {self.index}' + (f' (Sid "{self.sid}")' if self.sid else "")
-
 
 @dataclass(frozen=True, eq=False)
 class Policy:
