@@ -198,6 +198,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kmslab-bench-") as var_dir:
         targets = [start_kmslab(var_dir)]
         try:
@@ -214,6 +215,9 @@ def main():
     if args.json:
         print(json.dumps(rows, indent=2))
         return
+    # Client and servers share this machine's cores: anything else running skews calls/s
+    # (CPU ms per call much less so).
+    print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs")
     print(f"{'server':8} {'operation':10} {'clients':>7} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
           f" {'CPU ms/call':>11} {'non-200':>7}")
     for r in rows:
