@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from kmslab.cloud import shapes
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.policy import catalogue, grammar, lint
 
@@ -57,6 +58,7 @@ class Condition:
     operator: str = "StringEquals"
     key: str = ""
     values: list = field(default_factory=list)
+    pick: str = field(default="", compare=False)  # a value chosen in the row's picker, for add-value
 
 
 @dataclass
@@ -324,7 +326,7 @@ def cards_from_post(data):
         card.resources = lines(p + "resource")
         for j in range(_count(one(p + "conditions", "0"))):
             c = f"{p}c{j}-"
-            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), lines(c + "values")))
+            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), lines(c + "values"), one(c + "pick")))
         cards.append(card)
     return cards
 
@@ -334,7 +336,8 @@ def _count(text):
 
 
 def apply_op(cards, op, kind):
-    """The editor's buttons: add-statement, remove-statement:i, add-condition:i, remove-condition:i:j."""
+    """The editor's buttons and pickers: add-statement, remove-statement:i, add-condition:i,
+    remove-condition:i:j, add-value:i:j (the value picked in that condition row)."""
     name, *args = op.split(":")
     try:
         args = [int(a) for a in args]
@@ -346,6 +349,10 @@ def apply_op(cards, op, kind):
             cards[args[0]].conditions.append(Condition())
         elif name == "remove-condition":
             del cards[args[0]].conditions[args[1]]
+        elif name == "add-value":
+            row = cards[args[0]].conditions[args[1]]
+            if row.pick and row.pick not in row.values:
+                row.values.append(row.pick)
     except (ValueError, IndexError):
         pass  # a stale button from a page that changed since; the re-render shows the current cards
     return cards
@@ -435,6 +442,38 @@ def set_by_text(key):
     return ", ".join(actions)
 
 
+# Condition keys whose values come from an API enumeration: the picker reads it from
+# AWS's own service model (botocore's, as shapes.py does for validation).
+ENUM_SHAPES = {
+    "kms:encryptionalgorithm": "EncryptionAlgorithmSpec", "kms:keyspec": "KeySpec", "kms:keyusage": "KeyUsageType",
+    "kms:keyorigin": "OriginType", "kms:grantoperations": "GrantOperation", "kms:expirationmodel": "ExpirationModelType",
+    "kms:multiregionkeytype": "MultiRegionKeyType", "kms:signingalgorithm": "SigningAlgorithmSpec",
+    "kms:macalgorithm": "MacAlgorithmSpec", "kms:datakeypairspec": "DataKeyPairSpec",
+    "kms:wrappingalgorithm": "AlgorithmSpec", "kms:wrappingkeyspec": "WrappingKeySpec", "kms:messagetype": "MessageType",
+    "kms:keyagreementalgorithm": "KeyAgreementAlgorithmSpec",
+}
+VIA_SERVICES = ("s3", "dynamodb", "secretsmanager", "ec2", "rds", "lambda")
+
+
+def value_options(key, sandbox):
+    """Values the picker offers for a condition key: true/false, an API enumeration, or the
+    sandbox's accounts, principals and aliases. `sandbox`: {"accounts", "principals", "aliases", "region"}."""
+    lower = key.lower()
+    if catalogue.key_type(key) == "Bool":
+        return ["true", "false"]
+    if lower in ENUM_SHAPES:
+        return list(shapes.service_model("kms").shape_for(ENUM_SHAPES[lower]).enum)
+    if lower in ("kms:calleraccount", "aws:principalaccount"):
+        return sandbox["accounts"]
+    if lower in ("aws:principalarn", "kms:granteeprincipal", "kms:retiringprincipal"):
+        return sandbox["principals"]
+    if lower in ("kms:requestalias", "kms:resourcealiases"):
+        return sandbox["aliases"]
+    if lower == "kms:viaservice":
+        return [f"{service}.{sandbox['region']}.amazonaws.com" for service in VIA_SERVICES]
+    return []
+
+
 def set_by(key):
     """The KMS operations whose requests set condition key `key` (names without the kms: prefix)."""
     return [a.name.removeprefix("kms:") for a in catalogue.ACTIONS.values() if a.sets(key)]
@@ -512,7 +551,7 @@ def validate(text, kind, lines):
 SEVERITY_BADGES = {"critical": "bad", "high": "bad", "error": "bad", "medium": "warn", "warning": "warn", "low": "warn"}
 
 
-def card_views(cards, principal_options, state=None):
+def card_views(cards, principal_options, state=None, sandbox=None):
     """What the card template needs: each card with its pickers ticked and the rest as free text.
 
     principal_options: [(group label, [(principal, label)])] — the sandbox's accounts, users,
@@ -536,7 +575,11 @@ def card_views(cards, principal_options, state=None):
             ],
             "action_other": "\n".join(a for a in card.actions if a not in KNOWN_ACTIONS),
             "resources": "\n".join(card.resources),
-            "conditions": [{"condition": c, "values": "\n".join(c.values)} for c in card.conditions],
+            "conditions": [
+                {"condition": c, "values": "\n".join(c.values),
+                 "value_options": [v for v in value_options(c.key, sandbox) if v not in c.values] if sandbox else []}
+                for c in card.conditions
+            ],
             "key_notes": [(key, set_by_text(key)) for key in dict.fromkeys(c.key for c in card.conditions if c.key)],
         })
     return views

@@ -125,6 +125,17 @@ def test_a_learner_edits_a_key_policy_and_sees_who_gains_and_loses(learner):
     expect(page.locator("#preview .changes")).to_contain_text("admin (444455556666) gains kms:Decrypt")
     shot(page, "policy-editor-condition")
 
+    # A second condition, its value picked from what the key can be; the preview needs MFA to show it.
+    page.locator("#card-1").get_by_role("button", name="+ Condition").click()
+    page.locator("#s1-c1-operator").fill("Bool")
+    page.locator("#s1-c1-key").fill("aws:MultiFactorAuthPresent")
+    page.locator("#s1-c1-key").blur()
+    page.locator("#s1-c1-pick").select_option("true")
+    expect(page.locator("#document")).to_have_value(re.compile(r'"Bool": \{\s*"aws:MultiFactorAuthPresent": "true"'))
+    expect(page.locator("#preview")).to_contain_text("No change")
+    page.locator("#preview_mfa").check()
+    expect(page.locator("#preview .changes")).to_contain_text("admin (444455556666) gains kms:Decrypt")
+
     # A typo in the JSON: shown at its line, the text kept, the cards waiting.
     text = page.locator("#document").input_value()
     page.locator("#document").fill(text.replace('"Effect": "Allow"', '"Effect": "Allow",,', 1))

@@ -210,3 +210,19 @@ def test_a_policy_name_iam_would_refuse_is_said_so_on_the_policies_page(alice):
     response = alice.get(f"{alice.home}policies/{A}/user/admin/?PolicyName=no%20spaces")
     assert response.status_code == 400
     assert "Policy name “no spaces”: Enter a valid value." in response.content.decode()
+
+
+def test_choosing_a_condition_key_offers_its_values_and_a_pick_lands_in_the_json(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    page = sync(alice, url, form, "cards", op="add-condition:0").content.decode()
+    form = fields(page, "cards") | {"document": fields(page, "document")["document"]}
+    form["s0-c0-operator"], form["s0-c0-key"] = ["Bool"], ["aws:MultiFactorAuthPresent"]
+    page = sync(alice, url, form, "cards").content.decode()  # a plain edit: the row's picker follows out of band
+    assert '<span id="s0-c0-picker" hx-swap-oob="true">' in page and '<option value="true">true</option>' in page
+    assert "<code>aws:MultiFactorAuthPresent</code> is set by every operation." in page
+    form = {**form, "document": fields(page, "document")["document"], "s0-c0-pick": ["true"]}
+    page = sync(alice, url, form, "cards", op="add-value:0:0").content.decode()
+    statement = json.loads(fields(page, "document")["document"][0])["Statement"][0]
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert '<option value="true">' not in page  # offered no more once chosen

@@ -173,3 +173,23 @@ def test_the_action_groups_cover_every_kms_action_once():
     grouped = pf.ADMIN_ACTIONS + pf.USE_ACTIONS + pf.GRANT_ACTIONS
     assert sorted(grouped) == sorted(catalogue.ACTIONS)
     assert "kms:PutKeyPolicy" in pf.ADMIN_ACTIONS and "kms:Decrypt" in pf.USE_ACTIONS
+
+
+def test_the_value_picker_offers_what_a_key_can_be():
+    sandbox = {"accounts": ["111122223333"], "principals": ["arn:aws:iam::111122223333:user/admin"],
+               "aliases": ["alias/payroll"], "region": "us-east-1"}
+    assert pf.value_options("aws:MultiFactorAuthPresent", sandbox) == ["true", "false"]
+    assert "SYMMETRIC_DEFAULT" in pf.value_options("kms:EncryptionAlgorithm", sandbox)  # from botocore's model
+    assert "Decrypt" in pf.value_options("kms:GrantOperations", sandbox)
+    assert pf.value_options("kms:CallerAccount", sandbox) == ["111122223333"]
+    assert pf.value_options("aws:PrincipalArn", sandbox) == ["arn:aws:iam::111122223333:user/admin"]
+    assert pf.value_options("kms:RequestAlias", sandbox) == ["alias/payroll"]
+    assert "s3.us-east-1.amazonaws.com" in pf.value_options("kms:ViaService", sandbox)
+    assert pf.value_options("kms:EncryptionContext:tenant", sandbox) == []
+
+
+def test_a_picked_value_is_added_once():
+    cards = [pf.Card(conditions=[pf.Condition("Bool", "aws:MultiFactorAuthPresent", [], pick="true")])]
+    pf.apply_op(cards, "add-value:0:0", pf.KEY_POLICY)
+    pf.apply_op(cards, "add-value:0:0", pf.KEY_POLICY)
+    assert cards[0].conditions[0].values == ["true"]

@@ -146,6 +146,14 @@ def principal_options(world):
     return groups
 
 
+def value_hints(world):
+    """What the condition value picker offers from the sandbox itself."""
+    principals = [e["Arn"] for entities in world.doc["accounts"].values()
+                  for plural in ("users", "roles") for e in entities[plural].values()]
+    aliases = sorted({a["AliasName"] for a in world.doc["kms"]["aliases"].values()})
+    return {"accounts": list(world.doc["accounts"]), "principals": principals, "aliases": aliases, "region": world.region}
+
+
 def editor_context(request, sandbox, world, target, state, **extra):
     preview_form = PreviewForm(request.POST if request.method == "POST" else None)
     preview = target.preview(world, state.text, preview_form.request()) if state.problem is None else None
@@ -153,7 +161,7 @@ def editor_context(request, sandbox, world, target, state, **extra):
         request, sandbox, world, "policies",
         target=target,
         state=state,
-        cards=pf.card_views(state.cards, principal_options(world), state),
+        cards=pf.card_views(state.cards, principal_options(world), state, value_hints(world)),
         policy_findings=[(f, pf.SEVERITY_BADGES.get(f.severity, "off")) for f in state.findings_for(None)],
         excerpt=pf.excerpt(state.text, state.problem.line) if state.problem else None,
         preview=preview,
