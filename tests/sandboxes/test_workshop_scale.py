@@ -154,6 +154,9 @@ def test_two_asgi_workers_on_one_database_and_one_redis_serve_the_same_sandbox(p
 
         key = first.create_key(Description="made on the first worker")["KeyMetadata"]
         seen = second.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        # The first worker still holds the world it committed; the second has moved it on.
+        second.update_key_description(KeyId=key["KeyId"], Description="renamed on the second")
+        seen_again = first.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
     finally:
         for worker in workers:
             worker.terminate()
@@ -162,6 +165,7 @@ def test_two_asgi_workers_on_one_database_and_one_redis_serve_the_same_sandbox(p
         log.close()
 
     assert (seen["Arn"], seen["Description"]) == (key["Arn"], "made on the first worker")
+    assert seen_again["Description"] == "renamed on the second"
 
 
 def wait_for_health(url, workers, seconds=30):
