@@ -191,7 +191,8 @@ def _commit(sandbox_id, work):
     for attempt in range(ATTEMPTS):
         with _writer_turn(db):
             try:
-                with transaction.atomic(durable=True):
+                # The hot path's driver errors become Django's, so a broken connection is dropped.
+                with transaction.atomic(durable=True), db.wrap_database_errors:
                     result, committed = _attempt(db, sandbox_id, work, retry=attempt > 0)
             except Conflict:
                 continue
