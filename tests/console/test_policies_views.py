@@ -226,3 +226,8 @@ def test_choosing_a_condition_key_offers_its_values_and_a_pick_lands_in_the_json
     statement = json.loads(fields(page, "document")["document"][0])["Statement"][0]
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     assert '<option value="true">' not in page  # offered no more once chosen
+
+
+def test_a_plain_link_to_a_new_inline_policy_opens_kms_access(alice):
+    response = alice.get(f"{alice.home}policies/{A}/user/admin/")
+    assert response["Location"] == f"{alice.home}policies/{A}/user/admin/kms-access/"

@@ -201,10 +201,10 @@ class NewInlinePolicyForm(forms.Form):
 
 @require_GET
 def new_inline_policy(request, sandbox_id, account, kind, name):
-    """The "new inline policy" form on the policies page: on to the editor for that name."""
+    """The "new inline policy" form on the policies page (or a plain link, for kms-access): on to the editor."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    form = NewInlinePolicyForm(request.GET)
+    form = NewInlinePolicyForm(request.GET if "PolicyName" in request.GET else {"PolicyName": "kms-access"})
     if not form.is_valid():
         return render(request, "console/policies.html", _policies_context(request, sandbox, world, form), status=400)
     return redirect(identity_target(sandbox, world, account, kind, name, form.cleaned_data["PolicyName"]).url)
