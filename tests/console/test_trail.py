@@ -1,5 +1,6 @@
 """The trail page, a record with its why, and the downloads."""
 import csv
+import json
 import io
 
 from .personas import A, is_fragment
@@ -93,3 +94,18 @@ def test_csv_cells_never_start_a_formula():
 
 def test_an_unknown_record_is_not_found(alice):
     assert alice.get(alice.home + "trail/nope/").status_code == 404
+
+
+def test_an_explicit_deny_names_its_deciding_statement(alice):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "NoDisable", "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{A}:user/admin"},
+         "Action": "kms:DisableKey", "Resource": "*"},
+    ]})
+    key_page = alice.create_key(Policy=policy)
+    body = alice.post(key_page + "DisableKey/", htmx=True).content.decode()
+    assert "AccessDeniedException" in body and "Explicitly denied" in body
+    assert "an explicit Deny in the key policy matched" in body
+    assert "statement 2 (Sid “NoDisable”)" in body
+    assert 'class="stmt matched deciding"' in body
