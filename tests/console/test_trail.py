@@ -1,6 +1,7 @@
 """The trail page, a record with its why, and the downloads."""
 import csv
 import json
+import re
 import io
 
 from .personas import A, is_fragment
@@ -20,7 +21,7 @@ def make_calls(alice):
 def test_the_feed_lists_records_newest_first_with_errors_highlighted(alice):
     make_calls(alice)
     page = alice.get(alice.home + "trail/").content.decode()
-    names = [chunk.split("</strong>")[0] for chunk in page.split('hx-target="#record" hx-swap="innerHTML"><strong>')[1:]]
+    names = re.findall(r'hx-target="#record"[^>]*><strong>(\w+)</strong>', page)
     assert names == ["DisableKey", "CreateUser", "CreateKey"]
     assert 'class="failed' in page and '<span class="badge bad">AccessDeniedException</span>' in page
     assert f'ws-connect="/ws/sandboxes/{alice.sandbox.id}/trail/?"' in page
