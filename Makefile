@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-browser bench
+.PHONY: run test bench
 
 # `make run` needs only the runtime; the test tools (browsers' drivers, the
 # AWS CLI) come with the first `make test`.
