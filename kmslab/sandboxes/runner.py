@@ -29,7 +29,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from kmslab.cloud import calls, seed
+from kmslab.cloud import calls, cloudtrail, seed
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
 from kmslab.cloud.kms.schedule import run_due
 from kmslab.cloud.world import World
@@ -299,7 +299,7 @@ def _trail_row(db, db_id, sequence, record, explanations):
         record["eventType"],
         record.get("recipientAccountId", ""),
         record.get("awsRegion", ""),
-        _username(identity),
+        cloudtrail.username(identity),
         identity.get("accessKeyId", ""),
         _framed(r["ARN"] for r in resources),
         _framed(r["type"] for r in resources),
@@ -308,18 +308,6 @@ def _trail_row(db, db_id, sequence, record, explanations):
         json.dumps(record),
         json.dumps(explanations),
     ]
-
-
-def _username(identity):
-    """CloudTrail's "User name": the IAM user, a role session's name, or root."""
-    kind = identity.get("type")
-    if kind == "IAMUser":
-        return identity.get("userName", "")
-    if kind == "AssumedRole":
-        return identity["arn"].rsplit("/", 1)[-1]
-    if kind == "Root":
-        return "root"
-    return ""
 
 
 def _framed(names):
