@@ -1,5 +1,10 @@
 """The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom.
 
+Each operation that takes GrantTokens checks them before anything else, as
+CreateGrant does: its API reference lists InvalidGrantTokenException ("the
+specified grant token is not valid"), so a malformed token fails the call even
+where the caller needs no grant.
+
 This is the hot path (thousands of calls a second): no copies of the payload,
 one cached AESGCM object per material version (keys.aead).
 """
@@ -17,6 +22,7 @@ from ..errors import (
 from ..operations import operation
 from . import ciphertext
 from .access import authorize_account, authorize_key
+from .grants import check_grant_tokens
 from .keys import aead, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
@@ -91,6 +97,7 @@ def encrypt_with(ctx, key, plaintext, context):
 
 @operation("kms", "Encrypt", read_only=True)
 def encrypt(ctx, request):
+    check_grant_tokens(ctx.world, request.get("GrantTokens"))
     key = usable_key(ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt")
     refuse_dry_run(request)
     blob, _ = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
@@ -122,6 +129,7 @@ def key_of_blob(ctx, blob, key_id):
 def decrypt(ctx, request):
     # CloudTrail always logs the algorithm, SYMMETRIC_DEFAULT when omitted (ct-decrypt).
     ctx.logged_request = {"EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **request}
+    check_grant_tokens(ctx.world, request.get("GrantTokens"))
     blob = require_blob(request, "CiphertextBlob")
     require_no_recipient(request)
     key, version = key_of_blob(ctx, blob, request.get("KeyId"))
@@ -144,6 +152,7 @@ def decrypt(ctx, request):
 
 @operation("kms", "ReEncrypt", read_only=True)
 def re_encrypt(ctx, request):
+    check_grant_tokens(ctx.world, request.get("GrantTokens"))
     blob = require_blob(request, "CiphertextBlob")
     source, version = key_of_blob(ctx, blob, request.get("SourceKeyId"))
     # kms:RequestAlias: each key is authorized with the alias (if any) that named it.
@@ -192,6 +201,7 @@ def re_encrypt(ctx, request):
 
 def new_data_key(ctx, request, action, operation_name):
     """A fresh random data key sealed under the KMS key: (key, plaintext, blob, material id)."""
+    check_grant_tokens(ctx.world, request.get("GrantTokens"))
     spec, count = request.get("KeySpec"), request.get("NumberOfBytes")
     # GenerateDataKey API reference: KeySpec or NumberOfBytes, exactly one.
     if (spec is None) == (count is None):

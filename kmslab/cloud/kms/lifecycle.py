@@ -85,6 +85,8 @@ def create_key(ctx, request):
 
 @operation("kms", "DescribeKey", read_only=True)
 def describe_key(ctx, request):
+    # GrantTokens are accepted but not checked: unlike the cryptographic operations,
+    # DescribeKey's API reference (and botocore's model) lists no InvalidGrantTokenException.
     key = resolve(ctx, request["KeyId"])
     ctx.add_resource(key["KeyMetadata"]["Arn"])
     authorize_key(ctx, "kms:DescribeKey", key)

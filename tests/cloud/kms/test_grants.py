@@ -5,6 +5,8 @@ mallory (A) tries to ride on grants that are not hers.
 """
 import json
 
+import pytest
+
 from kmslab.cloud import calls, iam, principals
 
 A, B = "111122223333", "444455556666"
@@ -143,3 +145,30 @@ def test_create_grant_conditions_can_limit_what_may_be_granted(world, admin):
                     GranteePrincipal=carol.arn, Operations=["Encrypt", "CreateGrant"])
     assert outcome.explanations[-1]["decision"] == "ExplicitDeny"
     ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"])
+
+
+GRANT_TOKEN_OPERATIONS = [
+    ("Encrypt", lambda key, blob: {"KeyId": key, "Plaintext": b"x"}),
+    ("Decrypt", lambda key, blob: {"CiphertextBlob": blob}),
+    ("ReEncrypt", lambda key, blob: {"CiphertextBlob": blob, "DestinationKeyId": key}),
+    ("GenerateDataKey", lambda key, blob: {"KeyId": key, "KeySpec": "AES_256"}),
+    ("GenerateDataKeyWithoutPlaintext", lambda key, blob: {"KeyId": key, "NumberOfBytes": 32}),
+]
+
+
+@pytest.mark.parametrize("operation, request_for", GRANT_TOKEN_OPERATIONS, ids=[op for op, _ in GRANT_TOKEN_OPERATIONS])
+def test_the_cryptographic_operations_refuse_a_grant_token_that_is_not_one(world, admin, operation, request_for):
+    key = new_key(world, admin)
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    carol = user(world, A, "carol")
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn,
+               Operations=["Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
+                           "GenerateDataKeyWithoutPlaintext"])
+    request = request_for(key["KeyId"], blob)
+
+    outcome = fails(world, admin, operation, "InvalidGrantTokenException", GrantTokens=["not-a-token"], **request)
+
+    assert outcome.error.message == "The grant token is not valid."
+    assert outcome.record["errorCode"] == "InvalidGrantTokenException"
+    ok(world, carol, operation, GrantTokens=[grant["GrantToken"]], **request)
+
