@@ -45,12 +45,20 @@ def context_conditions(request, context_field="EncryptionContext", algorithm_fie
     return conditions
 
 
-def require_encrypt_decrypt(key, operation_name):
+def require_encrypt_decrypt(key, operation_name, algorithm=None):
+    """InvalidKeyUsageException for either reason its API reference gives: the key's KeyUsage
+    is not ENCRYPT_DECRYPT, or the encryption algorithm does not fit its KeySpec. A symmetric
+    key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm); the RSA and
+    SM2 algorithms are for asymmetric keys. The message is KMS's as its users quote it, e.g.
+    "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." for the mirror case."""
     meta = key["KeyMetadata"]
     if meta["KeyUsage"] != "ENCRYPT_DECRYPT":
         raise InvalidKeyUsageException(
             f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation_name}."
         )
+    algorithm = algorithm or "SYMMETRIC_DEFAULT"
+    if algorithm not in meta["EncryptionAlgorithms"]:
+        raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.")
 
 
 def require_no_recipient(request):
@@ -76,13 +84,13 @@ def refuse_dry_run(request):
         raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
 
 
-def usable_key(ctx, key_id, action, conditions, operation_name):
+def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = resolve(ctx, key_id)
     ctx.add_resource(key["KeyMetadata"]["Arn"])
     authorize_key(ctx, action, key, conditions)
     require_enabled(key)
-    require_encrypt_decrypt(key, operation_name)
+    require_encrypt_decrypt(key, operation_name, algorithm)
     return key
 
 
@@ -98,7 +106,9 @@ def encrypt_with(ctx, key, plaintext, context):
 @operation("kms", "Encrypt", read_only=True)
 def encrypt(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
-    key = usable_key(ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt")
+    key = usable_key(
+        ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt", request.get("EncryptionAlgorithm")
+    )
     refuse_dry_run(request)
     blob, _ = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
     return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
@@ -137,7 +147,7 @@ def decrypt(ctx, request):
     ctx.add_resource(meta["Arn"])
     authorize_key(ctx, "kms:Decrypt", key, context_conditions(request))
     require_enabled(key)
-    require_encrypt_decrypt(key, "Decrypt")
+    require_encrypt_decrypt(key, "Decrypt", request.get("EncryptionAlgorithm"))
     refuse_dry_run(request)
     material_id = key["Materials"][version]["KeyMaterialId"]
     ctx.additional_event_data["keyMaterialId"] = material_id
@@ -182,9 +192,9 @@ def re_encrypt(ctx, request):
         },
     )
     require_enabled(source)
-    require_encrypt_decrypt(source, "ReEncrypt")
+    require_encrypt_decrypt(source, "ReEncrypt", request.get("SourceEncryptionAlgorithm"))
     require_enabled(destination)
-    require_encrypt_decrypt(destination, "ReEncrypt")
+    require_encrypt_decrypt(destination, "ReEncrypt", request.get("DestinationEncryptionAlgorithm"))
     refuse_dry_run(request)
     plaintext = ciphertext.open_(aead(ctx.world, source, version), blob, request.get("SourceEncryptionContext"))
     new_blob, material_id = encrypt_with(ctx, destination, plaintext, request.get("DestinationEncryptionContext"))

@@ -134,6 +134,32 @@ def test_a_key_whose_usage_is_not_encryption_refuses_to_encrypt(world, admin, ke
     )
 
 
+ALGORITHM_FIELDS = [
+    ("Encrypt", "EncryptionAlgorithm", lambda key, blob: {"KeyId": key, "Plaintext": b"x"}),
+    ("Decrypt", "EncryptionAlgorithm", lambda key, blob: {"CiphertextBlob": blob}),
+    ("ReEncrypt", "SourceEncryptionAlgorithm", lambda key, blob: {"CiphertextBlob": blob, "DestinationKeyId": key}),
+    ("ReEncrypt", "DestinationEncryptionAlgorithm", lambda key, blob: {"CiphertextBlob": blob, "DestinationKeyId": key}),
+]
+
+
+@pytest.mark.parametrize("algorithm", ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"])
+@pytest.mark.parametrize("operation, field, request_for", ALGORITHM_FIELDS, ids=[f for _, f, _ in ALGORITHM_FIELDS])
+def test_a_symmetric_key_refuses_any_algorithm_but_symmetric_default(world, admin, key, operation, field, request_for, algorithm):
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    request = request_for(key["KeyId"], blob)
+    before = world.to_json()
+
+    outcome = call(world, admin, operation, **request, **{field: algorithm})
+
+    assert (outcome.error.code, outcome.error.message) == (
+        "InvalidKeyUsageException",
+        f"Algorithm {algorithm} is incompatible with key spec SYMMETRIC_DEFAULT.",
+    )
+    assert outcome.record["errorCode"] == "InvalidKeyUsageException"
+    assert world.to_json() == before
+    ok(world, admin, operation, **request, **{field: "SYMMETRIC_DEFAULT"})
+
+
 def test_cloudtrail_logs_an_encrypt_without_its_plaintext(world, admin, key):
     outcome = call(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"do not log me", EncryptionContext=CONTEXT)
     record = outcome.record
