@@ -16,7 +16,7 @@ from kmslab.cloud.errors import InvalidParameterValue
 
 CONTENT_TYPE = "text/xml"
 
-# The JSON services' names for authentication and validation failures, and
+# The JSON services' names for authentication and protocol failures, and
 # the codes IAM and STS give the same failures (with their HTTP status).
 ERROR_CODES = {
     "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
@@ -24,7 +24,6 @@ ERROR_CODES = {
     "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
     "UnrecognizedClientException": ("InvalidClientTokenId", 403),
     "ExpiredTokenException": ("ExpiredToken", 400),
-    "ValidationException": ("ValidationError", 400),
     "UnknownOperationException": ("InvalidAction", 400),
     "SerializationException": ("InvalidParameterValue", 400),
     "AccessDeniedException": ("AccessDenied", 403),

@@ -11,7 +11,7 @@ from functools import lru_cache
 import botocore.loaders
 from botocore.model import ServiceModel
 
-from .errors import ValidationException
+from .errors import ValidationError, ValidationException
 
 MODEL_NAMES = {"kms": "kms", "sts": "sts", "iam": "iam", "cloudtrail": "cloudtrail"}
 
@@ -32,7 +32,7 @@ def operation_model(service, operation):
 
 
 def validate(service, operation, request):
-    """Raise ValidationException listing every constraint the request breaks."""
+    """Raise the service's validation error listing every constraint the request breaks."""
     check = _checker(service, operation)
     if check is None:
         return
@@ -41,7 +41,14 @@ def validate(service, operation, request):
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"
-        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+        raise validation_error_class(service)(f"{count} validation {noun} detected: " + "; ".join(problems))
+
+
+def validation_error_class(service):
+    """IAM and STS (the query protocol) name a broken constraint ValidationError, the JSON services
+    ValidationException; raising the service's own name here keeps the CloudTrail record's
+    errorCode and the code on the wire the same."""
+    return ValidationError if service_model(service).protocol == "query" else ValidationException
 
 
 # Each operation's input shape is compiled once into nested closures that hold

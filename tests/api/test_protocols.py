@@ -172,7 +172,7 @@ def test_an_operation_without_output_still_answers_with_response_metadata():
     "error, code, status",
     [
         (errors.NoSuchEntity("The user with name bob cannot be found."), "NoSuchEntity", 404),
-        (errors.ValidationException("1 validation error detected: x"), "ValidationError", 400),
+        (errors.ValidationError("1 validation error detected: x"), "ValidationError", 400),
         (errors.InvalidSignatureException("bad"), "SignatureDoesNotMatch", 403),
         (errors.UnrecognizedClientException("bad"), "InvalidClientTokenId", 403),
     ],

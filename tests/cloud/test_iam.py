@@ -42,6 +42,16 @@ def test_get_user_without_a_name_is_the_caller_and_needs_a_name_from_a_role(worl
     )
 
 
+def test_a_name_that_breaks_the_model_is_a_validation_error_in_the_record_too(world, admin):
+    outcome = call(world, admin, "iam:CreateUser", UserName="has spaces")
+
+    assert outcome.error.code == outcome.record["errorCode"] == "ValidationError"
+    assert outcome.record["errorMessage"] == (
+        "1 validation error detected: Value 'has spaces' at 'userName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+    )
+
+
 def test_a_missing_user_is_no_such_entity(world, admin):
     assert fails(world, admin, "iam:GetUser", "NoSuchEntity", UserName="ghost") == (
         "The user with name ghost cannot be found."

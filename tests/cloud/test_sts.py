@@ -317,6 +317,16 @@ def test_duration_is_bounded_by_the_role_and_by_role_chaining(world, admin):
     assert session(world, chained["Credentials"]).arn == f"arn:aws:sts::{ACCOUNT_A}:assumed-role/next/s3"
 
 
+def test_a_duration_that_breaks_the_model_is_a_validation_error_in_the_record_too(world, admin):
+    outcome = call(world, admin, "sts:GetSessionToken", DurationSeconds=60)
+
+    assert outcome.error.code == outcome.record["errorCode"] == "ValidationError"
+    assert outcome.record["errorMessage"] == (
+        "1 validation error detected: Value '60' at 'durationSeconds' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 900"
+    )
+
+
 def test_session_policies_are_refused_rather_than_ignored(world, admin):
     make_role(world, admin, "ops", trust(admin.arn))
     message = fails(world, admin, "sts:AssumeRole", "ValidationError", RoleArn=ROLE_A, RoleSessionName="s1",
