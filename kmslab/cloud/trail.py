@@ -13,13 +13,18 @@ from .clock import iso
 
 EVENT_VERSION = "1.11"
 
-# Fields that carry secrets or raw bytes; CloudTrail never logs them.
+# Fields that carry secrets or raw bytes; CloudTrail never logs them. STS's Credentials
+# keep their AccessKeyId and Expiration, as AWS's AssumeRole record does (IAM User Guide,
+# cloudtrail-integration, "Example AWS STS API events"; GetSessionToken returns the same
+# Credentials shape): the key id ties the session's later calls to the call that made it.
+# AWS's example also shows the session token ("<encoded session token blob>"); kmslab
+# drops it with SecretAccessKey, so a record never holds what authenticates a request.
 SECRET_FIELDS = frozenset(
     {
         "Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "CiphertextForRecipient",
         "EncryptedKeyMaterial", "ImportToken", "PublicKey", "PrivateKeyPlaintext",
         "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SecretAccessKey",
-        "SessionToken", "Credentials", "Base32StringSeed", "QRCodePNG",
+        "SessionToken", "Base32StringSeed", "QRCodePNG",
         "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "Password",
         "GrantToken", "GrantTokens",
     }

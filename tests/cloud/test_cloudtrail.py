@@ -74,6 +74,24 @@ def test_no_record_ever_holds_a_secret(world, admin):
     assert len(trail.records) == 7
 
 
+def test_sts_records_keep_the_new_access_key_id_and_its_expiry(world, admin):
+    ok(world, admin, "iam:CreateRole", RoleName="ops", AssumeRolePolicyDocument=trust(admin.arn))
+    role = call(world, admin, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="s1")
+    token = call(world, admin, "sts:GetSessionToken")
+
+    credentials = role.response["Credentials"]
+    assert role.record["responseElements"] == {
+        "credentials": {"accessKeyId": credentials["AccessKeyId"], "expiration": T0 + 3600},
+        "assumedRoleUser": {
+            "assumedRoleId": role.response["AssumedRoleUser"]["AssumedRoleId"],
+            "arn": f"arn:aws:sts::{ACCOUNT_A}:assumed-role/ops/s1",
+        },
+    }
+    assert token.record["responseElements"] == {
+        "credentials": {"accessKeyId": token.response["Credentials"]["AccessKeyId"], "expiration": T0 + 43200},
+    }
+
+
 def test_user_identity_says_how_the_credentials_were_obtained(world, admin):
     bob = make_user(world, admin, "bob", allow("sts:AssumeRole"))
     serial, seed = enable_mfa(world, admin, "bob")

@@ -335,7 +335,7 @@ def test_session_policies_are_refused_rather_than_ignored(world, admin):
     assert not world.doc["sessions"]
 
 
-def test_the_assume_role_record_has_no_credentials(world, admin):
+def test_the_assume_role_record_has_no_secret(world, admin):
     make_role(world, admin, "ops", trust(admin.arn))
     outcome = call(world, admin, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="s1")
 
