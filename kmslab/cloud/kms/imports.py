@@ -52,6 +52,13 @@ WRAPPING_HASHES = {
 }
 
 
+def new_wrapping_key(bits):
+    """A fresh RSA key pair for one GetParametersForImport (each public key and import token
+    set is its own). The KMS tests swap this for a pool of keys made once per test session
+    (tests/cloud/kms/conftest.py): generating RSA keys was most of their running time."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
 def _import_key(ctx, request, action, conditions=None):
     key = resolve(ctx, request["KeyId"], allow_alias=False)
     ctx.add_resource(key["KeyMetadata"]["Arn"])
@@ -72,7 +79,7 @@ def get_parameters_for_import(ctx, request):
         ctx, request, "kms:GetParametersForImport", {"kms:WrappingAlgorithm": algorithm, "kms:WrappingKeySpec": spec}
     )
     require_not(key, "PendingDeletion")
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=WRAPPING_KEY_BITS[spec])
+    private_key = new_wrapping_key(WRAPPING_KEY_BITS[spec])
     token = os.urandom(48)
     valid_to = ctx.time + TOKEN_LIFETIME
     world = ctx.world
