@@ -148,15 +148,23 @@ MATCH = {
 }
 
 
+def value_key(raw):
+    """A request value as a dict key that keeps its type, also within a multivalued key:
+    1 and True are equal, yet a condition reads them as "1" and "true"."""
+    if raw.__class__ is tuple:
+        return tuple([(v.__class__, v) for v in raw])
+    return raw.__class__, raw
+
+
 def evaluate(cond, values):
     """-> (cond, result, request value, key missing, note). `values` maps lower-case key names.
 
     Without policy variables the entry depends only on the request value, so it is
-    remembered per condition and per value (typed: "1" and 1 and True differ)."""
+    remembered per condition and per value (typed, see value_key)."""
     raw = values.get(cond.key_lower)
     if cond.prepared is None:
         return _evaluate(cond, values, raw)
-    key = (raw.__class__, raw)
+    key = value_key(raw)
     results = cond.results
     try:
         found = results.get(key)

@@ -44,6 +44,11 @@ class Values:
         known[key_lower] = value
         return value
 
+    def signature(self, keys):
+        """The values of `keys` as one dict key (typed, see conditions.value_key)."""
+        value_key = conditions.value_key
+        return tuple([value_key(self.get(k)) for k in keys])
+
 
 @dataclass(slots=True)
 class Request:
@@ -165,13 +170,42 @@ def match_resource(statement, resource, values, use_variables):
 def evaluate_policy(policy, request, source, kind):
     """-> PolicyTrace with one StatementTrace per statement (the hot path of every call).
 
-    Principal, action and resource matches depend only on (caller chain, action,
-    resource) unless a Resource holds a policy variable, so they are memoized per
-    statement, and so is a whole trace in which no condition ran."""
-    memo_key = kind + " " + request.match_key
-    remembered = policy.traces.get((source, memo_key))
-    if remembered is not None:
-        return remembered
+    A trace depends on (caller chain, action, resource) and on the request values it
+    reads: those of the conditions of the statements whose action matches (no other
+    condition runs) and those of policy variables in a Resource. Conditions are pure
+    functions of those values, so a trace is remembered per (source, caller chain,
+    action, resource) and the values of those keys, and shared (it is never changed
+    once made)."""
+    keys = policy.keys_read.get(request.action)
+    if keys is None:
+        keys = policy.keys_read[request.action] = _keys_read(policy, request.action)
+    match_key = kind + " " + request.match_key
+    memo_key = (source, match_key, request.values.signature(keys))
+    traces = policy.traces
+    try:
+        trace = traces.get(memo_key)
+    except TypeError:  # an unhashable request value (a list inside a multivalued key)
+        return _trace(policy, request, source, kind, match_key)
+    if trace is None:
+        if len(traces) > 1024:
+            traces.clear()
+        trace = traces[memo_key] = _trace(policy, request, source, kind, match_key)
+    return trace
+
+
+def _keys_read(policy, action):
+    """The request keys a trace of `policy` for `action` reads (see evaluate_policy)."""
+    keys = []
+    for statement in policy.statements:
+        keys += statement.resource_keys
+        if match_action(statement, action):
+            keys += statement.condition_keys
+    return tuple(dict.fromkeys(keys))
+
+
+def _trace(policy, request, source, kind, match_key):
+    """Principal, action and resource matches depend only on (caller chain, action,
+    resource) unless a Resource holds a policy variable, so they are memoized per statement."""
     trace = PolicyTrace(source, kind, policy, ())
     traces = []
     values = request.values
@@ -179,15 +213,15 @@ def evaluate_policy(policy, request, source, kind):
     evaluate = conditions.evaluate
     for statement in policy.statements:
         memo = statement.match_memo
-        found = memo.get(memo_key)
+        found = memo.get(match_key)
         if found is None:
             found = _match(statement, request, kind, use_variables)
-            if not statement.resource_variables:
+            if not statement.resource_keys:
                 if len(memo) > 1024:
                     memo.clear()
-                memo[memo_key] = found
+                memo[match_key] = found
         principal, link, action, resource = found
-        if statement.resource_variables:
+        if statement.resource_keys:
             trace.volatile = True
         passed = True
         if not statement.conditions:
@@ -214,12 +248,6 @@ def evaluate_policy(policy, request, source, kind):
             elif trace.allow_delegating is None:
                 trace.allow_delegating = t
     trace.statements = tuple(traces)
-    if not trace.volatile:
-        # Nothing but (caller, action, resource) decided this trace: the next such request
-        # gets the same one (traces are never changed once made).
-        if len(policy.traces) > 1024:
-            policy.traces.clear()
-        policy.traces[(source, memo_key)] = trace
     return trace
 
 

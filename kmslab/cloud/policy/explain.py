@@ -10,6 +10,8 @@ nearest to allowing the request.
 """
 from dataclasses import dataclass, field
 
+from .conditions import value_key
+
 ALLOW = "Allow"
 EXPLICIT_DENY = "ExplicitDeny"
 IMPLICIT_DENY = "ImplicitDeny"
@@ -111,16 +113,20 @@ def _statement_dict(trace):
     """The same outcome of the same statement recurs call after call: its dict is built
     once and shared between explanations (they are never mutated)."""
     # The trace is its own key: its statement and conditions hash by identity, its request
-    # values by value (evaluate.Values holds multivalued keys as tuples).
+    # values by value (evaluate.Values holds multivalued keys as tuples), and by type too,
+    # since 1 and True are equal but shown differently.
     memo = trace.statement.render_memo
+    key = trace
+    if trace.conditions:
+        key = (trace, tuple([value_key(c[2]) for c in trace.conditions]))
     try:
-        found = memo.get(trace)
+        found = memo.get(key)
     except TypeError:
         return _build_statement_dict(trace)
     if found is None:
         if len(memo) > 512:
             memo.clear()
-        found = memo[trace] = _build_statement_dict(trace)
+        found = memo[key] = _build_statement_dict(trace)
     return found
 
 

@@ -100,7 +100,8 @@ class Statement:
     action_memo: dict  # action -> bool, filled as requests come
     resource_memo: dict  # resource ARN -> bool, for resources without policy variables
     render_memo: dict  # explain.py: outcome -> the statement's explanation dict, shared
-    resource_variables: bool  # a Resource holds a policy variable: its match depends on the request
+    resource_keys: tuple  # request keys read by policy variables in Resource: its match depends on them
+    condition_keys: tuple  # request keys the conditions read (their keys and their values' variables)
     match_memo: dict  # evaluate.py: (caller chain, action, resource) -> principal, action, resource matches
 
 
@@ -111,7 +112,8 @@ class Policy:
     version: str | None
     id: str | None
     statements: tuple
-    traces: dict = field(default_factory=dict, repr=False)  # evaluate.py: request -> trace, when no condition ran
+    keys_read: dict = field(default_factory=dict, repr=False)  # evaluate.py: action -> request keys a trace reads
+    traces: dict = field(default_factory=dict, repr=False)  # evaluate.py: request and those keys' values -> trace
 
     @property
     def variables(self):
@@ -220,6 +222,24 @@ def _conditions(block, where, version_variables):
     return tuple(out)
 
 
+def _resource_keys(resources, version_variables):
+    """The request keys the policy variables of a Resource read."""
+    keys = []
+    for resource in resources or ():
+        keys += variables.variable_keys(variables.tokens(resource, version_variables))
+    return tuple(dict.fromkeys(keys))
+
+
+def _condition_keys(parsed_conditions):
+    """The request keys conditions read: each one's key and the variables in its values."""
+    keys = []
+    for cond in parsed_conditions:
+        keys.append(cond.key_lower)
+        for toks in cond.tokens or ():
+            keys += variables.variable_keys(toks)
+    return tuple(dict.fromkeys(keys))
+
+
 def _statement(raw, index, kind, version_variables):
     where = f"Statement {index}"
     if not isinstance(raw, dict):
@@ -279,9 +299,8 @@ def _statement(raw, index, kind, version_variables):
         action_memo={},
         resource_memo={},
         render_memo={},
-        resource_variables=any(
-            variables.has_variables(variables.tokens(r, version_variables)) for r in resources or ()
-        ),
+        resource_keys=_resource_keys(resources, version_variables),
+        condition_keys=_condition_keys(parsed_conditions),
         match_memo={},
     )
 

@@ -48,6 +48,11 @@ def has_variables(toks):
     return any(t[0] == "var" for t in toks)
 
 
+def variable_keys(toks):
+    """The request keys (lower-case) the pattern's variables read."""
+    return tuple(t[1] for t in toks if t[0] == "var")
+
+
 def variable_value(values, key_lower, default):
     """A single-valued request value as text, the default, or None (unresolved)."""
     value = values.get(key_lower)
