@@ -88,12 +88,6 @@ InvalidNextTokenException = _error("InvalidNextTokenException")
 InvalidMaxResultsException = _error("InvalidMaxResultsException")
 
 
-def validation_error(field, constraint):
-    """AWS's wording for one failed shape constraint, as botocore shows it."""
-    return ValidationException(
-        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
-    )
-
 # IAM and STS answer a request that breaks a constraint with ValidationError
 # (query protocol), where JSON services say ValidationException.
 ValidationError = _error("ValidationError")

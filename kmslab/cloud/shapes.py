@@ -195,3 +195,16 @@ def _pattern(pattern):
     # AWS patterns are Java regexes; the ones in these models use only syntax
     # Python reads the same way, bar possessive or \p classes, which we relax.
     return re.compile(pattern.replace("\\p{L}", "\\w").replace("\\p{Z}", "\\s").replace("\\p{N}", "\\d"), re.S)
+
+
+def require(request, field):
+    """A member the model leaves optional but the operation cannot do without
+    (CiphertextBlob is optional only for Recipient requests; ListRetirableGrants
+    needs its RetiringPrincipal): refused with AWS's not-null wording."""
+    value = request.get(field)
+    if value is None:
+        name = field[0].lower() + field[1:]
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+        )
+    return value

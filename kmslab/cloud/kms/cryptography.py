@@ -19,6 +19,7 @@ from ..errors import (
     UnsupportedOperationException,
     ValidationException,
 )
+from .. import shapes
 from ..operations import operation
 from . import ciphertext
 from .access import authorize_account, authorize_key
@@ -65,17 +66,6 @@ def require_no_recipient(request):
     # Attested recipients (Nitro Enclaves, NitroTPM) have no place in a sandbox.
     if request.get("Recipient"):
         raise UnsupportedOperationException("Recipient attestation documents are not available in this sandbox.")
-
-
-def require_blob(request, field):
-    # The model leaves CiphertextBlob optional (Recipient requests); KMS does not.
-    blob = request.get(field)
-    if blob is None:
-        name = field[0].lower() + field[1:]
-        raise ValidationException(
-            f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
-        )
-    return blob
 
 
 def refuse_dry_run(request):
@@ -140,7 +130,7 @@ def decrypt(ctx, request):
     # CloudTrail always logs the algorithm, SYMMETRIC_DEFAULT when omitted (ct-decrypt).
     ctx.logged_request = {"EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **request}
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
-    blob = require_blob(request, "CiphertextBlob")
+    blob = shapes.require(request, "CiphertextBlob")
     require_no_recipient(request)
     key, version = key_of_blob(ctx, blob, request.get("KeyId"))
     meta = key["KeyMetadata"]
@@ -163,7 +153,7 @@ def decrypt(ctx, request):
 @operation("kms", "ReEncrypt", read_only=True)
 def re_encrypt(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
-    blob = require_blob(request, "CiphertextBlob")
+    blob = shapes.require(request, "CiphertextBlob")
     source, version = key_of_blob(ctx, blob, request.get("SourceKeyId"))
     # kms:RequestAlias: each key is authorized with the alias (if any) that named it.
     source_alias = ctx.request_alias

@@ -21,6 +21,7 @@ from ..errors import (
     NotFoundException,
     ValidationException,
 )
+from .. import shapes
 from ..operations import operation
 from ..policy.explain import ALLOW, IMPLICIT_DENY, Decision
 from .access import authorize_account, authorize_key, grantee_matches, principal_exists
@@ -176,7 +177,7 @@ def list_grants(ctx, request):
 
 @operation("kms", "ListRetirableGrants", read_only=True)
 def list_retirable_grants(ctx, request):
-    principal = request["RetiringPrincipal"]
+    principal = shapes.require(request, "RetiringPrincipal")
     authorize_account(ctx, "kms:ListRetirableGrants")
     # The retiring principal must be in the caller's account (ListRetirableGrants, "Cross-account use").
     if principal.split(":")[4:5] != [ctx.caller.account]:

@@ -172,3 +172,10 @@ def test_the_cryptographic_operations_refuse_a_grant_token_that_is_not_one(world
     assert outcome.record["errorCode"] == "InvalidGrantTokenException"
     ok(world, carol, operation, GrantTokens=[grant["GrantToken"]], **request)
 
+
+
+def test_list_retirable_grants_without_a_retiring_principal_is_a_validation_error(world, admin):
+    # botocore's model leaves RetiringPrincipal optional; KMS cannot list without one.
+    outcome = calls.call(world, admin, "kms", "ListRetirableGrants", {})
+    assert outcome.error.code == "ValidationException"
+    assert "Value null at 'retiringPrincipal'" in outcome.error.message
