@@ -79,6 +79,8 @@ class Row:
 class Matrix:
     columns: tuple
     rows: list = field(default_factory=list)
+    head: str = "Key"  # what the rows are
+    empty: str = ""  # what a matrix without rows says instead
 
     @property
     def labels(self):
@@ -115,7 +117,7 @@ def _why(decision):
 
 def for_key_policy(world, key, proposed, actions=ACTIONS, request=PLAIN):
     """Principals x actions on one key, under its current policy and under `proposed` (text)."""
-    matrix = Matrix(actions)
+    matrix = Matrix(actions, head="Principal")
     current = key["Policy"]
     for label, caller in principals(world):
         caller = request.caller(world, caller)
@@ -131,37 +133,70 @@ def for_key_policy(world, key, proposed, actions=ACTIONS, request=PLAIN):
 
 def for_identity_policy(world, holder, policy_name, proposed, caller, actions=ACTIONS, request=PLAIN):
     """Keys x actions for the principal that holds an inline policy (a user or role record),
-    with the policy as it is and as `proposed` (text; None removes it).
+    with the policy as it is and as `proposed` (text; None removes it)."""
+    return _before_after(world, [("", caller)], holder["InlinePolicies"], policy_name, proposed, actions, request,
+                         empty="No keys in the sandbox yet.")
 
-    The world is a snapshot (runner.load_world): the proposed policy is put in
-    place for the "after" column and taken out again; nothing is saved."""
-    policies = holder["InlinePolicies"]
-    current = policies.get(policy_name)
+
+def for_group_policy(world, account, group, policy_name, proposed, actions=ACTIONS, request=PLAIN):
+    """Each member of a group x every key x actions, with the group's inline policy as it is and as `proposed`.
+
+    A group is no principal: its policies act only through its users."""
+    name = group["GroupName"]
+    members = [(f"user {user}", acting.caller(world, acting.Identity(account, "user", user)))
+               for user, record in world.account(account)["users"].items() if name in record["Groups"]]
+    return _before_after(world, members, group["InlinePolicies"], policy_name, proposed, actions, request,
+                         empty=f"Group {name} has no members: its policies apply to nobody yet.")
+
+
+def for_managed_policy(world, account, policy, proposed, actions=ACTIONS, request=PLAIN):
+    """Every principal the managed policy is attached to (users, roles, and the members of groups) x every
+    key x actions, with its default version as it is and as `proposed`."""
+    arn = policy["Arn"]
+    entities = world.account(account)
+    groups = {name for name, group in entities["groups"].items() if arn in group["AttachedPolicies"]}
+    identities = [acting.Identity(account, "user", name) for name, user in entities["users"].items()
+                  if arn in user["AttachedPolicies"] or groups.intersection(user["Groups"])]
+    identities += [acting.Identity(account, "role", name) for name, role in entities["roles"].items()
+                   if arn in role["AttachedPolicies"]]
+    callers = [(f"{i.kind} {i.name}", acting.caller(world, i)) for i in identities]
+    version = policy["Versions"][policy["DefaultVersionId"]]
+    return _before_after(world, callers, version, "Document", proposed, actions, request,
+                         empty=f"{policy['PolicyName']} is attached to nobody (nor to a group with members) yet.")
+
+
+def _before_after(world, callers, holder, field_name, proposed, actions, request, empty):
+    """Each (label, caller) x every key x actions, with holder[field_name] as it is and as `proposed`
+    (None removes it).
+
+    The world is a snapshot (runner.load_world): the proposed document is put in
+    place for the "after" column and taken out again; nothing is saved. Rows are
+    labelled by key, after the caller's label when there is one."""
+    current = holder.get(field_name)
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
-    caller = request.caller(world, caller)
-    before = {
-        key["KeyMetadata"]["KeyId"]: [access.decide(world, caller, a, key, request.conditions(a)).allowed
-                                      for a in actions]
-        for key in keys
-    }
-    _put(policies, policy_name, proposed)
+    callers = [(label, request.caller(world, caller)) for label, caller in callers]
+    pairs = [(label, caller, key) for label, caller in callers for key in keys]
+    before = [[access.decide(world, caller, a, key, request.conditions(a)).allowed for a in actions]
+              for _, caller, key in pairs]
+    matrix = Matrix(actions, head="Principal · key" if any(label for label, _ in callers) else "Key",
+                    empty=empty if keys or not callers else "No keys in the sandbox yet.")
+    _put(holder, field_name, proposed)
     try:
-        matrix = Matrix(actions)
-        for key in keys:
+        for (label, caller, key), was in zip(pairs, before):
             meta = key["KeyMetadata"]
             cells = []
-            for action, was in zip(actions, before[meta["KeyId"]]):
+            for action, allowed in zip(actions, was):
                 after = access.decide(world, caller, action, key, request.conditions(action))
-                cells.append(Cell(was, after.allowed, _why(after)))
-            label = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
-            matrix.rows.append(Row(label, meta["Arn"], cells))
+                cells.append(Cell(allowed, after.allowed, _why(after)))
+            key_label = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+            matrix.rows.append(Row(f"{label} · {key_label}" if label else key_label, meta["Arn"], cells))
     finally:
-        _put(policies, policy_name, current)
+        _put(holder, field_name, current)
     return matrix
 
 
-def _put(policies, name, text):
+def _put(holder, name, text):
     if text is None:
-        policies.pop(name, None)
+        holder.pop(name, None)
     else:
-        policies[name] = text
+        holder[name] = text

@@ -108,3 +108,46 @@ def test_a_condition_on_the_context_or_mfa_shows_only_when_the_request_carries_i
     assert b_admin_decrypt(access_preview.Request({"tenant": "acme"})) == (False, False)
     assert b_admin_decrypt(access_preview.Request({"tenant": "acme"}, mfa=True)) == (False, True)
     assert b_admin_decrypt(access_preview.Request({"tenant": "globex"}, mfa=True)) == (False, False)
+
+
+def test_a_group_policy_edit_is_previewed_for_each_member_on_every_key(world, admin):
+    group = iam.add_group(world, A, "readers")
+    make_user(world, A, "bob")
+    make_user(world, A, "carol")
+    iam.add_user_to_group(world, A, "bob", "readers")
+    key = make_key(world, admin)
+    key_id = key["KeyMetadata"]["KeyId"]
+    matrix = access_preview.for_group_policy(world, A, group, "read", json.dumps(allow("kms:Decrypt")))
+    cells = grid(matrix)
+    assert list(cells) == [f"user bob · {key_id}"]  # carol is no member; the group itself is no principal
+    assert cells[f"user bob · {key_id}"]["kms:Decrypt"] == (False, True)
+    assert cells[f"user bob · {key_id}"]["kms:Encrypt"] == (False, False)
+    assert matrix.head == "Principal · key"
+    assert group["InlinePolicies"] == {}  # put in place for "after" and taken out again
+
+
+def test_a_group_without_members_previews_nobody_and_says_so(world, admin):
+    group = iam.add_group(world, A, "empty")
+    make_key(world, admin)
+    matrix = access_preview.for_group_policy(world, A, group, "read", json.dumps(allow("kms:*")))
+    assert matrix.rows == [] and matrix.empty == "Group empty has no members: its policies apply to nobody yet."
+
+
+def test_a_managed_policy_edit_is_previewed_for_everyone_it_is_attached_to(world, admin):
+    policy = iam.add_managed_policy(world, A, "kms-read", json.dumps(allow("kms:DescribeKey")))
+    arn = policy["Arn"]
+    make_user(world, A, "bob")["AttachedPolicies"].append(arn)
+    make_user(world, A, "carol")
+    make_user(world, A, "dave")
+    iam.add_group(world, A, "readers")["AttachedPolicies"].append(arn)
+    iam.add_user_to_group(world, A, "carol", "readers")
+    iam.add_role(world, A, "app", "{}")["AttachedPolicies"].append(arn)
+    key = make_key(world, admin)
+    key_id = key["KeyMetadata"]["KeyId"]
+    matrix = access_preview.for_managed_policy(world, A, policy, json.dumps(allow(["kms:DescribeKey", "kms:Decrypt"])))
+    cells = grid(matrix)
+    assert list(cells) == [f"user bob · {key_id}", f"user carol · {key_id}", f"role app · {key_id}"]  # not dave
+    for label in cells:
+        assert cells[label]["kms:DescribeKey"] == (True, True)
+        assert cells[label]["kms:Decrypt"] == (False, True)
+    assert policy["Versions"]["v1"]["Document"] == json.dumps(allow("kms:DescribeKey"))
