@@ -40,6 +40,9 @@ urlpatterns = [
     path(S + "policies/", policies.policies, name="policies"),
     path(S + "policies/key/<str:key_id>/", policies.key_policy, name="key_policy"),
     path(S + "policies/key/<str:key_id>/sync/", policies.key_policy_sync, name="key_policy_sync"),
+    # Before the inline policies' patterns, whose <kind> would take "managed".
+    path(S + "policies/<str:account>/managed/<str:name>/", policies.managed_policy, name="managed_policy"),
+    path(S + "policies/<str:account>/managed/<str:name>/sync/", policies.managed_policy_sync, name="managed_policy_sync"),
     path(S + "policies/<str:account>/<str:kind>/<str:name>/", policies.new_inline_policy, name="new_inline_policy"),
     path(S + "policies/<str:account>/<str:kind>/<str:name>/<str:policy_name>/", policies.identity_policy,
          name="identity_policy"),

@@ -1,6 +1,7 @@
 """The visual policy editors: cards and JSON in sync, problems in place, the access preview, saving for real."""
 import json
 
+from kmslab.console import acting
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
 
@@ -231,3 +232,127 @@ def test_choosing_a_condition_key_offers_its_values_and_a_pick_lands_in_the_json
 def test_a_plain_link_to_a_new_inline_policy_opens_kms_access(alice):
     response = alice.get(f"{alice.home}policies/{A}/user/admin/")
     assert response["Location"] == f"{alice.home}policies/{A}/user/admin/kms-access/"
+
+
+def as_admin(learner, operation, request):
+    """An IAM call the console has no form for, made as account A's admin (e.g. CreatePolicy)."""
+    outcome = runner.run(learner.sandbox.id, acting.Identity(A, "user", "admin").who(), "iam", operation, request)
+    assert outcome.error is None, outcome.error
+    return outcome.response
+
+
+def make_group(learner, name, members=()):
+    as_admin(learner, "CreateGroup", {"GroupName": name})
+    for user in members:
+        as_admin(learner, "AddUserToGroup", {"GroupName": name, "UserName": user})
+
+
+def test_a_group_inline_policy_is_written_with_put_group_policy(alice):
+    make_group(alice, "readers", ["admin"])
+    page = alice.get(alice.home + "policies/").content.decode()
+    assert f'action="/s/{alice.sandbox.id}/policies/{A}/group/readers/"' in page
+    url = alice.get(f"{alice.home}policies/{A}/group/readers/?PolicyName=kms-read")["Location"]
+    assert url == f"{alice.home}policies/{A}/group/readers/kms-read/"
+    page = alice.get(url).content.decode()
+    assert "Inline policy kms-read of group readers" in page and "Save: PutGroupPolicy as admin" in page
+    assert "Rows are the members of group readers" in page
+    form = fields(page, "policy-form")
+    response = alice.post(url, {"document": form["document"][0]}, htmx=True)
+    assert is_fragment(response) and "Succeeded" in response.content.decode()
+    group = runner.load_world(alice.sandbox.id).account(A)["groups"]["readers"]
+    assert group["InlinePolicies"]["kms-read"] == form["document"][0]
+    record = TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="PutGroupPolicy").get()
+    assert record.record["requestParameters"]["groupName"] == "readers"
+    assert record.record["userIdentity"]["arn"] == f"arn:aws:iam::{A}:user/admin"
+
+
+def test_the_group_preview_shows_each_member_and_an_empty_group_says_so(alice):
+    key_id = alice.create_key().rstrip("/").rsplit("/", 1)[1]
+    as_admin(alice, "CreateUser", {"UserName": "bob"})
+    make_group(alice, "readers", ["bob"])
+    make_group(alice, "nobody")
+    url = f"{alice.home}policies/{A}/group/readers/kms-read/"
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    decrypt = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
+    response = sync(alice, url, {**form, "document": decrypt}, "json")
+    page = response.content.decode()
+    assert is_fragment(response) and '<div id="preview" aria-live="polite" hx-swap-oob="true">' in page
+    assert f"<strong>user bob · {key_id}</strong> gains <code>kms:Decrypt</code>" in page
+    assert "user admin" not in page  # admin is no member
+    page = alice.get(f"{alice.home}policies/{A}/group/nobody/kms-read/").content.decode()
+    assert "Group nobody has no members: its policies apply to nobody yet." in page
+
+
+def managed_policy(learner, name="kms-read"):
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*"}]})
+    return as_admin(learner, "CreatePolicy", {"PolicyName": name, "PolicyDocument": document})["Policy"]["Arn"]
+
+
+def test_a_managed_policy_is_listed_and_saved_as_a_new_default_version(alice):
+    arn = managed_policy(alice)
+    as_admin(alice, "CreateUser", {"UserName": "bob"})
+    as_admin(alice, "AttachUserPolicy", {"UserName": "bob", "PolicyArn": arn})
+    url = f"{alice.home}policies/{A}/managed/kms-read/"
+    page = alice.get(alice.home + "policies/").content.decode()
+    assert f'<a href="{url}">kms-read</a>' in page and "user bob" in page
+    page = alice.get(url).content.decode()
+    assert "Managed policy kms-read (111122223333), default version v1 of 1" in page
+    assert "Save: CreatePolicyVersion as admin" in page
+    form = fields(page, "policy-form")
+    doc = json.loads(form["document"][0])
+    doc["Statement"][0]["Action"] = ["kms:DescribeKey", "kms:Decrypt"]
+    response = alice.post(url, {"document": json.dumps(doc)}, htmx=True)
+    assert is_fragment(response) and "Succeeded" in response.content.decode()
+    policy = runner.load_world(alice.sandbox.id).account(A)["policies"]["kms-read"]
+    assert policy["DefaultVersionId"] == "v2" and json.loads(policy["Versions"]["v2"]["Document"]) == doc
+    record = TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="CreatePolicyVersion").get()
+    assert record.record["requestParameters"]["policyArn"] == arn
+    assert record.record["requestParameters"]["setAsDefault"] is True
+
+
+def test_the_managed_preview_shows_everyone_it_is_attached_to(alice):
+    key_id = alice.create_key().rstrip("/").rsplit("/", 1)[1]
+    arn = managed_policy(alice)
+    as_admin(alice, "CreateUser", {"UserName": "bob"})
+    make_group(alice, "readers", ["bob"])
+    as_admin(alice, "AttachGroupPolicy", {"GroupName": "readers", "PolicyArn": arn})
+    url = f"{alice.home}policies/{A}/managed/kms-read/"
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]})
+    response = sync(alice, url, {**form, "document": deny}, "json")
+    page = response.content.decode()
+    assert is_fragment(response) and 'id="cards"' in page  # a JSON edit re-renders the cards
+    assert f"<strong>user bob · {key_id}</strong> loses <code>kms:DescribeKey</code>" in page  # through its group
+    assert "user admin" not in page
+
+
+def test_a_sixth_version_is_refused_with_limit_exceeded_and_nothing_is_deleted(alice):
+    managed_policy(alice)
+    url = f"{alice.home}policies/{A}/managed/kms-read/"
+    document = fields(alice.get(url).content.decode(), "policy-form")["document"][0]
+    for _ in range(4):
+        assert "Succeeded" in alice.post(url, {"document": document}, htmx=True).content.decode()
+    response = alice.post(url, {"document": document})
+    assert codes(response) == ["LimitExceeded"] and b"<html" in response.content
+    assert "A managed policy can have up to 5 versions." in response.content.decode()
+    policy = runner.load_world(alice.sandbox.id).account(A)["policies"]["kms-read"]
+    assert sorted(policy["Versions"]) == ["v1", "v2", "v3", "v4", "v5"] and policy["DefaultVersionId"] == "v5"
+    assert TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="CreatePolicyVersion",
+                                      error_code="LimitExceeded").count() == 1
+
+
+def test_another_learner_cannot_open_or_sync_a_group_or_managed_policy(alice, mallory):
+    make_group(alice, "readers", ["admin"])
+    managed_policy(alice)
+    for url in (f"{alice.home}policies/{A}/group/readers/kms-read/", f"{alice.home}policies/{A}/managed/kms-read/"):
+        assert mallory.get(url).status_code == 404
+        assert mallory.post(url + "sync/", {"source": "json", "document": "{}"}, htmx=True).status_code == 404
+        assert mallory.post(url, {"document": "{}"}).status_code == 404
+    assert mallory.get(f"{alice.home}policies/{A}/group/readers/").status_code == 404
+
+
+def test_an_unknown_group_or_managed_policy_is_not_found(alice):
+    assert alice.get(f"{alice.home}policies/{A}/group/nobody/kms-read/").status_code == 404
+    assert alice.get(f"{alice.home}policies/{A}/managed/nothing/").status_code == 404
+    assert alice.post(f"{alice.home}policies/{A}/managed/nothing/sync/", {"source": "json"}, htmx=True).status_code == 404

@@ -1,11 +1,13 @@
-"""The visual policy editors: key policies and IAM inline policies.
+"""The visual policy editors: key policies, IAM inline policies (users, groups, roles), customer managed policies.
 
 Cards and JSON are kept in sync by the server: every change posts the whole
 editor to the sync view, which answers with both views, the problems and the
 access preview re-rendered out of band (policy_form.sync does the work).
-Saving is a real PutKeyPolicy / PutUserPolicy / PutRolePolicy call as the
-acting principal, so the lockout check applies and the call lands in the trail.
+Saving is a real PutKeyPolicy / Put{User,Group,Role}Policy / CreatePolicyVersion
+call as the acting principal, so the lockout check, IAM's quotas and the
+caller's permissions apply and the call lands in the trail.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -55,40 +57,30 @@ class PreviewForm(forms.Form):
 
 @dataclass
 class Target:
-    """What an editor edits: its kind, its policy in force, and the call that saves it."""
+    """What an editor edits: its kind, its policy in force, the call that saves it, and its access preview."""
 
     kind: str  # pf.KEY_POLICY or pf.IAM_POLICY
     title: str
+    account: str  # whose policy it is: the linter tells it from external ones, and IAM saves it there
     current: str | None  # None: an inline policy that does not exist yet
     operation: str
-    service: str
     fields: dict  # the save call's request, bar the document
     document_field: str
     url: str
     sync_url: str
+    preview_rows: str  # what the access preview's rows are, in words
+    # (proposed text, access_preview.Request) -> access_preview.Matrix, on the world the target was read from
+    preview: Callable
+    reload: Callable  # world -> this target as that world has it (after a save)
+    service: str = "iam"
     key: dict | None = None
-    holder: dict | None = None  # the user or role record holding an inline policy
-    holder_identity: acting.Identity | None = None
-    policy_name: str = ""
-
-    @property
-    def account(self):
-        """The account the policy belongs to: the linter tells it from external ones."""
-        if self.key is not None:
-            return self.key["KeyMetadata"]["AWSAccountId"]
-        return self.holder_identity.account
+    owner: str = ""  # the IAM entity whose policy it is, as the save notice names it
 
     def request(self, text, bypass=False):
         request = {**self.fields, self.document_field: text}
         if bypass:
             request["BypassPolicyLockoutSafetyCheck"] = True
         return request
-
-    def preview(self, world, text, request):
-        if self.kind == pf.KEY_POLICY:
-            return access_preview.for_key_policy(world, self.key, text, request=request)
-        caller = acting.caller(world, self.holder_identity)
-        return access_preview.for_identity_policy(world, self.holder, self.policy_name, text, caller, request=request)
 
 
 def key_target(sandbox, world, key_id):
@@ -99,6 +91,7 @@ def key_target(sandbox, world, key_id):
     return Target(
         kind=pf.KEY_POLICY,
         title=f"Key policy of {aliases or key_id}",
+        account=key["KeyMetadata"]["AWSAccountId"],
         current=key["Policy"],
         service="kms",
         operation="PutKeyPolicy",
@@ -106,30 +99,72 @@ def key_target(sandbox, world, key_id):
         document_field="Policy",
         url=reverse("console:key_policy", args=[sandbox.id, key_id]),
         sync_url=reverse("console:key_policy_sync", args=[sandbox.id, key_id]),
+        preview_rows="Rows are the sandbox's principals, columns KMS actions on this key.",
+        preview=lambda text, request: access_preview.for_key_policy(world, key, text, request=request),
+        reload=lambda world: key_target(sandbox, world, key_id),
         key=key,
     )
 
 
+HOLDERS = {"user": "users", "group": "groups", "role": "roles"}
+
+
 def identity_target(sandbox, world, account, kind, name, policy_name):
     entities = world.account(account) or {}
-    holder = entities.get({"user": "users", "role": "roles"}.get(kind), {}).get(name)
+    holder = entities.get(HOLDERS.get(kind), {}).get(name)
     if holder is None:
-        raise Http404("No such user or role")
-    entity = kind.capitalize()  # PutUserPolicy {"UserName"}, PutRolePolicy {"RoleName"}
+        raise Http404("No such user, group or role")
+    entity = kind.capitalize()  # PutUserPolicy {"UserName"}, PutGroupPolicy {"GroupName"}, PutRolePolicy {"RoleName"}
     args = [sandbox.id, account, kind, name, policy_name]
+    if kind == "group":
+        rows = f"Rows are the members of group {name}, each on every key; columns KMS actions."
+
+        def preview(text, request):
+            return access_preview.for_group_policy(world, account, holder, policy_name, text, request=request)
+    else:
+        rows = f"Rows are the sandbox's keys, columns KMS actions, for {kind} {name}."
+
+        def preview(text, request):
+            caller = acting.caller(world, acting.Identity(account, kind, name))
+            return access_preview.for_identity_policy(world, holder, policy_name, text, caller, request=request)
     return Target(
         kind=pf.IAM_POLICY,
         title=f"Inline policy {policy_name} of {kind} {name} ({account})",
+        account=account,
         current=holder["InlinePolicies"].get(policy_name),
-        service="iam",
         operation=f"Put{entity}Policy",
         fields={f"{entity}Name": name, "PolicyName": policy_name},
         document_field="PolicyDocument",
         url=reverse("console:identity_policy", args=args),
         sync_url=reverse("console:identity_policy_sync", args=args),
-        holder=holder,
-        holder_identity=acting.Identity(account, kind, name),
-        policy_name=policy_name,
+        preview_rows=rows,
+        preview=preview,
+        reload=lambda world: identity_target(sandbox, world, account, kind, name, policy_name),
+        owner=f"{kind} {name}",
+    )
+
+
+def managed_target(sandbox, world, account, name):
+    """A customer managed policy: the editor edits its default version; saving adds a version and makes it the default."""
+    policy = (world.account(account) or {}).get("policies", {}).get(name)
+    if policy is None:
+        raise Http404("No such managed policy")
+    default = policy["DefaultVersionId"]
+    return Target(
+        kind=pf.IAM_POLICY,
+        title=f"Managed policy {name} ({account}), default version {default} of {len(policy['Versions'])}",
+        account=account,
+        current=policy["Versions"][default]["Document"],
+        operation="CreatePolicyVersion",
+        fields={"PolicyArn": policy["Arn"], "SetAsDefault": True},
+        document_field="PolicyDocument",
+        url=reverse("console:managed_policy", args=[sandbox.id, account, name]),
+        sync_url=reverse("console:managed_policy_sync", args=[sandbox.id, account, name]),
+        preview_rows=f"Rows are the principals {name} is attached to (directly or through a group), each on every key; "
+                     "columns KMS actions.",
+        preview=lambda text, request: access_preview.for_managed_policy(world, account, policy, text, request=request),
+        reload=lambda world: managed_target(sandbox, world, account, name),
+        owner=f"policy {name}",
     )
 
 
@@ -156,7 +191,7 @@ def value_hints(world):
 
 def editor_context(request, sandbox, world, target, state, **extra):
     preview_form = PreviewForm(request.POST if request.method == "POST" else None)
-    preview = target.preview(world, state.text, preview_form.request()) if state.problem is None else None
+    preview = target.preview(state.text, preview_form.request()) if state.problem is None else None
     return pages.context(
         request, sandbox, world, "policies",
         target=target,
@@ -176,7 +211,7 @@ def editor_context(request, sandbox, world, target, state, **extra):
 
 @require_GET
 def policies(request, sandbox_id):
-    """Every policy in the sandbox: key policies by key, inline policies by user and role."""
+    """Every policy in the sandbox: key policies by key, inline policies by user, group and role, managed policies."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
     return render(request, "console/policies.html", _policies_context(request, sandbox, world, NewInlinePolicyForm()))
@@ -185,13 +220,19 @@ def policies(request, sandbox_id):
 def _policies_context(request, sandbox, world, new_form):
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
     key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
-    holders = []
+    holders, managed = [], []
     for account, entities in world.doc["accounts"].items():
-        for kind, plural in (("user", "users"), ("role", "roles")):
+        for kind, plural in HOLDERS.items():
             for name, holder in entities[plural].items():
                 holders.append({"account": account, "kind": kind, "name": name,
                                 "policies": sorted(holder["InlinePolicies"]), "attached": holder["AttachedPolicies"]})
-    return pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders, new_form=new_form)
+        for name, policy in entities["policies"].items():
+            attached = [f"{kind} {holder}" for kind, plural in HOLDERS.items()
+                        for holder, record in entities[plural].items() if policy["Arn"] in record["AttachedPolicies"]]
+            managed.append({"account": account, "name": name, "default": policy["DefaultVersionId"],
+                            "versions": len(policy["Versions"]), "attached": attached})
+    return pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders, managed=managed,
+                         new_form=new_form)
 
 
 class NewInlinePolicyForm(forms.Form):
@@ -224,6 +265,13 @@ def identity_policy(request, sandbox_id, account, kind, name, policy_name):
     return _editor(request, sandbox, world, identity_target(sandbox, world, account, kind, name, policy_name))
 
 
+@require_http_methods(["GET", "POST"])
+def managed_policy(request, sandbox_id, account, name):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _editor(request, sandbox, world, managed_target(sandbox, world, account, name))
+
+
 @require_POST
 def key_policy_sync(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
@@ -236,6 +284,13 @@ def identity_policy_sync(request, sandbox_id, account, kind, name, policy_name):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
     return _sync(request, sandbox, world, identity_target(sandbox, world, account, kind, name, policy_name))
+
+
+@require_POST
+def managed_policy_sync(request, sandbox_id, account, name):
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    return _sync(request, sandbox, world, managed_target(sandbox, world, account, name))
 
 
 def _editor(request, sandbox, world, target):
@@ -251,7 +306,7 @@ def _editor(request, sandbox, world, target):
                               target.request(text, form.cleaned_data["BypassPolicyLockoutSafetyCheck"]))
         # After the call, "before" in the preview is whatever is now in force.
         world = runner.load_world(sandbox.id)
-        target = _reload(sandbox, world, target)
+        target = target.reload(world)
     else:
         text = request.POST.get("document", "")
     state = pf.sync(text, dict(request.POST.lists()), "json", "", target.kind, target.account)
@@ -259,13 +314,6 @@ def _editor(request, sandbox, world, target):
     if request.htmx:
         return render(request, TEMPLATE + "#save-response", context)
     return render(request, TEMPLATE, context)
-
-
-def _reload(sandbox, world, target):
-    if target.kind == pf.KEY_POLICY:
-        return key_target(sandbox, world, target.key["KeyMetadata"]["KeyId"])
-    identity = target.holder_identity
-    return identity_target(sandbox, world, identity.account, identity.kind, identity.name, target.policy_name)
 
 
 def _sync(request, sandbox, world, target):
