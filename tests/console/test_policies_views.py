@@ -296,6 +296,7 @@ def test_a_managed_policy_is_listed_and_saved_as_a_new_default_version(alice):
     url = f"{alice.home}policies/{A}/managed/kms-read/"
     page = alice.get(alice.home + "policies/").content.decode()
     assert f'<a href="{url}">kms-read</a>' in page and "user bob" in page
+    assert f'Managed: <a href="{url}">kms-read</a>' in page  # on bob's row too
     page = alice.get(url).content.decode()
     assert "Managed policy kms-read (111122223333), default version v1 of 1" in page
     assert "Save: CreatePolicyVersion as admin" in page

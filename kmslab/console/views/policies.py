@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kmslab.cloud import iam
 from kmslab.cloud.kms import access
 from kmslab.sandboxes import runner
 
@@ -224,8 +225,11 @@ def _policies_context(request, sandbox, world, new_form):
     for account, entities in world.doc["accounts"].items():
         for kind, plural in HOLDERS.items():
             for name, holder in entities[plural].items():
+                # (name, account): the account only of a customer managed policy, whose editor the page links to.
+                attached = [(arn.rsplit("/", 1)[-1], iam.managed_policy(world, arn) and arn.split(":")[4])
+                            for arn in holder["AttachedPolicies"]]
                 holders.append({"account": account, "kind": kind, "name": name,
-                                "policies": sorted(holder["InlinePolicies"]), "attached": holder["AttachedPolicies"]})
+                                "policies": sorted(holder["InlinePolicies"]), "attached": attached})
         for name, policy in entities["policies"].items():
             attached = [f"{kind} {holder}" for kind, plural in HOLDERS.items()
                         for holder, record in entities[plural].items() if policy["Arn"] in record["AttachedPolicies"]]
