@@ -233,3 +233,25 @@ def test_a_learner_adds_an_explicit_deny_to_an_iam_policy(learner):
     shot(page, "iam-policy-editor")
     page.get_by_role("button", name=re.compile("Save: PutUserPolicy")).click()
     expect(page.locator("#saved")).to_contain_text("Succeeded")
+
+
+def test_a_learner_writes_a_group_policy_and_sees_what_its_members_gain(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    iam = client_factory(server.url, sandbox["principals"][0])("iam")
+    iam.create_user(UserName="bob")
+    iam.create_group(GroupName="readers")
+    iam.add_user_to_group(GroupName="readers", UserName="bob")
+    create_key(page)
+    page.goto(page.home + "policies/")
+    page.get_by_role("row", name=re.compile("group readers")).get_by_role("button", name="Write").click()
+    expect(page.locator("h1")).to_contain_text("Inline policy kms-access of group readers")
+    expect(page.locator("#preview .changes")).to_contain_text(re.compile(r"user bob · \S+ gains kms:DescribeKey"))
+    page.locator("#card-0 summary", has_text="Cryptographic use").click()
+    page.locator("#card-0 input[value='kms:Decrypt']").check()
+    expect(page.locator("#preview .changes")).to_contain_text("gains kms:Decrypt")
+    expect(page.locator("#preview td.gain")).to_have_count(2)
+    page.get_by_role("button", name=re.compile("Save: PutGroupPolicy")).click()
+    expect(page.locator("#saved")).to_contain_text("Succeeded")
+    expect(page.locator("#preview")).to_contain_text("No change")  # saved: the edit is the policy in force
