@@ -144,7 +144,8 @@ def test_a_managed_policy_edit_is_previewed_for_everyone_it_is_attached_to(world
     iam.add_role(world, A, "app", "{}")["AttachedPolicies"].append(arn)
     key = make_key(world, admin)
     key_id = key["KeyMetadata"]["KeyId"]
-    matrix = access_preview.for_managed_policy(world, A, policy, json.dumps(allow(["kms:DescribeKey", "kms:Decrypt"])))
+    proposed = json.dumps(allow(["kms:DescribeKey", "kms:Decrypt"]))
+    matrix = access_preview.for_managed_policy(world, A, policy, proposed)
     cells = grid(matrix)
     assert list(cells) == [f"user bob · {key_id}", f"user carol · {key_id}", f"role app · {key_id}"]  # not dave
     for label in cells:

@@ -273,7 +273,8 @@ def test_the_group_preview_shows_each_member_and_an_empty_group_says_so(alice):
     make_group(alice, "nobody")
     url = f"{alice.home}policies/{A}/group/readers/kms-read/"
     form = fields(alice.get(url).content.decode(), "policy-form")
-    decrypt = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
+    decrypt = json.dumps({"Version": "2012-10-17",
+                          "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
     response = sync(alice, url, {**form, "document": decrypt}, "json")
     page = response.content.decode()
     assert is_fragment(response) and '<div id="preview" aria-live="polite" hx-swap-oob="true">' in page
@@ -320,7 +321,8 @@ def test_the_managed_preview_shows_everyone_it_is_attached_to(alice):
     as_admin(alice, "AttachGroupPolicy", {"GroupName": "readers", "PolicyArn": arn})
     url = f"{alice.home}policies/{A}/managed/kms-read/"
     form = fields(alice.get(url).content.decode(), "policy-form")
-    deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]})
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]})
     response = sync(alice, url, {**form, "document": deny}, "json")
     page = response.content.decode()
     assert is_fragment(response) and 'id="cards"' in page  # a JSON edit re-renders the cards
@@ -356,4 +358,5 @@ def test_another_learner_cannot_open_or_sync_a_group_or_managed_policy(alice, ma
 def test_an_unknown_group_or_managed_policy_is_not_found(alice):
     assert alice.get(f"{alice.home}policies/{A}/group/nobody/kms-read/").status_code == 404
     assert alice.get(f"{alice.home}policies/{A}/managed/nothing/").status_code == 404
-    assert alice.post(f"{alice.home}policies/{A}/managed/nothing/sync/", {"source": "json"}, htmx=True).status_code == 404
+    sync_url = f"{alice.home}policies/{A}/managed/nothing/sync/"
+    assert alice.post(sync_url, {"source": "json"}, htmx=True).status_code == 404

@@ -146,7 +146,7 @@ def identity_target(sandbox, world, account, kind, name, policy_name):
 
 
 def managed_target(sandbox, world, account, name):
-    """A customer managed policy: the editor edits its default version; saving adds a version and makes it the default."""
+    """A customer managed policy: the editor edits its default version; saving adds a version, the new default."""
     policy = (world.account(account) or {}).get("policies", {}).get(name)
     if policy is None:
         raise Http404("No such managed policy")
@@ -161,9 +161,10 @@ def managed_target(sandbox, world, account, name):
         document_field="PolicyDocument",
         url=reverse("console:managed_policy", args=[sandbox.id, account, name]),
         sync_url=reverse("console:managed_policy_sync", args=[sandbox.id, account, name]),
-        preview_rows=f"Rows are the principals {name} is attached to (directly or through a group), each on every key; "
-                     "columns KMS actions.",
-        preview=lambda text, request: access_preview.for_managed_policy(world, account, policy, text, request=request),
+        preview_rows=f"Rows are the principals {name} is attached to (directly or through a group), "
+                     "each on every key; columns KMS actions.",
+        preview=lambda text, request: access_preview.for_managed_policy(world, account, policy, text,
+                                                                        request=request),
         reload=lambda world: managed_target(sandbox, world, account, name),
         owner=f"policy {name}",
     )
