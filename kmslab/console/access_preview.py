@@ -1,7 +1,9 @@
 """Access preview: who can do what, before and after a policy edit, without saving it.
 
-A matrix of principals x actions for a key (key policy edits) or keys x
-actions for one principal (IAM policy edits). Each cell is a decision of the
+A matrix of principals x actions for a key (key policy edits), keys x
+actions for one principal (user or role inline policy edits), or
+(principal, key) x actions for the principals a group or managed policy
+reaches (its members; those it is attached to). Each cell is a decision of the
 policy engine's own evaluation (kms/access.py decide), so the preview can
 never disagree with what the call would get; the cells that change are the
 point: who gains or loses what.
@@ -134,8 +136,7 @@ def for_key_policy(world, key, proposed, actions=ACTIONS, request=PLAIN):
 def for_identity_policy(world, holder, policy_name, proposed, caller, actions=ACTIONS, request=PLAIN):
     """Keys x actions for the principal that holds an inline policy (a user or role record),
     with the policy as it is and as `proposed` (text; None removes it)."""
-    return _before_after(world, [("", caller)], holder["InlinePolicies"], policy_name, proposed, actions, request,
-                         empty="No keys in the sandbox yet.")
+    return _before_after(world, [("", caller)], holder["InlinePolicies"], policy_name, proposed, actions, request)
 
 
 def for_group_policy(world, account, group, policy_name, proposed, actions=ACTIONS, request=PLAIN):
@@ -146,7 +147,7 @@ def for_group_policy(world, account, group, policy_name, proposed, actions=ACTIO
     members = [(f"user {user}", acting.caller(world, acting.Identity(account, "user", user)))
                for user, record in world.account(account)["users"].items() if name in record["Groups"]]
     return _before_after(world, members, group["InlinePolicies"], policy_name, proposed, actions, request,
-                         empty=f"Group {name} has no members: its policies apply to nobody yet.")
+                         nobody=f"Group {name} has no members: its policies apply to nobody yet.")
 
 
 def for_managed_policy(world, account, policy, proposed, actions=ACTIONS, request=PLAIN):
@@ -162,12 +163,12 @@ def for_managed_policy(world, account, policy, proposed, actions=ACTIONS, reques
     callers = [(f"{i.kind} {i.name}", acting.caller(world, i)) for i in identities]
     version = policy["Versions"][policy["DefaultVersionId"]]
     return _before_after(world, callers, version, "Document", proposed, actions, request,
-                         empty=f"{policy['PolicyName']} is attached to nobody (nor to a group with members) yet.")
+                         nobody=f"{policy['PolicyName']} is attached to nobody (nor to a group with members) yet.")
 
 
-def _before_after(world, callers, holder, field_name, proposed, actions, request, empty):
+def _before_after(world, callers, holder, field_name, proposed, actions, request, nobody=""):
     """Each (label, caller) x every key x actions, with holder[field_name] as it is and as `proposed`
-    (None removes it).
+    (None removes it). `nobody` is what the matrix says when there is no caller.
 
     The world is a snapshot (runner.load_world): the proposed document is put in
     place for the "after" column and taken out again; nothing is saved. Rows are
@@ -179,7 +180,7 @@ def _before_after(world, callers, holder, field_name, proposed, actions, request
     before = [[access.decide(world, caller, a, key, request.conditions(a)).allowed for a in actions]
               for _, caller, key in pairs]
     matrix = Matrix(actions, head="Principal · key" if any(label for label, _ in callers) else "Key",
-                    empty=empty if keys or not callers else "No keys in the sandbox yet.")
+                    empty=nobody if not callers else "No keys in the sandbox yet.")
     _put(holder, field_name, proposed)
     try:
         for (label, caller, key), was in zip(pairs, before):
