@@ -3,11 +3,12 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from .personas import A, new_learner
 
 from kmslab.asgi import application
-from kmslab.console import acting
+from kmslab.console import acting, consumers
 from kmslab.sandboxes import runner
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,18 +91,79 @@ async def test_many_sockets_on_one_sandbox_each_get_the_row():
         await ws.disconnect()
 
 
-async def test_when_the_first_socket_leaves_the_others_still_get_rows():
-    # Only the first socket of a sandbox's feed is in the channel-layer group; it hands over when it goes.
+def listeners():
+    return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Feed.listen"]
+
+
+async def no_listeners_left():
+    # Cancelling ends the in-memory layer's receive at once; channels-redis's may take its 5 s BZPOPMIN.
+    if listeners():
+        await asyncio.wait(listeners(), timeout=6)
+    return listeners() == []
+
+
+async def members(group):
+    """The group's channels, in the in-memory layer or (KMSLAB_REDIS_URL set) channels-redis's sorted set."""
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):
+        return set(layer.groups.get(group, ()))
+    connection = layer.connection(layer.consistent_hash(group))
+    return set(await connection.zrange(layer._group_key(group), 0, -1))
+
+
+async def test_when_the_first_socket_leaves_the_others_get_each_row_exactly_once():
+    # A per-process listener, not the first socket, is in the group: nothing to hand over.
     alice = await sync_to_async(new_learner)()
     first, second, third = [await connected(socket(alice, alice.sandbox.id)) for _ in range(3)]
     await first.disconnect()
     outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
     for ws in (second, third):
         assert outcome.record["eventID"] in await ws.receive_from(timeout=1)
-    await second.disconnect()
+    # A call whose event is on its way while the first socket leaves still arrives, once.
+    fourth = await connected(socket(alice, alice.sandbox.id))
     outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
-    assert outcome.record["eventID"] in await third.receive_from(timeout=1)
+    await second.disconnect()
+    for ws in (third, fourth):
+        assert outcome.record["eventID"] in await ws.receive_from(timeout=1)
+    for ws in (third, fourth):
+        assert await ws.receive_nothing(timeout=0.3)
     await third.disconnect()
+    await fourth.disconnect()
+
+
+async def test_when_every_socket_leaves_the_group_is_empty_and_no_listener_remains():
+    alice = await sync_to_async(new_learner)()
+    group = runner.group_name(alice.sandbox.id)
+    sockets = [await connected(socket(alice, alice.sandbox.id)) for _ in range(3)]
+    assert len(await members(group)) == 1 and len(listeners()) == 1
+    for ws in sockets:
+        await ws.disconnect()
+    assert await members(group) == set()
+    assert group not in consumers._feeds
+    assert await no_listeners_left()
+    # A page opened afterwards starts a new listener, and the feed works again.
+    again = await connected(socket(alice, alice.sandbox.id))
+    outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+    assert outcome.record["eventID"] in await again.receive_from(timeout=1)
+    await again.disconnect()
+    assert await no_listeners_left()
+
+
+async def test_a_socket_whose_send_fails_does_not_stop_the_others():
+    alice = await sync_to_async(new_learner)()
+    sockets = [await connected(socket(alice, alice.sandbox.id)) for _ in range(3)]
+
+    async def broken(*args, **kwargs):
+        raise ConnectionResetError("gone")
+
+    consumers._feeds[runner.group_name(alice.sandbox.id)].sockets[0].send = broken
+    for _ in range(2):
+        outcome = await sync_to_async(admin_call)(alice.sandbox, "CreateKey", {})
+        for ws in sockets[1:]:
+            assert outcome.record["eventID"] in await ws.receive_from(timeout=1)
+    assert await sockets[0].receive_nothing(timeout=0.2)
+    for ws in sockets:
+        await ws.disconnect()
 
 
 async def test_two_sandboxes_feeds_stay_apart():
