@@ -74,10 +74,8 @@ def build():
             "KeyId": KEY_ARN, "GrantId": grant_id, "GranteePrincipal": grantee,
             "IssuingAccount": f"arn:aws:iam::{A}:root", "Operations": ["Encrypt", "Decrypt"], "Constraints": constraints}
     now = world.now()
-    session = principals.Caller(
-        kind="AssumedRole", arn=f"arn:aws:sts::{A}:assumed-role/app/i-1", account=A, principal_id=f"{role['RoleId']}:i-1",
-        role_arn=role["Arn"], role_name="app", role_id=role["RoleId"], session_name="i-1", mfa_authenticated=False,
-        session_created=now, tags={"team": "payments"}, secure_transport=True)
+    session = principals.role_session_caller(A, role, "i-1", mfa_authenticated=False, session_created=now,
+                                             secure_transport=True)
     context = {"kms:EncryptionContext:dept": "payments", "kms:EncryptionContextKeys": ["dept"],
                "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
     requests = [

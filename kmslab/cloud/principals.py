@@ -82,6 +82,22 @@ def user_caller(account, user, access_key_id=None, **extra):
     )
 
 
+def role_session_caller(account, role, session_name, **extra):
+    """The caller of an AssumedRole session of `role` (a role record) named `session_name`."""
+    return Caller(
+        kind="AssumedRole",
+        arn=f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session_name}",
+        account=account,
+        principal_id=f"{role['RoleId']}:{session_name}",
+        role_arn=role["Arn"],
+        role_name=role["RoleName"],
+        role_id=role["RoleId"],
+        session_name=session_name,
+        tags={t["Key"]: t["Value"] for t in role.get("Tags", [])},
+        **extra,
+    )
+
+
 def session_caller(world, session, **extra):
     """The caller behind temporary credentials (GetSessionToken or AssumeRole)."""
     account = session["Account"]
@@ -97,20 +113,8 @@ def session_caller(world, session, **extra):
         user = world.account(account)["users"][session["UserName"]]
         return user_caller(account, user, session["AccessKeyId"], **mfa, **extra)
     role = world.account(account)["roles"][session["RoleName"]]
-    return Caller(
-        kind="AssumedRole",
-        arn=f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session['RoleSessionName']}",
-        account=account,
-        principal_id=f"{role['RoleId']}:{session['RoleSessionName']}",
-        access_key_id=session["AccessKeyId"],
-        role_arn=role["Arn"],
-        role_name=role["RoleName"],
-        role_id=role["RoleId"],
-        session_name=session["RoleSessionName"],
-        tags={t["Key"]: t["Value"] for t in role.get("Tags", [])},
-        **mfa,
-        **extra,
-    )
+    return role_session_caller(account, role, session["RoleSessionName"], access_key_id=session["AccessKeyId"],
+                               **mfa, **extra)
 
 
 def caller_for_access_key(world, access_key_id, **extra):

@@ -6,39 +6,21 @@ but nothing in the key policy names her.
 """
 import json
 
-from kmslab.cloud import calls, iam, principals
+from kmslab.cloud import iam, principals
 from kmslab.cloud.kms import access
 from kmslab.cloud.policy.explain import render
 
+from ..iam_factories import allow, policy
+from .kms_factories import call, ok
+
 A, B = "111122223333", "444455556666"
 ROOT_A, ROOT_B = f"arn:aws:iam::{A}:root", f"arn:aws:iam::{B}:root"
-
-
-def call(world, caller, operation, **request):
-    return calls.call(world, caller, "kms", operation, request)
-
-
-def ok(world, caller, operation, **request):
-    outcome = call(world, caller, operation, **request)
-    assert outcome.error is None, (outcome.error.code, outcome.error.message)
-    return outcome.response
 
 
 def denied(world, caller, operation, **request):
     outcome = call(world, caller, operation, **request)
     assert outcome.error is not None and outcome.error.code == "AccessDeniedException", outcome.error or outcome.response
     return outcome
-
-
-def policy(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **condition):
-    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
-    if condition:
-        statement["Condition"] = condition
-    return statement
 
 
 def grant_to(principal, action, **extra):
@@ -57,19 +39,8 @@ def make_role_session(world, account, name, *statements, session="work", mfa=Non
     if statements:
         role["InlinePolicies"]["lab"] = policy(*statements)
     now = world.now()
-    return principals.Caller(
-        kind="AssumedRole",
-        arn=f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
-        account=account,
-        principal_id=f"{role['RoleId']}:{session}",
-        role_arn=role["Arn"],
-        role_name=name,
-        role_id=role["RoleId"],
-        session_name=session,
-        mfa_authenticated=mfa,
-        mfa_auth_time=now - mfa_age if mfa else None,
-        session_created=now - 60,
-    )
+    return principals.role_session_caller(account, role, session, mfa_authenticated=mfa,
+                                          mfa_auth_time=now - mfa_age if mfa else None, session_created=now - 60)
 
 
 def make_key(world, admin, key_policy=None):

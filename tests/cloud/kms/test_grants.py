@@ -7,19 +7,11 @@ import json
 
 import pytest
 
-from kmslab.cloud import calls, iam, principals
+from kmslab.cloud import iam, principals
+
+from .kms_factories import call, ok
 
 A, B = "111122223333", "444455556666"
-
-
-def call(world, caller, operation, **request):
-    return calls.call(world, caller, "kms", operation, request)
-
-
-def ok(world, caller, operation, **request):
-    outcome = call(world, caller, operation, **request)
-    assert outcome.error is None, (outcome.error.code, outcome.error.message)
-    return outcome.response
 
 
 def fails(world, caller, operation, code, **request):
@@ -84,10 +76,7 @@ def test_a_role_grantee_covers_every_session_of_the_role(world, admin):
     key = new_key(world, admin)
     role = iam.add_role(world, A, "app", "{}")
     ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=role["Arn"], Operations=["GenerateDataKey"])
-    session = principals.Caller(kind="AssumedRole", arn=f"arn:aws:sts::{A}:assumed-role/app/i-123", account=A,
-                                principal_id=f"{role['RoleId']}:i-123", role_arn=role["Arn"], role_name="app",
-                                role_id=role["RoleId"], session_name="i-123", mfa_authenticated=False,
-                                session_created=world.now())
+    session = principals.role_session_caller(A, role, "i-123", mfa_authenticated=False, session_created=world.now())
     assert len(ok(world, session, "GenerateDataKey", KeyId=key["KeyId"], KeySpec="AES_256")["Plaintext"]) == 32
 
 
@@ -176,6 +165,6 @@ def test_the_cryptographic_operations_refuse_a_grant_token_that_is_not_one(world
 
 def test_list_retirable_grants_without_a_retiring_principal_is_a_validation_error(world, admin):
     # botocore's model leaves RetiringPrincipal optional; KMS cannot list without one.
-    outcome = calls.call(world, admin, "kms", "ListRetirableGrants", {})
+    outcome = call(world, admin, "ListRetirableGrants")
     assert outcome.error.code == "ValidationException"
     assert "Value null at 'retiringPrincipal'" in outcome.error.message

@@ -88,18 +88,7 @@ def make_caller(world, spec, identity_policies):
     if kind == "IAMUser":
         return principals.user_caller(account, holder, **extra)
     session = spec.get("session", "s1")
-    return principals.Caller(
-        kind="AssumedRole",
-        arn=f"arn:aws:sts::{account}:assumed-role/{spec['name']}/{session}",
-        account=account,
-        principal_id=f"{holder['RoleId']}:{session}",
-        role_arn=holder["Arn"],
-        role_name=spec["name"],
-        role_id=holder["RoleId"],
-        session_name=session,
-        tags={t["Key"]: t["Value"] for t in tags},
-        **extra,
-    )
+    return principals.role_session_caller(account, holder, session, **extra)
 
 
 def make_key(world, spec, policy):
