@@ -58,7 +58,6 @@ class Condition:
     operator: str = "StringEquals"
     key: str = ""
     values: list = field(default_factory=list)
-    pick: str = field(default="", compare=False)  # a value chosen in the row's picker, for add-value
 
 
 @dataclass
@@ -326,7 +325,9 @@ def cards_from_post(data):
         card.resources = lines(p + "resource")
         for j in range(_count(one(p + "conditions", "0"))):
             c = f"{p}c{j}-"
-            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), lines(c + "values"), one(c + "pick")))
+            # A value chosen in the row's picker joins the values; the picker then starts over.
+            values = list(dict.fromkeys(lines(c + "values") + [one(c + "pick")]))
+            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), [v for v in values if v]))
         cards.append(card)
     return cards
 
@@ -336,8 +337,7 @@ def _count(text):
 
 
 def apply_op(cards, op, kind):
-    """The editor's buttons and pickers: add-statement, remove-statement:i, add-condition:i,
-    remove-condition:i:j, add-value:i:j (the value picked in that condition row)."""
+    """The editor's buttons: add-statement, remove-statement:i, add-condition:i, remove-condition:i:j."""
     name, *args = op.split(":")
     try:
         args = [int(a) for a in args]
@@ -349,10 +349,6 @@ def apply_op(cards, op, kind):
             cards[args[0]].conditions.append(Condition())
         elif name == "remove-condition":
             del cards[args[0]].conditions[args[1]]
-        elif name == "add-value":
-            row = cards[args[0]].conditions[args[1]]
-            if row.pick and row.pick not in row.values:
-                row.values.append(row.pick)
     except (ValueError, IndexError):
         pass  # a stale button from a page that changed since; the re-render shows the current cards
     return cards

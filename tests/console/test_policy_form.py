@@ -188,8 +188,11 @@ def test_the_value_picker_offers_what_a_key_can_be():
     assert pf.value_options("kms:EncryptionContext:tenant", sandbox) == []
 
 
-def test_a_picked_value_is_added_once():
-    cards = [pf.Card(conditions=[pf.Condition("Bool", "aws:MultiFactorAuthPresent", [], pick="true")])]
-    pf.apply_op(cards, "add-value:0:0", pf.KEY_POLICY)
-    pf.apply_op(cards, "add-value:0:0", pf.KEY_POLICY)
-    assert cards[0].conditions[0].values == ["true"]
+def test_a_picked_value_joins_the_values_once():
+    data = {"statements": ["1"], "s0-conditions": ["2"],
+            "s0-c0-operator": ["Bool"], "s0-c0-key": ["aws:MultiFactorAuthPresent"], "s0-c0-pick": ["true"],
+            "s0-c1-operator": ["StringEquals"], "s0-c1-key": ["kms:CallerAccount"],
+            "s0-c1-values": ["111122223333"], "s0-c1-pick": ["111122223333"]}
+    (card,) = pf.cards_from_post(data)
+    assert card.conditions == [pf.Condition("Bool", "aws:MultiFactorAuthPresent", ["true"]),
+                               pf.Condition("StringEquals", "kms:CallerAccount", ["111122223333"])]
