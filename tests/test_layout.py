@@ -16,3 +16,15 @@ def test_the_simulated_cloud_never_imports_django_or_channels():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("django", "channels")]
     assert offenders == []
+
+
+def test_template_comments_close_on_their_line():
+    # Django's {# #} is one line only: across lines it is printed on the page.
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    unclosed = [
+        f"{path.relative_to(templates)}:{n}"
+        for path in templates.rglob("*.html")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if line.count("{#") > line.count("#}")
+    ]
+    assert unclosed == []
