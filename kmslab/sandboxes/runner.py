@@ -188,15 +188,31 @@ def _commit(sandbox_id, work):
     # The connection itself, not django.db.connection: its proxy costs a
     # context-local lookup on every use, and the hot path uses it often.
     db = connections[DEFAULT_DB_ALIAS]
+    if db.in_atomic_block:
+        raise RuntimeError("a call commits its own transaction: run it outside transaction.atomic()")
+    sql = _statements(db.vendor)
     for attempt in range(ATTEMPTS):
-        with _writer_turn(db):
+        # The transaction is the driver's own, begun and ended here: Django's
+        # atomic() costs a tenth of a call's throughput over HTTP (scripts/bench_api.py).
+        # Driver errors become Django's, so a broken connection is dropped.
+        with _writer_turn(db), db.wrap_database_errors:
+            db.ensure_connection()
+            cursor = db.connection.cursor()
             try:
-                # The hot path's driver errors become Django's, so a broken connection is dropped.
-                with transaction.atomic(durable=True), db.wrap_database_errors:
-                    result, committed = _attempt(db, sandbox_id, work, retry=attempt > 0)
+                cursor.execute(sql["begin"])
+                try:
+                    result, committed, ids = _attempt(db, cursor, sandbox_id, work, retry=attempt > 0)
+                    db.connection.commit()
+                except BaseException:
+                    db.connection.rollback()
+                    raise
             except Conflict:
                 continue
-            _keep(sandbox_id, committed)
+            finally:
+                cursor.close()
+        _keep(sandbox_id, committed)
+        if ids:
+            _broadcast(sandbox_id, ids)
         return result
     raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
 
@@ -211,52 +227,47 @@ def _writer_turn(db):
     return _sqlite_writer if db.vendor == "sqlite" else nullcontext()
 
 
-def _attempt(db, sandbox_id, work, retry):
+def _attempt(db, cursor, sandbox_id, work, retry):
+    """One try at a call inside the open transaction: (result, what to cache, the new records' ids)."""
     sql = _statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
     # another call committed since, the UPDATE below finds a newer version,
     # and the retry reads the world afresh. That saves a query per call.
     cached = None if retry else _take(sandbox_id)
-    # The driver's own cursor, inside Django's transaction: Django's wrapper
-    # rewrites every query's placeholders with a regex, a tenth of a call's cost.
-    cursor = db.connection.cursor()
-    try:
-        if cached is not None:
-            version, last_sequence, snapshot, world = cached
-        else:
-            cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [db_id])
-            row = cursor.fetchone()
-            if row is None:
-                raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
-            version, last_sequence = row[0], row[1]
-            world, snapshot = _parse(row[2])
+    if cached is not None:
+        version, last_sequence, snapshot, world = cached
+    else:
+        cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [db_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
+        version, last_sequence = row[0], row[1]
+        world, snapshot = _parse(row[2])
 
-        keys_before = _access_key_ids(world)
-        result, records = work(world)
-        # Comparing with a parsed copy costs a tenth of serialising the world
-        # again, and Encrypt and its kind change nothing but the trail.
-        changed = world.doc != snapshot or world.clock.offset != snapshot["clock_offset"]
-        if changed:
-            text = world.to_json()
-            snapshot = json.loads(text)
-            cursor.execute(sql["save_world"], [version + 1, last_sequence + len(records), text, db_id, version])
-        else:
-            cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version])
-        if cursor.rowcount != 1:
-            raise Conflict
-
-        ids = []
-        for n, (record, explanations) in enumerate(records, 1):
-            cursor.execute(sql["append"], _trail_row(db, db_id, last_sequence + n, record, explanations))
-            ids.append(cursor.fetchone()[0])
-    finally:
-        cursor.close()
+    keys_before = _access_key_ids(world)
+    result, records = work(world)
+    # Comparing with a parsed copy costs a tenth of serialising the world
+    # again, and Encrypt and its kind change nothing but the trail.
+    changed = world.doc != snapshot or world.clock.offset != snapshot["clock_offset"]
     if changed:
-        _sync_access_keys(sandbox_id, keys_before, _access_key_ids(world))
-    if ids:
-        transaction.on_commit(lambda: _broadcast(sandbox_id, ids), robust=True)
-    return result, (version + 1, last_sequence + len(records), snapshot, world)
+        text = world.to_json()
+        snapshot = json.loads(text)
+        cursor.execute(sql["save_world"], [version + 1, last_sequence + len(records), text, db_id, version])
+    else:
+        cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version])
+    if cursor.rowcount != 1:
+        raise Conflict
+
+    ids = []
+    for n, (record, explanations) in enumerate(records, 1):
+        cursor.execute(sql["append"], _trail_row(db, db_id, last_sequence + n, record, explanations))
+        ids.append(cursor.fetchone()[0])
+    if changed:
+        keys_after = _access_key_ids(world)
+        cursor.executemany(sql["add_key"], [[key, db_id] for key in keys_after - keys_before])
+        cursor.executemany(sql["remove_key"], [[key] for key in keys_before - keys_after])
+    return result, (version + 1, last_sequence + len(records), snapshot, world), ids
 
 
 # The hot path's statements, written out in the driver's own placeholder
@@ -271,9 +282,11 @@ TRAIL_COLUMNS = (
 
 @lru_cache(maxsize=None)
 def _statements(vendor):
-    sandbox, trail = Sandbox._meta.db_table, TrailRecord._meta.db_table
+    sandbox, trail, keys = Sandbox._meta.db_table, TrailRecord._meta.db_table, AccessKeyIndex._meta.db_table
     p = "?" if vendor == "sqlite" else "%s"
     return {
+        # IMMEDIATE: an SQLite writer takes the write lock at once, so two queue instead of one failing.
+        "begin": "BEGIN IMMEDIATE" if vendor == "sqlite" else "BEGIN",
         "load": f"SELECT version, last_sequence, world FROM {sandbox} WHERE id = {p}",
         # SQLite has no row locks; its BEGIN IMMEDIATE has already serialised writers.
         "lock": " FOR UPDATE" if vendor != "sqlite" else "",
@@ -282,6 +295,8 @@ def _statements(vendor):
         f"WHERE id = {p} AND version = {p}",
         "append": f"INSERT INTO {trail} ({', '.join(TRAIL_COLUMNS)}) "
         f"VALUES ({', '.join([p] * len(TRAIL_COLUMNS))}) RETURNING id",
+        "add_key": f"INSERT INTO {keys} (access_key_id, sandbox_id) VALUES ({p}, {p})",
+        "remove_key": f"DELETE FROM {keys} WHERE access_key_id = {p}",
     }
 
 
@@ -319,15 +334,6 @@ def _access_key_ids(world):
     return set(world.doc["access_keys"]) | set(world.doc["sessions"])
 
 
-def _sync_access_keys(sandbox_id, before, after):
-    if after - before:
-        AccessKeyIndex.objects.bulk_create(
-            AccessKeyIndex(access_key_id=key, sandbox_id=sandbox_id) for key in after - before
-        )
-    if before - after:
-        AccessKeyIndex.objects.filter(pk__in=before - after).delete()
-
-
 # Broadcasting. A call runs in some worker thread, but a channel layer belongs
 # to the event loop that serves the websockets: in-memory groups are asyncio
 # queues of that loop (putting into one from another loop does not wake it),
@@ -355,8 +361,12 @@ def _broadcast(sandbox_id, ids):
     if loop is not None and loop.is_running():
         sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         sent.add_done_callback(_report_failure)
-    else:
+        return
+    # The call has committed: a layer that fails (Redis down) is logged, never the caller's error.
+    try:
         async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        logger.exception("broadcast to the trail's group failed")
 
 
 def _report_failure(sent):

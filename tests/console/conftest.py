@@ -4,11 +4,11 @@ from .personas import new_learner
 
 
 @pytest.fixture
-def alice(db):
+def alice(transactional_db):
     return new_learner("alice's sandbox")
 
 
 @pytest.fixture
-def mallory(db):
+def mallory(transactional_db):
     return new_learner("mallory's sandbox")
 

@@ -10,7 +10,7 @@ from kmslab.sandboxes.models import Sandbox
 from .personas import A, B, is_fragment
 
 
-def test_a_new_learner_sees_no_sandboxes_and_can_create_one(client, db):
+def test_a_new_learner_sees_no_sandboxes_and_can_create_one(client, transactional_db):
     assert b"You have no sandboxes yet" in client.get("/").content
     response = client.post("/", {"name": "week 1"})
     sandbox = Sandbox.objects.get()
@@ -50,7 +50,7 @@ def test_a_key_page_of_another_learners_sandbox_is_not_found(alice, mallory):
     assert mallory.post(key_page + "DisableKey/").status_code == 404
 
 
-def test_a_signed_console_url_adds_the_sandbox_to_any_browser(db, client):
+def test_a_signed_console_url_adds_the_sandbox_to_any_browser(transactional_db, client):
     sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
     response = client.get(learners.claim_path(sandbox.id))
     assert response["Location"] == f"/s/{sandbox.id}/"
@@ -58,7 +58,7 @@ def test_a_signed_console_url_adds_the_sandbox_to_any_browser(db, client):
     assert str(sandbox.id) in client.get("/").content.decode()
 
 
-def test_a_forged_console_url_is_not_found(db, client):
+def test_a_forged_console_url_is_not_found(transactional_db, client):
     sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
     forged = learners.claim_path(sandbox.id)[:-3] + "xx/"
     assert client.get(forged).status_code == 404

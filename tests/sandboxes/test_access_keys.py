@@ -4,7 +4,7 @@ import pytest
 from kmslab.cloud import principals
 from kmslab.sandboxes import runner
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_new_sandbox_indexes_both_admins_keys():

@@ -15,7 +15,7 @@ from kmslab.console.learner import CLAIM_SALT
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import AccessKeyIndex, Sandbox, TrailRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sandbox_command(*args):

@@ -1,12 +1,15 @@
 """One call in one transaction: what is committed, what is recorded, what is retried."""
 import asyncio
 import json
+import sqlite3
 import threading
 import time
+from contextlib import closing
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection, transaction
 from django.db.models import F
 
 from kmslab.cloud import calls, principals
@@ -14,7 +17,7 @@ from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientExceptio
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def alice_sandbox():
@@ -117,9 +120,9 @@ def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
     real_attempt = runner._attempt
     attempts = []
 
-    def lose_first_race(db, sandbox_id, work, retry):
+    def lose_first_race(db, cursor, sandbox_id, work, retry):
         attempts.append(retry)
-        result = real_attempt(db, sandbox_id, work, retry)
+        result = real_attempt(db, cursor, sandbox_id, work, retry)
         if len(attempts) == 1:
             raise runner.Conflict  # as if another call had committed between our read and our UPDATE
         return result
@@ -152,26 +155,31 @@ def test_an_unknown_sandbox_does_not_exist():
         runner.run("00000000-0000-4000-8000-000000000000", lambda world: None, "kms", "ListKeys", {})
 
 
-def test_the_console_hears_of_a_record_only_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+def test_the_console_hears_of_a_record_only_after_commit(monkeypatch):
     monkeypatch.setattr(runner, "_serving_loop", None)  # as in a management command: no server loop
     sandbox, alice = alice_sandbox()
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(runner.group_name(sandbox.id), "console-tab")
+    real_broadcast = runner._broadcast
+    seen_by_others = []
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
-        assert not receive_soon(layer, "console-tab")
-    for callback in callbacks:
-        callback()
+    def broadcast(sandbox_id, ids):
+        # What another connection (another worker, the console) finds when the message goes out.
+        with closing(sqlite3.connect(connection.settings_dict["NAME"])) as other:
+            query = f"SELECT id FROM {TrailRecord._meta.db_table} WHERE id IN ({', '.join('?' * len(ids))})"
+            seen_by_others.append([pk for (pk,) in other.execute(query, ids)])
+        real_broadcast(sandbox_id, ids)
+
+    monkeypatch.setattr(runner, "_broadcast", broadcast)
+    runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
 
     record = TrailRecord.objects.get(sandbox=sandbox)
+    assert seen_by_others == [[record.pk]]
     assert receive_soon(layer, "console-tab") == {"type": "trail.record", "sandbox": sandbox.id.hex, "ids": [record.pk]}
     async_to_sync(layer.group_discard)(runner.group_name(sandbox.id), "console-tab")
 
 
-def test_a_call_from_a_worker_thread_is_heard_on_the_loop_that_serves_websockets(
-    django_capture_on_commit_callbacks, monkeypatch
-):
+def test_a_call_from_a_worker_thread_is_heard_on_the_loop_that_serves_websockets(monkeypatch):
     # The AWS endpoint runs calls in an executor thread; the consumers wait on the server's loop.
     sandbox, alice = alice_sandbox()
     layer = get_channel_layer()
@@ -188,9 +196,8 @@ def test_a_call_from_a_worker_thread_is_heard_on_the_loop_that_serves_websockets
         asyncio.run_coroutine_threadsafe(open_feed(), loop).result(5)
         # The socket is already waiting when the call commits, as a console tab would be.
         waiting = asyncio.run_coroutine_threadsafe(asyncio.wait_for(layer.receive("feed-socket"), 10), loop)
-        with django_capture_on_commit_callbacks(execute=True):
-            runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
-            committed = time.monotonic()
+        runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
+        committed = time.monotonic()
         heard = waiting.result(11)
         # Handed to the loop, not put into its queue from another loop: that would
         # wait until something else woke the loop (here, wait_for's 10 s timer).
@@ -258,3 +265,29 @@ def test_the_trail_source_filters_pages_and_orders_newest_first():
     assert [row["sequence"] for row in source.lookup(before=3)] == [2, 1]
     assert names(account="444455556666") == []
     assert second["Arn"] not in json.dumps(source.lookup(attribute="ResourceName", value=first["Arn"]))
+
+
+def test_a_call_refuses_to_run_inside_someone_elses_transaction():
+    # Its answer must mean "committed"; inside an outer atomic() it would mean "maybe, later".
+    sandbox, alice = alice_sandbox()
+    with transaction.atomic(), pytest.raises(RuntimeError, match="outside transaction.atomic"):
+        runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
+    assert not TrailRecord.objects.filter(sandbox=sandbox).exists()
+
+
+def test_a_broadcast_that_fails_is_logged_and_the_committed_call_still_answers(monkeypatch, caplog):
+    monkeypatch.setattr(runner, "_serving_loop", None)
+    sandbox, alice = alice_sandbox()
+    layer = get_channel_layer()
+    async_to_sync(layer.group_add)(runner.group_name(sandbox.id), "console-tab")
+
+    async def layer_down(group, message):
+        raise ConnectionError("the channel layer is unreachable")
+
+    monkeypatch.setattr(layer, "group_send", layer_down)
+    outcome = runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
+
+    assert outcome.error is None
+    assert TrailRecord.objects.filter(sandbox=sandbox).count() == 1
+    assert "broadcast to the trail's group failed" in caplog.text
+    async_to_sync(layer.group_discard)(runner.group_name(sandbox.id), "console-tab")
