@@ -499,7 +499,11 @@ class EditorState:
 
 
 def start(text, kind, account=None):
-    """The editor opening on a policy text."""
+    """The editor opening on a policy text as it is stored, unless it is stored on one
+    line (as boto3 and the CLI often send it): that is laid out as the cards write it."""
+    doc, problem = parse(text)
+    if problem is None and "\n" not in text.strip():
+        text = dumps(doc)
     return sync(text, {}, "json", "", kind, account)
 
 

@@ -41,6 +41,13 @@ def test_every_field_survives_json_to_cards_to_json_exactly():
     assert json.dumps(round_trip(KEY_POLICY)) == json.dumps(KEY_POLICY)
 
 
+def test_a_policy_saved_on_one_line_opens_laid_out_and_unchanged():
+    one_line = json.dumps(KEY_POLICY)
+    state = pf.start(one_line, pf.KEY_POLICY)
+    assert state.text == json.dumps(KEY_POLICY, indent=2)
+    assert json.loads(state.text) == KEY_POLICY
+
+
 def test_a_single_statement_object_stays_an_object():
     doc = {"Version": "2012-10-17", "Statement": KEY_POLICY["Statement"][0]}
     assert round_trip(doc) == doc
