@@ -41,19 +41,17 @@ def wrap(public_key_der, material, algorithm="RSAES_OAEP_SHA_256", aes_key=bytes
     return public_key.encrypt(material, oaep)
 
 
+def import_request(key_id, params, material, algorithm="RSAES_OAEP_SHA_256", **request):
+    """ImportKeyMaterial's request: `material` wrapped under the public key in GetParametersForImport's `params`."""
+    return {"KeyId": key_id, "ImportToken": params["ImportToken"],
+            "EncryptedKeyMaterial": wrap(params["PublicKey"], material, algorithm), **request}
+
+
 def import_material(world, caller, key_id, material, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048", **request):
     """GetParametersForImport, wrap, ImportKeyMaterial (material that never expires unless told)."""
     params = ok(world, caller, "GetParametersForImport", KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
     request.setdefault("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE")
-    return ok(
-        world,
-        caller,
-        "ImportKeyMaterial",
-        KeyId=key_id,
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], material, algorithm),
-        **request,
-    )
+    return ok(world, caller, "ImportKeyMaterial", **import_request(key_id, params, material, algorithm, **request))
 
 
 def key_in_state(world, caller, state):

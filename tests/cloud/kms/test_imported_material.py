@@ -5,9 +5,10 @@ import uuid
 import pytest
 from tests.conftest import T0
 from cryptography.hazmat.primitives import serialization
-from .kms_factories import DAY, call, fails, import_material, make_key, ok, wrap
+from .kms_factories import DAY, call, fails, import_material, import_request, make_key, ok
 
 MATERIAL = bytes(range(32))
+NEVER = "KEY_MATERIAL_DOES_NOT_EXPIRE"
 
 
 @pytest.fixture
@@ -37,15 +38,8 @@ def test_alice_imports_her_own_material_and_uses_the_key(world, admin, key, algo
     params = outcome.response
     public_key = serialization.load_der_public_key(params["PublicKey"])
 
-    imported = ok(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL, algorithm),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    request = import_request(key["KeyId"], params, MATERIAL, algorithm, ExpirationModel=NEVER)
+    imported = ok(world, admin, "ImportKeyMaterial", **request)
 
     assert public_key.key_size == int(spec[4:])
     assert (outcome.record["readOnly"], outcome.record["responseElements"]) == (True, None)
@@ -114,15 +108,8 @@ def test_reimporting_other_material_is_refused(world, admin, key):
     ok(world, admin, "DeleteImportedKeyMaterial", KeyId=key["KeyId"])
     params = parameters(world, admin, key["KeyId"])
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], b"\xff" * 32),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    request = import_request(key["KeyId"], params, b"\xff" * 32, ExpirationModel=NEVER)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "IncorrectKeyMaterialException"
     assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingImport"
@@ -132,16 +119,8 @@ def test_a_second_new_material_is_not_available(world, admin, key):
     import_material(world, admin, key["KeyId"], MATERIAL)
     params = parameters(world, admin, key["KeyId"])
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-        ImportType="NEW_KEY_MATERIAL",
-    )
+    request = import_request(key["KeyId"], params, MATERIAL, ExpirationModel=NEVER, ImportType="NEW_KEY_MATERIAL")
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "UnsupportedOperationException"
 
@@ -150,15 +129,8 @@ def test_an_import_token_lasts_24_hours(world, admin, key, clock):
     params = parameters(world, admin, key["KeyId"])
     clock.t += DAY
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    request = import_request(key["KeyId"], params, MATERIAL, ExpirationModel=NEVER)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "ExpiredImportTokenException"
 
@@ -169,15 +141,8 @@ def test_an_import_token_works_only_for_its_key(world, admin, key, token):
     params = parameters(world, admin, other["KeyId"])
     import_token = params["ImportToken"] if token == "another key's" else b"\x00" * 48
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=import_token,
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    request = import_request(key["KeyId"], {**params, "ImportToken": import_token}, MATERIAL, ExpirationModel=NEVER)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "InvalidImportTokenException"
 
@@ -186,15 +151,9 @@ def test_material_wrapped_under_another_public_key_is_an_invalid_ciphertext(worl
     params = parameters(world, admin, key["KeyId"])
     stranger = parameters(world, admin, make_key(world, admin, Origin="EXTERNAL")["KeyId"])
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(stranger["PublicKey"], MATERIAL),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    wrapped_for_another_key = {**params, "PublicKey": stranger["PublicKey"]}
+    request = import_request(key["KeyId"], wrapped_for_another_key, MATERIAL, ExpirationModel=NEVER)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "InvalidCiphertextException"
 
@@ -202,15 +161,8 @@ def test_material_wrapped_under_another_public_key_is_an_invalid_ciphertext(worl
 def test_symmetric_material_is_256_bits(world, admin, key):
     params = parameters(world, admin, key["KeyId"])
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL[:16]),
-        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
-    )
+    request = import_request(key["KeyId"], params, MATERIAL[:16], ExpirationModel=NEVER)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert error.code == "IncorrectKeyMaterialException"
 
@@ -231,15 +183,8 @@ def test_symmetric_material_is_256_bits(world, admin, key):
 def test_valid_to_comes_with_expiring_material_only(world, admin, key, expiry, message):
     params = parameters(world, admin, key["KeyId"])
 
-    error = fails(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL),
-        **expiry,
-    )
+    request = import_request(key["KeyId"], params, MATERIAL, **expiry)
+    error = fails(world, admin, "ImportKeyMaterial", **request)
 
     assert (error.code, error.message) == ("ValidationException", message)
 
@@ -247,16 +192,9 @@ def test_valid_to_comes_with_expiring_material_only(world, admin, key, expiry, m
 def test_import_logs_its_expiry_but_not_the_material_or_token(world, admin, key):
     params = parameters(world, admin, key["KeyId"])
 
-    outcome = call(
-        world,
-        admin,
-        "ImportKeyMaterial",
-        KeyId=key["KeyId"],
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], MATERIAL),
-        ExpirationModel="KEY_MATERIAL_EXPIRES",
-        ValidTo=T0 + 30 * DAY,
-    )
+    request = import_request(key["KeyId"], params, MATERIAL,
+                             ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=T0 + 30 * DAY)
+    outcome = call(world, admin, "ImportKeyMaterial", **request)
 
     assert outcome.record["requestParameters"] == {
         "keyId": key["KeyId"],
