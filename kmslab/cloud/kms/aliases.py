@@ -31,11 +31,18 @@ def _checked_name(ctx, name):
     return alias_arn(ctx.region, ctx.caller.account, name)
 
 
-def _existing(ctx, arn):
+def _existing(ctx, request, action):
+    """(ARN, alias, the key it points to now) of an alias the caller may change: changing
+    an alias needs permission on the alias and on that key. The record names the key."""
+    arn = _checked_name(ctx, request["AliasName"])
     alias = ctx.world.doc["kms"]["aliases"].get(arn)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
-    return alias
+    key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    authorize_alias(ctx, action, arn)
+    authorize_key(ctx, action, key)
+    return arn, alias, key
 
 
 def _target(ctx, request, action):
@@ -79,13 +86,8 @@ def create_alias(ctx, request):
 
 @operation("kms", "UpdateAlias")
 def update_alias(ctx, request):
-    arn = _checked_name(ctx, request["AliasName"])
-    alias = _existing(ctx, arn)
-    current = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
-    ctx.add_resource(current["KeyMetadata"]["Arn"])
     # UpdateAlias needs permission on the alias, the current key and the new one.
-    authorize_alias(ctx, "kms:UpdateAlias", arn)
-    authorize_key(ctx, "kms:UpdateAlias", current)
+    arn, alias, current = _existing(ctx, request, "kms:UpdateAlias")
     key = _target(ctx, request, "kms:UpdateAlias")
     ctx.add_resource(arn)
     if key is not current:
@@ -97,12 +99,7 @@ def update_alias(ctx, request):
 
 @operation("kms", "DeleteAlias")
 def delete_alias(ctx, request):
-    arn = _checked_name(ctx, request["AliasName"])
-    alias = _existing(ctx, arn)
-    key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_alias(ctx, "kms:DeleteAlias", arn)
-    authorize_key(ctx, "kms:DeleteAlias", key)
+    arn, _, _ = _existing(ctx, request, "kms:DeleteAlias")
     ctx.add_resource(arn)
     del ctx.world.doc["kms"]["aliases"][arn]
     return {}
