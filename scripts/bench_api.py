@@ -18,49 +18,30 @@ import base64
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-ROOT = Path(__file__).resolve().parent.parent
+from local_server import Kmslab, cpu_seconds, free_port, stop, wait_for_port
+
 REGION = "us-east-1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited while starting")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on port {port} after {seconds} s")
 
 
 class Target:
     """A server under test: where it listens, the credentials to sign with, its process."""
 
-    def __init__(self, name, host, path, access_key, secret, process):
+    def __init__(self, name, host, path, access_key, secret, process, stop):
         self.name, self.host, self.path = name, host, path
         self.credentials = Credentials(access_key, secret)
         self.process = process
+        self.stop = stop
 
     def signed(self, operation, payload):
         body = json.dumps(payload).encode()
@@ -83,35 +64,14 @@ class Target:
         return answer
 
     def cpu_seconds(self):
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        return cpu_seconds(self.process)
 
 
 def start_kmslab(var_dir):
-    port = free_port()
-    env = {**os.environ, "KMSLAB_VAR_DIR": var_dir, "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3",
-           "KMSLAB_ALLOW_ANY_CREDENTIALS": "0"}
-
-    def manage(*args):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                              capture_output=True, text=True, timeout=120).stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    principal = json.loads(manage("sandbox", "create", "--json"))["principals"][0]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "kmslab.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port, process)
-    return Target("kmslab", f"127.0.0.1:{port}", "/aws/", principal["access_key_id"],
-                  principal["secret_access_key"], process)
+    server = Kmslab(var_dir)
+    principal = json.loads(server.manage("sandbox", "create", "--json"))["principals"][0]
+    return Target("kmslab", server.host, "/aws/", principal["access_key_id"], principal["secret_access_key"],
+                  server.process, server.stop)
 
 
 def start_moto():
@@ -126,7 +86,7 @@ def start_moto():
     )
     wait_for_port(port, process)
     return Target("moto", f"127.0.0.1:{port}", "/", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                  process)
+                  process, lambda: stop(process))
 
 
 def run_client(target, body, headers, stop_at, limit, latencies):

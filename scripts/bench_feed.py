@@ -16,15 +16,10 @@ by the arguments, each wait by a timeout.
 import argparse
 import asyncio
 import json
-import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
@@ -32,56 +27,9 @@ import httpx
 from botocore.config import Config
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parent.parent
+from local_server import Kmslab
+
 ROW = re.compile(r'id="rec-([0-9a-f-]{36})"')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, var_dir):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "KMSLAB_VAR_DIR": str(var_dir),
-                    "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3", "KMSLAB_LOG_LEVEL": "ERROR"}
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.log = open(var_dir / "daphne.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
-             "kmslab.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((var_dir / "daphne.log").read_text()) from None
-                time.sleep(0.1)
-
-    def manage(self, *args):
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=60, check=True)
-        return done.stdout
-
-    def cpu_seconds(self):
-        """The server's CPU time so far (user + system), from /proc."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
 
 
 def new_sandbox(server):
@@ -168,7 +116,7 @@ def main():
     if max(args.clients) > 1000 or args.calls > 1000:
         parser.error("at most 1000 clients and 1000 calls")
     with tempfile.TemporaryDirectory(prefix="kmslab-bench-feed-") as tmp:
-        server = Server(Path(tmp))
+        server = Kmslab(tmp)
         try:
             print(f"kmslab on 127.0.0.1:{server.port}; {args.calls} Encrypt calls through /aws/, "
                   f"{args.interval * 1000:.0f} ms apart; latency = call sent -> row received")
