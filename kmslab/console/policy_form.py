@@ -326,8 +326,10 @@ def cards_from_post(data):
         for j in range(_count(one(p + "conditions", "0"))):
             c = f"{p}c{j}-"
             # A value chosen in the row's picker joins the values; the picker then starts over.
-            values = list(dict.fromkeys(lines(c + "values") + [one(c + "pick")]))
-            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), [v for v in values if v]))
+            values, pick = lines(c + "values"), one(c + "pick")
+            if pick and pick not in values:
+                values.append(pick)
+            card.conditions.append(Condition(one(c + "operator"), one(c + "key"), values))
         cards.append(card)
     return cards
 
