@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "channels",
     "kmslab.sandboxes",
     "kmslab.console",
+    "kmslab.labs",
 ]
 
 # WhiteNoise's middleware is sync-only, and it comes last on purpose: under

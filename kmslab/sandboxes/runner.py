@@ -53,9 +53,10 @@ def group_name(sandbox_id):
     return f"trail.{_uuid(sandbox_id).hex}"
 
 
-def create_sandbox(owner, name=""):
-    """A sandbox with the default world. Returns (sandbox, principals with their secrets)."""
-    world, principals = seed.default_world(master_key())
+def create_sandbox(owner, name="", seeded=None):
+    """A sandbox with the default world, or `seeded` = (world, principals) such as a lab's.
+    Returns (sandbox, principals with their secrets)."""
+    world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic():
         sandbox = Sandbox.objects.create(owner=owner, name=name, world=world.to_json())
         AccessKeyIndex.objects.bulk_create(
@@ -105,12 +106,13 @@ def load_world(sandbox_id):
     return World.from_json(text, master_key())
 
 
-def reset(sandbox_id):
-    """Start a sandbox over: a fresh default world, new credentials, an empty trail.
+def reset(sandbox_id, seeded=None):
+    """Start a sandbox over: a fresh default world (or `seeded` = (world, principals)),
+    new credentials, an empty trail.
 
     Returns the new principals with their secrets."""
     sandbox_id = _uuid(sandbox_id)
-    world, principals = seed.default_world(master_key())
+    world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic(durable=True):
         sandbox = Sandbox.objects.select_for_update().get(pk=sandbox_id)
         sandbox.world = world.to_json()

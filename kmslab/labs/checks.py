@@ -1,0 +1,278 @@
+"""Objective checks: pure functions over a lab run's world and its trail.
+
+"Can bob decrypt with tenant=acme?" is answered by the policy engine itself
+(`access.decide`, the same evaluation every call gets), so any correct policy
+passes and a lookalike fails; no check reads policy text. Trail checks read
+CloudTrail records as the feed shows them.
+"""
+import dataclasses
+
+from kmslab.cloud import principals
+from kmslab.cloud.kms import access
+from kmslab.cloud.kms.cryptography import context_conditions
+from kmslab.cloud.policy import grammar, lint
+from kmslab.cloud.policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
+
+from .catalog import ACCOUNTS
+from .setup import lab_keys
+
+
+def _list(value):
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, dict)) else list(value)
+
+
+def callers(world, name, mfa=False, source_ip=None, via_service=None):
+    """The Callers a check's principal names: one user or role, or "*" for every user and role."""
+    if name == "*":
+        found = []
+        for account in ACCOUNTS.values():
+            for user in world.account(account)["users"].values():
+                found.append(principals.user_caller(account, user))
+            for role in world.account(account)["roles"].values():
+                found.append(principals.role_session_caller(account, role, "lab-check"))
+    else:
+        user_name, _, ref = name.partition("@")
+        account = ACCOUNTS.get(ref, ref) if ref else None
+        found = []
+        for acc in ([account] if account else ACCOUNTS.values()):
+            users, roles = world.account(acc)["users"], world.account(acc)["roles"]
+            if user_name in users:
+                found.append(principals.user_caller(acc, users[user_name]))
+            elif user_name in roles:
+                found.append(principals.role_session_caller(acc, roles[user_name], "lab-check"))
+            if found:
+                break
+    now = world.now()
+    extra = {}
+    if mfa:
+        # An STS session started with MFA a moment ago (GetSessionToken with SerialNumber and TokenCode).
+        extra = dict(mfa_authenticated=True, mfa_auth_time=now, session_created=now)
+    if source_ip:
+        extra["source_ip"] = source_ip
+    if via_service:
+        extra["via_service"] = via_service
+    return [dataclasses.replace(c, **extra) for c in found]
+
+
+def key_record(world, ref):
+    """A lab key by its alias: the key the lab set up under that name, else the alias's current key."""
+    name, _, account_ref = ref.partition("@")
+    arn = lab_keys(world).get(name)
+    keys = world.doc["kms"]["keys"]
+    if arn:
+        return keys.get(arn.rsplit("/", 1)[1])
+    account = ACCOUNTS.get(account_ref, account_ref) if account_ref else ACCOUNTS["A"]
+    for alias in world.doc["kms"]["aliases"].values():
+        if alias["AliasName"] == name and alias["AliasArn"].split(":")[4] == account:
+            return keys.get(alias.get("TargetKeyId"))
+    return None
+
+
+def _conditions(action, context):
+    if action not in ENCRYPTION_CONTEXT_OPERATIONS:
+        return None
+    conditions = context_conditions({"EncryptionContext": context or {}})
+    if action == "kms:CreateGrant":
+        del conditions["kms:EncryptionAlgorithm"]
+    return conditions
+
+
+def decisions(world, check):
+    """Every decision a can/cannot check asks for: [(caller, action, context, Decision)]."""
+    key = key_record(world, check["key"]) if check.get("key") else None
+    if check.get("key") and key is None:
+        return None
+    contexts = check.get("contexts") or [check.get("context") or {}]
+    found = []
+    for caller in callers(world, check["principal"], check.get("mfa", False), check.get("source_ip"),
+                          check.get("via_service")):
+        if caller.user_name and caller.user_name in _list(check.get("except")):
+            continue
+        for action in _list(check["action"]):
+            for context in contexts:
+                conditions = _conditions(action, context)
+                if key is None:
+                    decision = access.decide_account(world, caller, action, conditions)
+                else:
+                    decision = access.decide(world, caller, action, key, conditions)
+                found.append((caller, action, context, decision))
+    return found
+
+
+def _can(world, check, baseline):
+    found = decisions(world, check)
+    return bool(found) and all(d.allowed for *_, d in found)
+
+
+def _cannot(world, check, baseline):
+    found = decisions(world, check)
+    if not found:
+        return False
+    gate = check.get("gate")
+    return all(not d.allowed and (gate is None or d.gate == gate) for *_, d in found)
+
+
+def access_matrix(world, check):
+    """{"arn action": allowed} for an `unchanged` check, as a run's baseline keeps it."""
+    found = decisions(world, dict(check, principal="*")) or []
+    return {f"{c.arn} {a}": d.allowed for c, a, _, d in found}
+
+
+def _unchanged(world, check, baseline):
+    before = baseline.get(check_id(check))
+    if before is None:
+        return False
+    now = access_matrix(world, check)
+    return all(now.get(k) == v for k, v in before.items())
+
+
+def check_id(check):
+    return repr(sorted((k, repr(v)) for k, v in check.items()))
+
+
+def _state(world, check, baseline):
+    key = key_record(world, check["key"]) if check.get("key") else None
+    if check.get("key") and key is None:
+        return False
+    meta = key["KeyMetadata"] if key else {}
+    if "state" in check and meta.get("KeyState") not in _list(check["state"]):
+        return False
+    if "rotation" in check and bool(key.get("RotationEnabled")) != check["rotation"]:
+        return False
+    if "pending_window" in check and meta.get("PendingDeletionWindowInDays") != check["pending_window"]:
+        return False
+    if "origin" in check and meta.get("Origin") != check["origin"]:
+        return False
+    for tag, value in check.get("tags", {}).items():
+        if {t["TagKey"]: t["TagValue"] for t in key.get("Tags", [])}.get(tag) != value:
+            return False
+    if "alias_target" in check:
+        target = key_record(world, check["alias_target"])
+        alias = next((a for a in world.doc["kms"]["aliases"].values() if a["AliasName"] == check["alias"]), None)
+        if not alias or not target or alias.get("TargetKeyId") != target["KeyMetadata"]["KeyId"]:
+            return False
+    return True
+
+
+def _lint(world, check, baseline):
+    """No finding of rule `absent` on the key policy's statements that name `principal` (or on any)."""
+    key = key_record(world, check["key"])
+    if key is None:
+        return False
+    account = key["KeyMetadata"]["AWSAccountId"]
+    findings = [f for f in lint.lint(key["Policy"], "key", account) if f.id == check["absent"]]
+    names = _list(check.get("principal"))
+    if not names:
+        return not findings
+    arns = {c.arn for n in names for c in callers(world, n)}
+    statements = grammar.parse(key["Policy"], "key").statements
+    return not any(f.statement and set(statements[f.statement - 1].aws_principals) & arns for f in findings)
+
+
+def _who(record):
+    identity = record.get("userIdentity", {})
+    if identity.get("type") == "IAMUser":
+        return identity.get("userName"), identity.get("accountId")
+    if identity.get("type") == "AssumedRole":
+        issuer = identity.get("sessionContext", {}).get("sessionIssuer", {})
+        if issuer.get("type") == "Role":
+            return issuer.get("userName"), identity.get("accountId")
+        # A GetSessionToken session is shown as the IAM user it belongs to.
+    return identity.get("userName") or identity.get("arn", "").rsplit("/", 1)[-1], identity.get("accountId")
+
+
+def record_matches(world, record, spec):
+    if spec.get("event") and record.get("eventName") not in _list(spec["event"]):
+        return False
+    if spec.get("principal"):
+        name, account = _who(record)
+        wanted, _, ref = spec["principal"].partition("@")
+        if name != wanted or (ref and account != ACCOUNTS.get(ref, ref)):
+            return False
+    if "mfa" in spec:
+        attributes = record.get("userIdentity", {}).get("sessionContext", {}).get("attributes", {})
+        if (attributes.get("mfaAuthenticated") == "true") != spec["mfa"]:
+            return False
+    if "error" in spec:
+        code = record.get("errorCode") or ""
+        wanted = spec["error"]
+        if wanted == "*" and not code or wanted != "*" and code != wanted:
+            return False
+    if spec.get("key"):
+        key = key_record(world, spec["key"])
+        if key is None:
+            return False
+        arns = {r.get("ARN") for r in record.get("resources") or ()}
+        params = record.get("requestParameters") or {}
+        if key["KeyMetadata"]["Arn"] not in arns and params.get("keyId") not in (
+                key["KeyMetadata"]["Arn"], key["KeyMetadata"]["KeyId"]):
+            return False
+    if spec.get("context"):
+        context = (record.get("requestParameters") or {}).get("encryptionContext") or {}
+        if any(context.get(k) != v for k, v in spec["context"].items()):
+            return False
+    if "min_days" in spec and (record.get("requestParameters") or {}).get("pendingWindowInDays", 0) < spec["min_days"]:
+        return False
+    for name, value in spec.get("params", {}).items():
+        if (record.get("requestParameters") or {}).get(name) != value:
+            return False
+    return True
+
+
+def _trail(world, check, baseline, records):
+    matching = [i for i, r in enumerate(records) if record_matches(world, r, check)]
+    if check.get("none"):
+        return not matching
+    if check.get("before"):
+        earlier = [i for i, r in enumerate(records) if record_matches(world, r, check["before"])]
+        matching = [i for i in matching if earlier and earlier[0] < i]
+    return len(matching) >= check.get("count", 1)
+
+
+def _clock(world, check):
+    return world.clock.offset >= check["advanced_days"] * 86400
+
+
+def holds(world, check, records, baseline):
+    kind = check["kind"]
+    if kind == "trail":
+        return _trail(world, check, baseline, records)
+    if kind == "any":
+        return any(holds(world, c, records, baseline) for c in check["checks"])
+    if kind == "state" and "advanced_days" in check:
+        return _clock(world, check) and _state(world, {k: v for k, v in check.items() if k != "advanced_days"},
+                                               baseline)
+    return CHECKS[kind](world, check, baseline)
+
+
+CHECKS = {"can": _can, "cannot": _cannot, "state": _state, "lint": _lint, "unchanged": _unchanged}
+
+
+def evaluate(lab, world, records, done=(), baseline=None):
+    """{objective id: True | False} on this world and trail (oldest record first).
+
+    An objective already done stays done (`done`); one that comes `after`
+    another is not checked before that one is done, so a fresh run meets none."""
+    baseline = baseline or {}
+    status = {}
+    for objective in lab.objectives:
+        if objective.id in done:
+            status[objective.id] = True
+            continue
+        if objective.after and not status.get(objective.after):
+            status[objective.id] = False
+            continue
+        status[objective.id] = all(holds(world, c, records, baseline) for c in objective.checks)
+    return status
+
+
+def baseline_for(lab, world):
+    """What `unchanged` checks compare against: the access matrices of the lab's fresh world."""
+    found = {}
+    for objective in lab.objectives:
+        for check in objective.checks:
+            if check["kind"] == "unchanged":
+                found[check_id(check)] = access_matrix(world, check)
+    return found

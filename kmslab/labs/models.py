@@ -1,0 +1,25 @@
+from django.db import models
+from django.utils import timezone
+
+from kmslab.sandboxes.models import Sandbox
+
+
+class LabRun(models.Model):
+    """One learner's attempt at a lab: a sandbox seeded from the lab's setup, and its progress."""
+
+    sandbox = models.OneToOneField(Sandbox, primary_key=True, on_delete=models.CASCADE, related_name="lab_run")
+    lab = models.SlugField(max_length=64)
+    started = models.DateTimeField(default=timezone.now)
+    completed = models.DateTimeField(null=True, blank=True)
+    # {objective id: ISO time it was first met}; an objective once met stays met.
+    progress = models.JSONField(default=dict)
+    # {objective id: hint tiers revealed}
+    hints = models.JSONField(default=dict)
+    # The access matrices of the fresh world, for "nobody else's access changed" checks.
+    baseline = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started"]
+
+    def __str__(self):
+        return f"{self.lab} {self.sandbox_id}"

@@ -1,0 +1,144 @@
+"""A lab's fresh world: the default world, the lab's cast, and what its setup file holds.
+
+Everything is made with real calls (`calls.call`) as each account's admin or
+root, so a lab's keys, policies and ciphertexts are exactly what a learner
+would get by making those calls; their trail records are not kept.
+"""
+import base64
+import json
+
+
+from kmslab.cloud import calls, mfa, principals, seed
+
+from .catalog import ACCOUNTS, CAST, substitute
+
+ADMIN_STATEMENT = {
+    "Sid": "LabAdmin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::{{account}}:user/admin"},
+    "Action": "kms:*", "Resource": "*",
+}
+ROOT_STATEMENT = {
+    "Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::{{account}}:root"},
+    "Action": "kms:*", "Resource": "*",
+}
+
+
+class SetupError(RuntimeError):
+    pass
+
+
+def account_of(ref):
+    return ACCOUNTS.get(ref or "A", ref)
+
+
+def build(lab, master_key, clock=None):
+    """-> (world, principals [{"name", "arn", "access_key_id", "secret_access_key"}], keys {alias: ARN}, files)."""
+    world, admins = seed.default_world(master_key, clock)
+    made = [dict(p, name="admin" if p["arn"].startswith(f"arn:aws:iam::{ACCOUNTS['A']}:") else "admin@B")
+            for p in admins]
+    keys, files = {}, {}
+
+    def lookup(name, arg):
+        if name in ACCOUNTS:
+            return ACCOUNTS[name]
+        if name == "region":
+            return world.region
+        if name == "key":
+            return keys[arg]
+        if name == "keyid":
+            return keys[arg].rsplit("/", 1)[1]
+        if name == "file":
+            return files[arg]
+        raise SetupError(f"unknown placeholder {name}")
+
+    def call(account, service, operation, request, caller=None):
+        caller = caller or principals.root_caller(account)
+        outcome = calls.call(world, caller, service, operation, substitute(request, lookup))
+        if outcome.error:
+            raise SetupError(f"{lab.slug}: {operation} failed in setup: {outcome.error.code}: {outcome.error.message}")
+        return outcome.response
+
+    users = {u["name"]: u for u in lab.setup.get("users", ())}
+    cast = [(ref, name) for ref, name in CAST] + [(u.get("account", "A"), n) for n, u in users.items()
+                                                  if n not in {c for _, c in CAST}]
+    for group in lab.setup.get("groups", ()):
+        account = account_of(group.get("account"))
+        call(account, "iam", "CreateGroup", {"GroupName": group["name"]})
+    for ref, name in cast:
+        account = account_of(ref)
+        spec = users.get(name, {})
+        call(account, "iam", "CreateUser", {"UserName": name})
+        for group in spec.get("groups", ()):
+            call(account, "iam", "AddUserToGroup", {"GroupName": group, "UserName": name})
+        key = call(account, "iam", "CreateAccessKey", {"UserName": name})["AccessKey"]
+        made.append({"name": name, "arn": principals.user_arn(account, name),
+                     "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]})
+        if spec.get("mfa"):
+            device = call(account, "iam", "CreateVirtualMFADevice", {"VirtualMFADeviceName": name})["VirtualMFADevice"]
+            seed_text = device["Base32StringSeed"].decode()
+            now = world.clock.real()
+            call(account, "iam", "EnableMFADevice", {
+                "UserName": name, "SerialNumber": device["SerialNumber"],
+                "AuthenticationCode1": mfa.totp(seed_text, now - mfa.STEP),
+                "AuthenticationCode2": mfa.totp(seed_text, now)})
+            files[f"{name}-mfa-seed"] = seed_text
+            files[f"{name}-mfa-serial"] = device["SerialNumber"]
+    for spec in lab.setup.get("keys", ()):
+        account = account_of(spec.get("account"))
+        admin = _admin(world, account)
+        request = {"Description": spec.get("description", ""), "Policy": _key_policy(spec, account, lookup)}
+        if spec.get("origin"):
+            request["Origin"] = spec["origin"]
+        if spec.get("tags"):
+            request["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in spec["tags"].items()]
+        meta = call(account, "kms", "CreateKey", request, admin)["KeyMetadata"]
+        keys[spec["alias"]] = meta["Arn"]
+        call(account, "kms", "CreateAlias", {"AliasName": spec["alias"], "TargetKeyId": meta["KeyId"]}, admin)
+        if spec.get("rotation"):
+            call(account, "kms", "EnableKeyRotation", {"KeyId": meta["KeyId"]}, admin)
+        if spec.get("disabled"):
+            call(account, "kms", "DisableKey", {"KeyId": meta["KeyId"]}, admin)
+    # Identity policies last: they may name the keys' ARNs.
+    for group in lab.setup.get("groups", ()):
+        for name, document in group.get("policies", {}).items():
+            call(account_of(group.get("account")), "iam", "PutGroupPolicy",
+                 {"GroupName": group["name"], "PolicyName": name, "PolicyDocument": document})
+    for ref, name in cast:
+        for policy, document in users.get(name, {}).get("policies", {}).items():
+            call(account_of(ref), "iam", "PutUserPolicy",
+                 {"UserName": name, "PolicyName": policy, "PolicyDocument": document})
+    for spec in lab.setup.get("ciphertexts", ()):
+        key_arn = keys[spec["key"]]
+        account = key_arn.split(":")[4]
+        request = {"KeyId": key_arn, "Plaintext": spec["plaintext"].encode()}
+        if spec.get("context"):
+            request["EncryptionContext"] = spec["context"]
+        blob = call(account, "kms", "Encrypt", request, _admin(world, account))["CiphertextBlob"]
+        files[spec["name"]] = base64.b64encode(blob).decode()
+    world.doc["lab"] = {"slug": lab.slug, "keys": keys,
+                        "files": {name: world.seal("lab-file", value.encode()) for name, value in files.items()}}
+    return world, made, keys, files
+
+
+def _admin(world, account):
+    return principals.user_caller(account, world.account(account)["users"]["admin"])
+
+
+def _key_policy(spec, account, lookup):
+    if spec.get("policy"):
+        return substitute(spec["policy"], lookup)
+    statements = [ADMIN_STATEMENT] + ([ROOT_STATEMENT] if spec.get("delegate") else [])
+    statements = [json.loads(json.dumps(s).replace("{{account}}", account)) for s in statements]
+    statements += [json.loads(substitute(s, lookup)) for s in spec.get("statements", ())]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+def lab_files(world):
+    """The files a lab run hands over, unsealed: {name: text}."""
+    sealed = (world.doc.get("lab") or {}).get("files", {})
+    return {name: world.unseal("lab-file", value).decode() for name, value in sealed.items()}
+
+
+def lab_keys(world):
+    return (world.doc.get("lab") or {}).get("keys", {})
+
+

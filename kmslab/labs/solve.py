@@ -1,0 +1,72 @@
+"""Running a lab's solve script: each step one call as a named principal, with its expected outcome.
+
+`run(lab, keys, files, call, advance)` is the same whatever the front door:
+`call(principal, service, operation, request, mfa)` -> error code or "" is
+given by the caller (the sandboxes runner for `labs validate`, boto3 against
+a live server in the tests). Blob members arrive as base64 text in the lab
+file and are decoded here, from botocore's model of the operation.
+"""
+import base64
+
+from botocore.loaders import Loader
+from botocore.model import ServiceModel
+
+from kmslab.cloud.clock import parse_duration
+
+from .catalog import ACCOUNTS, substitute
+
+SERVICES = {"kms": "kms", "iam": "iam", "sts": "sts"}
+
+
+class SolveFailed(AssertionError):
+    pass
+
+
+_models = {}
+
+
+def _model(service):
+    if service not in _models:
+        _models[service] = ServiceModel(Loader().load_service_model(service, "service-2"), service)
+    return _models[service]
+
+
+def decode_blobs(service, operation, request):
+    """Base64 text -> bytes for the operation's blob members (top-level ones: all KMS needs)."""
+    shape = _model(service).operation_model(operation).input_shape
+    out = dict(request)
+    for name, member in shape.members.items():
+        if name in out and member.type_name == "blob" and isinstance(out[name], str):
+            out[name] = base64.b64decode(out[name])
+    return out
+
+
+def run(lab, keys, files, call, advance):
+    files = dict(files)
+
+    def lookup(name, arg):
+        if name in ACCOUNTS:
+            return ACCOUNTS[name]
+        if name == "region":
+            return "us-east-1"
+        if name == "key":
+            return keys[arg]
+        if name == "keyid":
+            return keys[arg].rsplit("/", 1)[1]
+        if name == "file":
+            return files[arg]
+        raise SolveFailed(f"unknown placeholder {name}")
+
+    for i, step in enumerate(lab.solve, 1):
+        if step.get("advance"):
+            advance(parse_duration(step["advance"]))
+            continue
+        service, _, operation = step["call"].partition(":")
+        request = decode_blobs(service, operation, substitute(step.get("request", {}), lookup))
+        code, response = call(step["as"], service, operation, request, step.get("mfa", False))
+        expected = step.get("expect", "ok")
+        if (code or "ok") != expected:
+            raise SolveFailed(f"{lab.slug} solve step {i} ({step['as']} {operation}): expected {expected}, got "
+                              f"{code or 'ok'}")
+        if step.get("save") and response:
+            files[step["save"]] = base64.b64encode(response[step.get("field", "CiphertextBlob")]).decode()
