@@ -10,9 +10,9 @@ written: no call, no trail record.
 import dataclasses
 import json
 import re
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
+from kmslab.cloud import calls
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.kms import access, keys
 from kmslab.cloud.policy import catalogue
@@ -42,7 +42,10 @@ def simulate(world, identity, action, key_ref="", context=None, source_ip="127.0
     # with a key given, the simulator shows the key's side.
     if spec.resource == "*" or not key_ref:
         return {"decision": access.simulate(world, caller, action, None, conditions), "key": None}
-    ctx = SimpleNamespace(world=world, caller=caller, region=world.region)
+    # The same Context a call gets, so resolving a key needs nothing a call would not have: alias/aws/<service>
+    # creates its AWS managed key on first use (at ctx.time), here on the snapshot only, which is never saved.
+    ctx = calls.Context(world=world, caller=caller, service="kms", operation=action.split(":", 1)[1], request={},
+                        region=world.region, time=world.now(), read_only=True)
     try:
         key = keys.resolve(ctx, key_ref)
     except AWSError as exc:

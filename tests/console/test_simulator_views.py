@@ -124,3 +124,47 @@ def test_an_operation_on_no_key_is_decided_by_iam_policies_alone(alice):
     assert "Allowed" in page and "an IAM policy allows the call" in page
     page = simulate(alice, action="kms:CreateKey", key="", principal=f"arn:aws:iam::{A}:root").content.decode()
     assert "not limited by IAM policies" in page
+
+
+def test_an_aws_managed_alias_in_a_new_sandbox_resolves_to_its_key_as_kms_would(alice):
+    response = simulate(alice, key="alias/aws/s3", via_service="s3")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Allowed" in page and "Allow access through S3" in page
+    # A snapshot was simulated on: the sandbox itself has no such key until a call uses the alias.
+    assert not runner.load_world(alice.sandbox.id).doc["kms"]["aliases"]
+
+
+def test_every_simulator_input_gives_a_decision_or_a_clear_error(alice):
+    import random
+
+    meta = key_of(alice)
+    alice.post(alice.home + f"keys/{meta['KeyId']}/CreateAlias/", {"AliasName": "alias/payroll"})
+    world = runner.load_world(alice.sandbox.id)
+    from kmslab.console import acting
+    principals = [value for _, options in acting.choices(world) for value, _ in options]
+    principals += [f"arn:aws:iam::{A}:user/admin", f"arn:aws:sts::{B}:assumed-role/x/y", f"arn:aws:iam::{A}:root",
+                   "arn:aws:iam::999999999999:user/nobody", "arn:", "", "x/y/z", f"{A}/user/nobody"]
+    keys = ["", meta["KeyId"], meta["Arn"], "alias/payroll", f"arn:aws:kms:us-east-1:{A}:alias/payroll",
+            "alias/aws/s3", "alias/aws/ebs", "alias/aws/nosuchservice", "alias/aws/", "alias/", "alias",
+            f"arn:aws:kms:eu-west-1:{A}:key/{meta['KeyId']}", f"arn:aws:kms:us-east-1:{B}:key/{meta['KeyId']}",
+            "arn:aws:kms:", "arn:aws:kms:us-east-1::key/", "00000000-0000-0000-0000-000000000000",
+            "mrk-0123456789abcdef0123456789abcdef", "k" * 3000, " ", "\x00", "alias/aws/s3/../x", "key/" + meta["KeyId"]]
+    contexts = ["{}", '{"tenant": "acme"}', "[1]", "not json", '{"a": 1}', '{"a": {"b": "c"}}', "", "null", '"x"']
+    ips = ["127.0.0.1", "", "::1", "10.0.0.300", "not an ip"]
+    vias = ["", "s3", "ec2", "nosuch"]
+    actions = list(simulator.ACTIONS) + ["kms:NoSuchAction", "", "iam:CreateUser"]
+    rng = random.Random(9)
+    cases = [{"key": key, "action": rng.choice(actions), "principal": rng.choice(principals)} for key in keys]
+    cases += [{"action": action, "key": rng.choice(keys), "principal": rng.choice(principals)} for action in actions]
+    cases += [{"principal": principal, "key": rng.choice(keys), "action": rng.choice(actions)} for principal in principals]
+    for case in cases + [{} for _ in range(40)]:
+        query = {"principal": case.get("principal", rng.choice(principals)), "action": case.get("action", rng.choice(actions)),
+                 "key": case.get("key", rng.choice(keys)), "context": rng.choice(contexts),
+                 "source_ip": rng.choice(ips), "via_service": rng.choice(vias)}
+        if rng.random() < 0.5:
+            query["mfa"] = "on"
+        response = alice.get(alice.home + "simulator/?" + urlencode(query), htmx=True)
+        assert response.status_code == 200, query
+        page = response.content.decode()
+        assert "Allowed" in page or "denied" in page or 'class="code"' in page or 'result bad" role="alert"' in page, query
