@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 
+from kmslab.cloud import learner_json
 from kmslab.cloud.errors import SerializationException
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -33,9 +34,11 @@ def parse_request(operation_model, body):
     if not body.strip():
         return {}
     try:
-        value = json.loads(body, parse_constant=_no_constant)
-    except RecursionError:
-        raise SerializationException("The request JSON is nested too deeply.") from None
+        value = learner_json.loads(body, max_chars=len(body))
+    except json.JSONDecodeError as exc:
+        if exc.msg.startswith("The JSON is nested"):
+            raise SerializationException("The request JSON is nested too deeply.") from None
+        raise SerializationException("The request body is not valid JSON.") from None
     except ValueError:
         raise SerializationException("The request body is not valid JSON.") from None
     shape = operation_model.input_shape
@@ -44,11 +47,6 @@ def parse_request(operation_model, body):
     if shape is None:
         return {}
     return _structure(shape, value)
-
-
-def _no_constant(name):
-    # NaN and Infinity are not JSON; Python's parser would take them.
-    raise ValueError(name)
 
 
 # The ranges of Java's int and long, and of the dates AWS (and Python) can hold: years 1 to 9999.

@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from kmslab.cloud import shapes
+from kmslab.cloud import learner_json, shapes
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.policy import catalogue, grammar, lint
 
@@ -114,7 +114,7 @@ def _one_line(text):
 def parse(text):
     """(document, None) or (None, JSONProblem) for a policy text."""
     try:
-        return json.loads(text), None
+        return learner_json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, JSONProblem(exc.lineno, exc.colno, exc.msg)
 
@@ -200,6 +200,15 @@ def _inexpressible(statement, kind):
 # Cards -> JSON, merged onto the base document.
 
 
+def _raw_statement(raw):
+    # A raw card's JSON comes back from the browser: one that no longer parses
+    # stays as its text, which the policy check then reports at its statement.
+    try:
+        return learner_json.loads(raw)
+    except ValueError:
+        return raw
+
+
 def document_from_cards(base, cards, kind):
     """The base document with its statements replaced by what the cards say."""
     old = statements_of(base) or []
@@ -207,7 +216,7 @@ def document_from_cards(base, cards, kind):
     for card in cards:
         previous = old[card.index] if card.index is not None and card.index < len(old) else None
         if card.raw is not None:
-            statements.append(previous if previous is not None else json.loads(card.raw))
+            statements.append(previous if previous is not None else _raw_statement(card.raw))
         else:
             statements.append(_statement(previous or {}, card, kind))
     doc = dict(base) if isinstance(base, dict) else {"Version": "2012-10-17"}

@@ -179,3 +179,12 @@ def test_the_anatomy_page_labels_a_pasted_blob(keyed):
     assert is_fragment(response)
     assert all(f"range-{slug}" in shown for slug in ("format-version", "key-id", "nonce", "ciphertext", "gcm-tag"))
     assert "not a kmslab ciphertext blob" in keyed.get(keyed.home + "anatomy/?CiphertextBlob=AAAA").content.decode()
+
+
+def test_a_context_nested_thousands_deep_is_a_form_error_not_a_crash(keyed):
+    form = envelope_form(keyed)
+    form["EncryptionContext"] = ['{"a":' * 5000 + '"b"' + "}" * 5000]
+    response = keyed.post(keyed.home + "envelope/encrypt/", form, htmx=True)
+    assert response.status_code == 200
+    assert "nested more than 32 levels deep" in response.content.decode()
+    assert not TrailRecord.objects.filter(event_name="GenerateDataKey").exists()

@@ -360,3 +360,21 @@ def test_an_unknown_group_or_managed_policy_is_not_found(alice):
     assert alice.get(f"{alice.home}policies/{A}/managed/nothing/").status_code == 404
     sync_url = f"{alice.home}policies/{A}/managed/nothing/sync/"
     assert alice.post(sync_url, {"source": "json"}, htmx=True).status_code == 404
+
+
+def test_json_nested_thousands_deep_is_a_problem_in_place_when_synced_and_refused_when_saved(alice):
+    _, url = key_editor(alice)
+    deep = "[" * 5000 + "]" * 5000
+    response = sync(alice, url, {"document": deep}, "json")
+    assert response.status_code == 200 and "nested more than 32 levels deep" in response.content.decode()
+    response = sync(alice, url, {"document": deep}, "cards")
+    assert response.status_code == 200
+    response = alice.post(url, {"document": deep}, htmx=True)
+    assert response.status_code == 200 and codes(response) == ["MalformedPolicyDocumentException"]
+
+
+def test_a_raw_card_whose_json_was_tampered_with_is_a_policy_problem(alice):
+    _, url = key_editor(alice)
+    form = {"document": '{"Statement": []}', "statements": "1", "s0-raw": "[" * 5000, "s0-why_raw": "x"}
+    response = sync(alice, url, form, "cards")
+    assert response.status_code == 200 and "Statement" in response.content.decode()

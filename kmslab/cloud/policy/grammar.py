@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .. import learner_json
 from ..errors import LimitExceededException, MalformedPolicyDocumentException
 from . import conditions, variables
 
@@ -322,7 +323,7 @@ def _parse(text, kind):
             _fail("", f"The key policy holds a character KMS does not accept ({bad.group()!r} at position "
                   f"{bad.start()}); use printable ASCII or Latin-1, tab, line feed or carriage return.")
     try:
-        doc = json.loads(text)
+        doc = learner_json.loads(text)
     except ValueError as exc:
         _fail("", f"The policy is not valid JSON: {exc}.")
     if not isinstance(doc, dict):

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 from django import template
 
+from kmslab.cloud import learner_json
 from kmslab.cloud.clock import iso
 from kmslab.cloud.policy.explain import GATE_WORDS
 
@@ -28,7 +29,7 @@ def pretty_json(value):
     """A dict, or JSON text such as a policy document, indented for reading. Autoescaped by the template."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = learner_json.loads(value)
         except ValueError:
             return value
     return json.dumps(value, indent=2, sort_keys=False, default=str)

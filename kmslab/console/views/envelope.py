@@ -13,6 +13,7 @@ from django import forms
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from kmslab.cloud import learner_json
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.kms import access
 from kmslab.sandboxes import runner
@@ -39,7 +40,7 @@ class ContextField(forms.CharField):
     def clean(self, value):
         text = super().clean(value).strip() or "{}"
         try:
-            context = json.loads(text)
+            context = learner_json.loads(text)
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}") from None
         if not isinstance(context, dict) or not all(isinstance(v, str) for v in context.values()):
