@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from kmslab.cloud.kms import access
-from kmslab.cloud.kms.cryptography import context_conditions
-from kmslab.cloud.policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
+from kmslab.cloud.kms.cryptography import request_conditions
 from kmslab.cloud.policy.explain import GATE_WORDS
 
 from . import acting
@@ -48,12 +47,7 @@ class Request:
 
     def conditions(self, action):
         """The request-specific condition keys the operation would set (kms/cryptography.py)."""
-        if action not in ENCRYPTION_CONTEXT_OPERATIONS:
-            return None
-        conditions = context_conditions({"EncryptionContext": self.context})
-        if action == "kms:CreateGrant":
-            del conditions["kms:EncryptionAlgorithm"]  # CreateGrant takes no algorithm
-        return conditions
+        return request_conditions(action, self.context)
 
 
 PLAIN = Request()

@@ -193,6 +193,23 @@ def principal_names(lab):
     return names
 
 
+def placeholders(keys, files, region="us-east-1"):
+    """The lookup `substitute` fills placeholders from: accounts, the region, keys by alias, files."""
+    def lookup(name, arg):
+        if name in ACCOUNTS:
+            return ACCOUNTS[name]
+        if name == "region":
+            return region
+        if name == "key":
+            return keys[arg]
+        if name == "keyid":
+            return keys[arg].rsplit("/", 1)[1]
+        if name == "file":
+            return files[arg]
+        raise LabFileError(f"unknown placeholder {{{{{name}}}}}")
+    return lookup
+
+
 def substitute(value, lookup):
     """Fill in {{A}}, {{B}}, {{key:alias/x}}, {{file:name}}… in strings, lists and tables."""
     if isinstance(value, str):

@@ -9,9 +9,8 @@ import dataclasses
 
 from kmslab.cloud import principals
 from kmslab.cloud.kms import access
-from kmslab.cloud.kms.cryptography import context_conditions
+from kmslab.cloud.kms.cryptography import request_conditions
 from kmslab.cloud.policy import grammar, lint
-from kmslab.cloud.policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
 
 from .catalog import ACCOUNTS
 from .setup import lab_keys
@@ -70,15 +69,6 @@ def key_record(world, ref):
     return None
 
 
-def _conditions(action, context):
-    if action not in ENCRYPTION_CONTEXT_OPERATIONS:
-        return None
-    conditions = context_conditions({"EncryptionContext": context or {}})
-    if action == "kms:CreateGrant":
-        del conditions["kms:EncryptionAlgorithm"]
-    return conditions
-
-
 def decisions(world, check):
     """Every decision a can/cannot check asks for: [(caller, action, context, Decision)]."""
     key = key_record(world, check["key"]) if check.get("key") else None
@@ -92,7 +82,7 @@ def decisions(world, check):
             continue
         for action in _list(check["action"]):
             for context in contexts:
-                conditions = _conditions(action, context)
+                conditions = request_conditions(action, context)
                 if key is None:
                     decision = access.decide_account(world, caller, action, conditions)
                 else:
@@ -101,12 +91,12 @@ def decisions(world, check):
     return found
 
 
-def _can(world, check, baseline):
+def _can(world, check, records, baseline):
     found = decisions(world, check)
     return bool(found) and all(d.allowed for *_, d in found)
 
 
-def _cannot(world, check, baseline):
+def _cannot(world, check, records, baseline):
     found = decisions(world, check)
     if not found:
         return False
@@ -120,7 +110,7 @@ def access_matrix(world, check):
     return {f"{c.arn} {a}": d.allowed for c, a, _, d in found}
 
 
-def _unchanged(world, check, baseline):
+def _unchanged(world, check, records, baseline):
     before = baseline.get(check_id(check))
     if before is None:
         return False
@@ -132,11 +122,15 @@ def check_id(check):
     return repr(sorted((k, repr(v)) for k, v in check.items()))
 
 
-def _state(world, check, baseline):
-    key = key_record(world, check["key"]) if check.get("key") else None
-    if check.get("key") and key is None:
+def _state(world, check, records, baseline):
+    if "advanced_days" in check and world.clock.offset < check["advanced_days"] * 86400:
         return False
-    meta = key["KeyMetadata"] if key else {}
+    if not check.get("key"):
+        return True
+    key = key_record(world, check["key"])
+    if key is None:
+        return False
+    meta = key["KeyMetadata"]
     if "state" in check and meta.get("KeyState") not in _list(check["state"]):
         return False
     if "rotation" in check and bool(key.get("RotationEnabled")) != check["rotation"]:
@@ -156,7 +150,7 @@ def _state(world, check, baseline):
     return True
 
 
-def _lint(world, check, baseline):
+def _lint(world, check, records, baseline):
     """No finding of rule `absent` on the key policy's statements that name `principal` (or on any)."""
     key = key_record(world, check["key"])
     if key is None:
@@ -221,7 +215,7 @@ def record_matches(world, record, spec):
     return True
 
 
-def _trail(world, check, baseline, records):
+def _trail(world, check, records, baseline):
     matching = [i for i, r in enumerate(records) if record_matches(world, r, check)]
     if check.get("none"):
         return not matching
@@ -231,23 +225,16 @@ def _trail(world, check, baseline, records):
     return len(matching) >= check.get("count", 1)
 
 
-def _clock(world, check):
-    return world.clock.offset >= check["advanced_days"] * 86400
+def _any(world, check, records, baseline):
+    return any(holds(world, c, records, baseline) for c in check["checks"])
 
 
 def holds(world, check, records, baseline):
-    kind = check["kind"]
-    if kind == "trail":
-        return _trail(world, check, baseline, records)
-    if kind == "any":
-        return any(holds(world, c, records, baseline) for c in check["checks"])
-    if kind == "state" and "advanced_days" in check:
-        return _clock(world, check) and _state(world, {k: v for k, v in check.items() if k != "advanced_days"},
-                                               baseline)
-    return CHECKS[kind](world, check, baseline)
+    return CHECKS[check["kind"]](world, check, records, baseline)
 
 
-CHECKS = {"can": _can, "cannot": _cannot, "state": _state, "lint": _lint, "unchanged": _unchanged}
+CHECKS = {"trail": _trail, "any": _any, "can": _can, "cannot": _cannot, "state": _state, "lint": _lint,
+          "unchanged": _unchanged}
 
 
 def evaluate(lab, world, records, done=(), baseline=None):

@@ -13,8 +13,6 @@ class LabRun(models.Model):
     completed = models.DateTimeField(null=True, blank=True)
     # {objective id: ISO time it was first met}; an objective once met stays met.
     progress = models.JSONField(default=dict)
-    # {objective id: hint tiers revealed}
-    hints = models.JSONField(default=dict)
     # The access matrices of the fresh world, for "nobody else's access changed" checks.
     baseline = models.JSONField(default=dict)
 

@@ -1,21 +1,18 @@
-"""Lab runs: start one, evaluate its objectives on its world and trail, reset it.
+"""Lab runs: start one, and evaluate its objectives on its world and trail.
 
 The checks are pure (checks.py); this module feeds them a sandbox's current
 world and the CloudTrail records they read, and keeps what was met.
 """
 import json
-import time
 
 from django.db import transaction
 from django.utils import timezone
 
-from kmslab.cloud import mfa as totp
-from kmslab.cloud import principals as cloud_principals
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.master_key import master_key
 from kmslab.sandboxes.models import TrailRecord
 
-from . import catalog, checks, setup, solve
+from . import catalog, checks, setup
 from .models import LabRun
 
 
@@ -27,17 +24,6 @@ def start(lab, owner=""):
         sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made))
         run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=baseline)
     return run, made, keys, files
-
-
-def reset(run):
-    """Back to the lab's setup: a fresh world with new credentials, the trail emptied, progress cleared."""
-    lab = catalog.get(run.lab)
-    world, made, keys, files = setup.build(lab, master_key())
-    runner.reset(run.sandbox_id, seeded=(world, made))
-    run.baseline = checks.baseline_for(lab, world)
-    run.progress, run.hints, run.completed, run.started = {}, {}, None, timezone.now()
-    run.save()
-    return made, keys, files
 
 
 def records(sandbox_id, lab):
@@ -73,30 +59,3 @@ def status(run):
         "complete": all(state.values()),
         "objectives": [{"id": o.id, "title": o.title, "done": state[o.id]} for o in lab.objectives],
     }
-
-
-def solve_with_runner(run, made, keys, files):
-    """Run the lab's solve script through the sandboxes runner, as its principals' access keys."""
-    lab = catalog.get(run.lab)
-    by_name = {p["name"]: p for p in made}
-    sessions = {}
-
-    def call(name, service, operation, request, mfa):
-        key_id = by_name[name]["access_key_id"]
-        if mfa:
-            key_id = sessions.get(name) or _mfa_session(run.sandbox_id, key_id, name, files)
-            sessions[name] = key_id
-        who = lambda world: cloud_principals.caller_for_access_key(world, key_id, user_agent="kmslab-labs-solve")  # noqa: E731
-        outcome = runner.run(run.sandbox_id, who, service, operation, request)
-        return (outcome.error.code if outcome.error else ""), outcome.response
-
-    solve.run(lab, keys, files, call, lambda seconds: runner.advance_clock(run.sandbox_id, seconds))
-
-
-def _mfa_session(sandbox_id, key_id, name, files):
-    who = lambda world: cloud_principals.caller_for_access_key(world, key_id)  # noqa: E731
-    outcome = runner.run(sandbox_id, who, "sts", "GetSessionToken", {
-        "SerialNumber": files[f"{name}-mfa-serial"], "TokenCode": totp.totp(files[f"{name}-mfa-seed"], time.time())})
-    if outcome.error:
-        raise solve.SolveFailed(f"GetSessionToken with MFA for {name}: {outcome.error.code}")
-    return outcome.response["Credentials"]["AccessKeyId"]

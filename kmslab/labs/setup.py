@@ -10,7 +10,7 @@ import json
 
 from kmslab.cloud import calls, mfa, principals, seed
 
-from .catalog import ACCOUNTS, CAST, substitute
+from .catalog import ACCOUNTS, CAST, placeholders, substitute
 
 ADMIN_STATEMENT = {
     "Sid": "LabAdmin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::{{account}}:user/admin"},
@@ -37,18 +37,7 @@ def build(lab, master_key, clock=None):
             for p in admins]
     keys, files = {}, {}
 
-    def lookup(name, arg):
-        if name in ACCOUNTS:
-            return ACCOUNTS[name]
-        if name == "region":
-            return world.region
-        if name == "key":
-            return keys[arg]
-        if name == "keyid":
-            return keys[arg].rsplit("/", 1)[1]
-        if name == "file":
-            return files[arg]
-        raise SetupError(f"unknown placeholder {name}")
+    lookup = placeholders(keys, files, world.region)
 
     def call(account, service, operation, request, caller=None):
         caller = caller or principals.root_caller(account)
@@ -123,11 +112,17 @@ def _admin(world, account):
     return principals.user_caller(account, world.account(account)["users"]["admin"])
 
 
+def base_statements(account, delegate):
+    """What every lab key policy starts with: the account's admin named with full access, and
+    AWS's root statement when the key delegates to the account's IAM policies."""
+    statements = [ADMIN_STATEMENT] + ([ROOT_STATEMENT] if delegate else [])
+    return [json.loads(json.dumps(s).replace("{{account}}", account)) for s in statements]
+
+
 def _key_policy(spec, account, lookup):
     if spec.get("policy"):
         return substitute(spec["policy"], lookup)
-    statements = [ADMIN_STATEMENT] + ([ROOT_STATEMENT] if spec.get("delegate") else [])
-    statements = [json.loads(json.dumps(s).replace("{{account}}", account)) for s in statements]
+    statements = base_statements(account, spec.get("delegate", False))
     statements += [json.loads(substitute(s, lookup)) for s in spec.get("statements", ())]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 

@@ -13,10 +13,7 @@ from botocore.model import ServiceModel
 
 from kmslab.cloud.clock import parse_duration
 
-from .catalog import ACCOUNTS, substitute
-
-SERVICES = {"kms": "kms", "iam": "iam", "sts": "sts"}
-
+from .catalog import placeholders, substitute
 
 class SolveFailed(AssertionError):
     pass
@@ -43,20 +40,7 @@ def decode_blobs(service, operation, request):
 
 def run(lab, keys, files, call, advance):
     files = dict(files)
-
-    def lookup(name, arg):
-        if name in ACCOUNTS:
-            return ACCOUNTS[name]
-        if name == "region":
-            return "us-east-1"
-        if name == "key":
-            return keys[arg]
-        if name == "keyid":
-            return keys[arg].rsplit("/", 1)[1]
-        if name == "file":
-            return files[arg]
-        raise SolveFailed(f"unknown placeholder {name}")
-
+    lookup = placeholders(keys, files)
     for i, step in enumerate(lab.solve, 1):
         if step.get("advance"):
             advance(parse_duration(step["advance"]))

@@ -21,6 +21,7 @@ from ..errors import (
 )
 from .. import shapes
 from ..operations import operation
+from ..policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
 from . import ciphertext
 from .access import authorize_account, authorize_key
 from .grants import check_grant_tokens
@@ -43,6 +44,17 @@ def context_conditions(request, context_field="EncryptionContext", algorithm_fie
         for k, v in context.items():
             conditions[f"kms:EncryptionContext:{k}"] = v
         conditions["kms:EncryptionContextKeys"] = list(context)
+    return conditions
+
+
+def request_conditions(action, context):
+    """The condition keys a direct call of `action` with encryption context `context` sets, or None
+    when the operation sets none: what the simulator, the access preview and lab checks ask with."""
+    if action not in ENCRYPTION_CONTEXT_OPERATIONS:
+        return None
+    conditions = context_conditions({"EncryptionContext": context})
+    if action == "kms:CreateGrant":
+        del conditions["kms:EncryptionAlgorithm"]  # CreateGrant takes no algorithm
     return conditions
 
 
