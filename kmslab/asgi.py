@@ -18,6 +18,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from kmslab.api.endpoint import aws_endpoint  # noqa: E402
 from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
+from kmslab.labs.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
 
 
@@ -34,6 +35,6 @@ async def http(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns + lab_websockets))),
     }
 )

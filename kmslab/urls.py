@@ -1,5 +1,6 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("labs/", include("kmslab.labs.urls")),
     path("", include("kmslab.console.urls")),
 ]

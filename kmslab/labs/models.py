@@ -15,6 +15,17 @@ class LabRun(models.Model):
     progress = models.JSONField(default=dict)
     # The access matrices of the fresh world, for "nobody else's access changed" checks.
     baseline = models.JSONField(default=dict)
+    # {objective id: hint tiers revealed (1-3)}; kept across a reset, as hints once read were used.
+    hints = models.JSONField(default=dict)
+
+    @property
+    def hints_used(self):
+        return sum(self.hints.values())
+
+    @property
+    def duration(self):
+        """Seconds from start to completion (or to now)."""
+        return ((self.completed or timezone.now()) - self.started).total_seconds()
 
     class Meta:
         ordering = ["-started"]

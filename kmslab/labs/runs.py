@@ -1,4 +1,4 @@
-"""Lab runs: start one, and evaluate its objectives on its world and trail.
+"""Lab runs: start, reset, evaluate their objectives on their world and trail, reveal hints.
 
 The checks are pure (checks.py); this module feeds them a sandbox's current
 world and the CloudTrail records they read, and keeps what was met.
@@ -15,15 +15,34 @@ from kmslab.sandboxes.models import TrailRecord
 from . import catalog, checks, setup
 from .models import LabRun
 
+# What a debrief shows beside the records the lab's checks read: the calls that change who may do what.
+CHANGES_ACCESS = {
+    "PutKeyPolicy", "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy", "DeleteUserPolicy", "DeleteGroupPolicy",
+    "DeleteRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
+    "AttachRolePolicy", "DetachRolePolicy", "CreatePolicyVersion", "AddUserToGroup", "RemoveUserFromGroup",
+    "CreateGrant", "RetireGrant", "RevokeGrant", "UpdateAlias", "CreateAlias", "DeleteAlias", "DisableKey",
+    "EnableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation", "RotateKeyOnDemand",
+    "UpdateAccessKey", "GetSessionToken",
+}
+
 
 def start(lab, owner=""):
     """A new run of a lab. -> (LabRun, principals with secrets, keys {alias: ARN}, files)."""
     world, made, keys, files = setup.build(lab, master_key())
-    baseline = checks.baseline_for(lab, world)
     with transaction.atomic():
         sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made))
-        run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=baseline)
+        run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=checks.baseline_for(lab, world))
     return run, made, keys, files
+
+
+def reset(run):
+    """Back to the lab's setup: a fresh world with new credentials, the trail emptied, nothing met."""
+    lab = catalog.get(run.lab)
+    world, made, _, _ = setup.build(lab, master_key())
+    runner.reset(run.sandbox_id, seeded=(world, made))
+    run.progress, run.completed, run.started = {}, None, timezone.now()
+    run.baseline = checks.baseline_for(lab, world)
+    run.save(update_fields=["progress", "completed", "started", "baseline"])
 
 
 def records(sandbox_id, lab):
@@ -59,3 +78,39 @@ def status(run):
         "complete": all(state.values()),
         "objectives": [{"id": o.id, "title": o.title, "done": state[o.id]} for o in lab.objectives],
     }
+
+
+def reveal_hint(run, objective_id):
+    """Reveal the next of an objective's three hint tiers; -> how many are now shown."""
+    with transaction.atomic():
+        current = LabRun.objects.select_for_update().get(pk=run.pk)
+        shown = min(current.hints.get(objective_id, 0) + 1, 3)
+        current.hints[objective_id] = shown
+        current.save(update_fields=["hints"])
+    run.hints = current.hints
+    return shown
+
+
+def credentials(lab, world):
+    """The lab's principals with their access keys, as `labs start --json` lists them."""
+    found = []
+    for account in catalog.ACCOUNTS.values():
+        for key in world.doc["access_keys"].values():
+            if key["Account"] != account or key["Status"] != "Active":
+                continue
+            name = key["UserName"]
+            if account != catalog.ACCOUNTS["A"] and name == "admin":
+                name = "admin@B"
+            if name not in catalog.principal_names(lab):
+                continue
+            found.append({"name": name, "arn": f"arn:aws:iam::{account}:user/{key['UserName']}",
+                          "access_key_id": key["AccessKeyId"],
+                          "secret_access_key": world.unseal("secret-access-key", key["SecretAccessKey"]).decode()})
+    return found
+
+
+def decisive_calls(run):
+    """The trail records a debrief shows: those the lab's checks read and those that change access."""
+    lab = catalog.get(run.lab)
+    return TrailRecord.objects.filter(sandbox_id=run.sandbox_id,
+                                      event_name__in=lab.trail_events | CHANGES_ACCESS).order_by("-sequence")

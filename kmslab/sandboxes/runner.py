@@ -53,6 +53,12 @@ def group_name(sandbox_id):
     return f"trail.{_uuid(sandbox_id).hex}"
 
 
+# Called after every commit, in the committing thread, as
+# hook(sandbox id, whether the world changed, the new records' event names).
+# The labs app evaluates a lab run's objectives from here; a hook must be quick.
+committed_hooks = []
+
+
 def create_sandbox(owner, name="", seeded=None):
     """A sandbox with the default world, or `seeded` = (world, principals) such as a lab's.
     Returns (sandbox, principals with their secrets)."""
@@ -203,7 +209,8 @@ def _commit(sandbox_id, work):
             try:
                 cursor.execute(sql["begin"])
                 try:
-                    result, committed, ids = _attempt(db, cursor, sandbox_id, work, retry=attempt > 0)
+                    result, committed, ids, changed, events = _attempt(db, cursor, sandbox_id, work,
+                                                                       retry=attempt > 0)
                     db.connection.commit()
                 except BaseException:
                     db.connection.rollback()
@@ -214,7 +221,13 @@ def _commit(sandbox_id, work):
                 cursor.close()
         _keep(sandbox_id, committed)
         if ids:
-            _broadcast(sandbox_id, ids)
+            send_to_group(group_name(sandbox_id), {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
+        for hook in committed_hooks:
+            try:
+                hook(sandbox_id, changed, events)
+            except Exception:
+                # The call has committed: what follows it is never the caller's error.
+                logger.exception("a hook after the commit of a call failed")
         return result
     raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
 
@@ -230,7 +243,8 @@ def _writer_turn(db):
 
 
 def _attempt(db, cursor, sandbox_id, work, retry):
-    """One try at a call inside the open transaction: (result, what to cache, the new records' ids)."""
+    """One try at a call inside the open transaction:
+    (result, what to cache, the new records' ids, whether the world changed, their event names)."""
     sql = _statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
@@ -269,7 +283,8 @@ def _attempt(db, cursor, sandbox_id, work, retry):
         keys_after = _access_key_ids(world)
         cursor.executemany(sql["add_key"], [[key, db_id] for key in keys_after - keys_before])
         cursor.executemany(sql["remove_key"], [[key] for key in keys_before - keys_after])
-    return result, (version + 1, last_sequence + len(records), snapshot, world), ids
+    events = frozenset(record["eventName"] for record, _ in records)
+    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, events
 
 
 # The hot path's statements, written out in the driver's own placeholder
@@ -351,14 +366,18 @@ def serve_broadcasts_from_this_loop():
     _serving_loop = asyncio.get_running_loop()
 
 
-def _broadcast(sandbox_id, ids):
+def serving():
+    """Whether this process serves websockets (the ASGI server), rather than being a command or a test."""
+    return _serving_loop is not None and _serving_loop.is_running()
+
+
+def send_to_group(group, message):
+    """Send a channel-layer message from any thread; a failure is logged, never raised."""
     layer = get_channel_layer()
-    group = group_name(sandbox_id)
     # An in-memory layer reaches only this process: with nobody here in the
     # group there is nobody to tell, and skipping saves a hop to the loop per call.
     if isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group):
         return
-    message = {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids}
     loop = _serving_loop
     if loop is not None and loop.is_running():
         sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
@@ -368,12 +387,12 @@ def _broadcast(sandbox_id, ids):
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
-        logger.exception("broadcast to the trail's group failed")
+        logger.exception("broadcast to %s failed", group)
 
 
 def _report_failure(sent):
     if not sent.cancelled() and sent.exception() is not None:
-        logger.error("broadcast to the trail's group failed", exc_info=sent.exception())
+        logger.error("a broadcast failed", exc_info=sent.exception())
 
 
 # The per-process world cache: sandbox id -> (version, last sequence, parsed document as saved, World).

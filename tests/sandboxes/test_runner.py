@@ -160,17 +160,18 @@ def test_the_console_hears_of_a_record_only_after_commit(monkeypatch):
     sandbox, alice = alice_sandbox()
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(runner.group_name(sandbox.id), "console-tab")
-    real_broadcast = runner._broadcast
+    real_send = runner.send_to_group
     seen_by_others = []
 
-    def broadcast(sandbox_id, ids):
+    def send(group, message):
         # What another connection (another worker, the console) finds when the message goes out.
+        ids = message["ids"]
         with closing(sqlite3.connect(connection.settings_dict["NAME"])) as other:
             query = f"SELECT id FROM {TrailRecord._meta.db_table} WHERE id IN ({', '.join('?' * len(ids))})"
             seen_by_others.append([pk for (pk,) in other.execute(query, ids)])
-        real_broadcast(sandbox_id, ids)
+        real_send(group, message)
 
-    monkeypatch.setattr(runner, "_broadcast", broadcast)
+    monkeypatch.setattr(runner, "send_to_group", send)
     runner.run(sandbox.id, alice, "sts", "GetCallerIdentity", {})
 
     record = TrailRecord.objects.get(sandbox=sandbox)
@@ -289,5 +290,5 @@ def test_a_broadcast_that_fails_is_logged_and_the_committed_call_still_answers(m
 
     assert outcome.error is None
     assert TrailRecord.objects.filter(sandbox=sandbox).count() == 1
-    assert "broadcast to the trail's group failed" in caplog.text
+    assert f"broadcast to {runner.group_name(sandbox.id)} failed" in caplog.text
     async_to_sync(layer.group_discard)(runner.group_name(sandbox.id), "console-tab")

@@ -8,6 +8,8 @@ from kmslab.cloud import learner_json
 from kmslab.cloud.clock import iso
 from kmslab.cloud.policy.explain import GATE_WORDS
 
+from .. import pages
+
 register = template.Library()
 
 
@@ -58,3 +60,9 @@ def get_version(versions, version_id):
 def listed(value):
     """A list field of DescribeKey (EncryptionAlgorithms, ...) as AWS's console lists it: comma-separated."""
     return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+
+
+@register.filter
+def duration(seconds):
+    """Seconds as the console writes a span of time: 3 d 4 h, 12 min, 40 s."""
+    return pages.duration(seconds)

@@ -1,0 +1,44 @@
+"""A lab run's live objectives: one websocket per open lab page or console side panel."""
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from kmslab.console import learner
+
+from . import live, pages
+from .models import LabRun
+
+
+class LabConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        # The pages' own check: the session must own or have claimed the run's sandbox.
+        session = self.scope.get("session") or {}
+        sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
+        visible = await database_sync_to_async(
+            lambda: learner.visible(session).filter(id=sandbox_id, lab_run__isnull=False).exists())()
+        if not visible:
+            await self.close()
+            return
+        self.sandbox_id = sandbox_id
+        self.group = live.group_name(sandbox_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # What was met between the page's render and now is sent at once, with the "live" badge.
+        await self.send(text_data=await database_sync_to_async(self.render)(connected=True))
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """The page only listens; anything a client says is ignored."""
+
+    async def lab_progress(self, event):
+        await self.send(text_data=await database_sync_to_async(self.render)())
+
+    def render(self, connected=False):
+        run = LabRun.objects.select_related("sandbox").get(pk=self.sandbox_id)
+        html = render_to_string("labs/_progress.html", {**pages.progress_context(run), "oob": True})
+        if connected:
+            html += render_to_string("labs/_lab_live_state.html")
+        return html
