@@ -1,0 +1,57 @@
+"""live.call_committed: which calls get a lab run evaluated, and how the server's evaluations coalesce."""
+import threading
+import time
+import uuid
+
+from kmslab.labs import catalog, live
+from kmslab.sandboxes import runner
+
+LAB = catalog.get("encryption-context")  # its checks read Decrypt records only
+
+
+def test_a_call_that_changes_neither_the_world_nor_a_record_the_checks_read_is_passed_over(monkeypatch):
+    evaluated = []
+    monkeypatch.setattr(live, "_lab_of", lambda sandbox_id: LAB)
+    monkeypatch.setattr(live, "evaluate", evaluated.append)
+    monkeypatch.setattr(runner, "serving", lambda: False)
+    sandbox = uuid.uuid4()
+    live.call_committed(sandbox, False, frozenset({"Encrypt", "ListKeys"}))
+    assert evaluated == []
+    live.call_committed(sandbox, False, frozenset({"Decrypt"}))
+    live.call_committed(sandbox, True, frozenset({"PutUserPolicy"}))
+    assert evaluated == [sandbox, sandbox]
+
+
+def test_a_plain_sandbox_is_never_evaluated(monkeypatch):
+    evaluated = []
+    monkeypatch.setattr(live, "_lab_of", lambda sandbox_id: None)
+    monkeypatch.setattr(live, "evaluate", evaluated.append)
+    live.call_committed(uuid.uuid4(), True, frozenset({"Decrypt"}))
+    assert evaluated == []
+
+
+def test_in_the_server_calls_during_an_evaluation_are_covered_by_one_more_after_it(monkeypatch):
+    sandbox = uuid.uuid4()
+    gate, runs, done = threading.Event(), [], threading.Event()
+
+    def slow_evaluate(sandbox_id):
+        runs.append(time.monotonic())
+        gate.wait(5)
+        if len(runs) == 2:
+            done.set()
+
+    monkeypatch.setattr(live, "_lab_of", lambda sandbox_id: LAB)
+    monkeypatch.setattr(live, "evaluate", slow_evaluate)
+    monkeypatch.setattr(runner, "serving", lambda: True)
+    monkeypatch.setattr(live, "close_old_connections", lambda: None)
+    started = time.monotonic()
+    for _ in range(50):
+        live.call_committed(sandbox, True, frozenset())
+    assert time.monotonic() - started < 0.5  # the calls never wait for an evaluation
+    time.sleep(0.1)
+    assert len(runs) == 1  # one evaluation running, the other 49 calls coalesced behind it
+    gate.set()
+    assert done.wait(5)
+    time.sleep(0.2)
+    assert len(runs) == 2
+    assert sandbox not in live._busy and sandbox not in live._dirty
