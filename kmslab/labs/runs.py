@@ -113,4 +113,4 @@ def decisive_calls(run):
     """The trail records a debrief shows: those the lab's checks read and those that change access."""
     lab = catalog.get(run.lab)
     return TrailRecord.objects.filter(sandbox_id=run.sandbox_id,
-                                      event_name__in=lab.trail_events | CHANGES_ACCESS).order_by("-sequence")
+                                      event_name__in=lab.trail_events | CHANGES_ACCESS).order_by("sequence")

@@ -6,7 +6,7 @@ from django.http import Http404
 from kmslab.console import learner
 from kmslab.console import pages as console_pages
 from kmslab.sandboxes import runner
-from kmslab.console.trail import render_rows
+from kmslab.console.trail import row as trail_row
 
 from . import catalog, pages, runs
 
@@ -14,7 +14,7 @@ from . import catalog, pages, runs
 @require_GET
 def catalogue(request):
     level, topic = request.GET.get("level", ""), request.GET.get("topic", "")
-    labs = list(catalog.load().values())
+    labs = sorted(catalog.load().values(), key=lambda lab: catalog.LEVELS.index(lab.level))
     topics = sorted({t for lab in labs for t in lab.topics})
     latest = {}
     for run in pages.runs_of(request.session):  # newest first
@@ -68,7 +68,8 @@ def reset(request, sandbox_id):
 def debrief(request, sandbox_id):
     run = pages.get_run(request, sandbox_id)
     runs.evaluate(run)
-    calls = render_rows(run.sandbox, runs.decisive_calls(run)) if run.completed else ""
+    calls = [{"record": r.record, "explanations": r.explanations, "principal": trail_row(r)["principal_short"]}
+             for r in runs.decisive_calls(run)] if run.completed else []
     world = runner.load_world(run.sandbox_id)
     return render(request, "labs/debrief.html", {**console_pages.context(request, run.sandbox, world, "lab"),
                                                  **pages.progress_context(run), "calls": calls})
