@@ -53,4 +53,6 @@ def run(lab, keys, files, call, advance):
             raise SolveFailed(f"{lab.slug} solve step {i} ({step['as']} {operation}): expected {expected}, got "
                               f"{code or 'ok'}")
         if step.get("save") and response:
-            files[step["save"]] = base64.b64encode(response[step.get("field", "CiphertextBlob")]).decode()
+            # A blob is kept as the base64 text a lab file holds; a string (a grant token, a key id) as it is.
+            value = response[step.get("field", "CiphertextBlob")]
+            files[step["save"]] = value if isinstance(value, str) else base64.b64encode(value).decode()
