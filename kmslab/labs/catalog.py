@@ -17,7 +17,7 @@ ACCOUNTS = {"A": "111122223333", "B": "444455556666"}
 # The cast of every lab (issue: labs): account A's key administrator, application,
 # auditor and compromised user, account B's partner application.
 CAST = (("A", "alice"), ("A", "bob"), ("A", "dave"), ("A", "mallory"), ("B", "carol"))
-CHECK_KINDS = ("trail", "can", "cannot", "state", "lint", "unchanged", "any")
+CHECK_KINDS = ("trail", "can", "cannot", "state", "lint", "unchanged", "any", "all")
 PLACEHOLDER = re.compile(r"\{\{([A-Za-z]+)(?::([^}]*))?\}\}")
 
 
@@ -79,7 +79,7 @@ def _names(value):
 def _flat(checks):
     for check in checks:
         yield check
-        if check.get("kind") == "any":
+        if check.get("kind") in ("any", "all"):
             yield from _flat(check.get("checks", ()))
 
 
@@ -145,7 +145,9 @@ def problems(lab):
     users = principal_names(lab)
     aliases = {k["alias"] for k in lab.setup.get("keys", ())}
     files = {c["name"] for c in lab.setup.get("ciphertexts", ())} | {
-        f"{u['name']}-mfa-seed" for u in lab.setup.get("users", ()) if u.get("mfa")}
+        f"{u['name']}-mfa-seed" for u in lab.setup.get("users", ()) if u.get("mfa")} | {
+        f"{u['name']}-access-key-id" for u in lab.setup.get("users", ()) if u.get("access_key_file")} | {
+        g["file"] for g in lab.setup.get("grants", ()) if g.get("file")}
     for objective in lab.objectives:
         where = f"objective {objective.id}"
         if len(objective.hints) != 3 or not all(objective.hints):
@@ -170,8 +172,28 @@ def problems(lab):
                 found.append(f"{where}: key {key} is not in the lab's setup")
             if kind in ("can", "cannot", "unchanged") and not check.get("action"):
                 found.append(f"{where}: a {kind} check needs an action")
+    for where, spec in [(f"setup grant {i}", g) for i, g in enumerate(lab.setup.get("grants", ()), 1)]:
+        if spec.get("key") not in aliases:
+            found.append(f"{where}: key {spec.get('key')} is not in the lab's setup")
+        for name in _names(spec.get("grantee")) + _names(spec.get("retiring")):
+            if not name.startswith("arn:") and name not in users and name.partition("@")[0] not in users:
+                found.append(f"{where}: principal {name} is not in the lab")
+    for i, spec in enumerate(lab.setup.get("probes", ()), 1):
+        if spec.get("as") not in users - {"root", "root@B"}:
+            found.append(f"setup probe {i}: principal {spec.get('as')} is not in the lab")
+        for name, arg in PLACEHOLDER.findall(repr(spec.get("request", {}))):
+            if name in ("key", "keyid") and arg not in aliases:
+                found.append(f"setup probe {i}: key {arg} is not in the lab's setup")
+            if name == "file" and arg not in files:
+                found.append(f"setup probe {i}: file {arg} is not in the lab")
+    for objective in lab.objectives:
+        for check in _flat(objective.checks):
+            grants = check.get("grants") or check.get("grant") or {}
+            for name in _names(grants.get("grantee")) + _names(grants.get("retiring")) + _names(check.get("user")):
+                if name not in users and name.partition("@")[0] not in users:
+                    found.append(f"objective {objective.id}: principal {name} is not in the lab")
     for i, step in enumerate(lab.solve, 1):
-        if step.get("as") and step["as"] not in users:
+        if step.get("as") and step["as"] not in users - {"root", "root@B"}:
             found.append(f"solve step {i}: principal {step['as']} is not in the lab")
         for name, arg in PLACEHOLDER.findall(repr(step.get("request", {}))):
             if name in ("key", "keyid") and arg not in aliases:
@@ -187,7 +209,7 @@ def _saved(lab):
 
 def principal_names(lab):
     """Every principal a lab file may name: the cast, its own users, and the admins."""
-    names = {name for _, name in CAST} | {"admin", "admin@B"}
+    names = {name for _, name in CAST} | {"admin", "admin@B", "root", "root@B"}
     names |= {u["name"] for u in lab.setup.get("users", ())}
     names |= {r["name"] for r in lab.setup.get("roles", ())}
     return names

@@ -3,6 +3,12 @@
 Everything is made with real calls (`calls.call`) as each account's admin or
 root, so a lab's keys, policies and ciphertexts are exactly what a learner
 would get by making those calls; their trail records are not kept.
+
+Two additions: `grants` are made with CreateGrant by the key's admin (records
+not kept either; `file` hands a grant's id over as a lab file), and `probes` are calls made last as named principals whose
+CloudTrail records ARE kept: they are the lab's own history (a trail to
+investigate). They are stored, oldest first, in `world.doc["lab"]["trail"]`
+(see `seeded_records`); a run's records start with them.
 """
 import base64
 import json
@@ -61,6 +67,9 @@ def build(lab, master_key, clock=None):
         key = call(account, "iam", "CreateAccessKey", {"UserName": name})["AccessKey"]
         made.append({"name": name, "arn": principals.user_arn(account, name),
                      "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]})
+        if spec.get("access_key_file"):
+            # The user's access key id as a lab file (a leaked key an alert names, say); never its secret.
+            files[f"{name}-access-key-id"] = key["AccessKeyId"]
         if spec.get("mfa"):
             device = call(account, "iam", "CreateVirtualMFADevice", {"VirtualMFADeviceName": name})["VirtualMFADevice"]
             seed_text = device["Base32StringSeed"].decode()
@@ -95,6 +104,21 @@ def build(lab, master_key, clock=None):
         for policy, document in users.get(name, {}).get("policies", {}).items():
             call(account_of(ref), "iam", "PutUserPolicy",
                  {"UserName": name, "PolicyName": policy, "PolicyDocument": document})
+    for spec in lab.setup.get("grants", ()):
+        key_arn = keys[spec["key"]]
+        account = key_arn.split(":")[4]
+        request = {"KeyId": key_arn, "GranteePrincipal": principal_arn(world, spec["grantee"]),
+                   "Operations": list(spec["operations"])}
+        if spec.get("retiring"):
+            request["RetiringPrincipal"] = principal_arn(world, spec["retiring"])
+        if spec.get("constraints"):
+            request["Constraints"] = spec["constraints"]
+        if spec.get("name"):
+            request["Name"] = spec["name"]
+        made_grant = call(account, "kms", "CreateGrant", request, _admin(world, account))
+        if spec.get("file"):
+            # The grant's id handed over as a lab file (an audit finding, say).
+            files[spec["file"]] = made_grant["GrantId"]
     for spec in lab.setup.get("ciphertexts", ()):
         key_arn = keys[spec["key"]]
         account = key_arn.split(":")[4]
@@ -103,9 +127,62 @@ def build(lab, master_key, clock=None):
             request["EncryptionContext"] = spec["context"]
         blob = call(account, "kms", "Encrypt", request, _admin(world, account))["CiphertextBlob"]
         files[spec["name"]] = base64.b64encode(blob).decode()
+    trail = _probes(lab, world, made, lookup)
     world.doc["lab"] = {"slug": lab.slug, "keys": keys,
                         "files": {name: world.seal("lab-file", value.encode()) for name, value in files.items()}}
+    if trail:
+        world.doc["lab"]["trail"] = trail
     return world, made, keys, files
+
+
+def _probes(lab, world, made, lookup):
+    """The setup's `probes`: calls as named principals ({as, call = "kms:Op", request, expect = error
+    code or "ok", advance = "2h" before the call}); -> [{"record", "explanations"}], oldest first:
+    each CloudTrail record with the authorization decisions its call took, as the runner keeps them."""
+    from kmslab.cloud.clock import parse_duration
+
+    from .solve import decode_blobs
+
+    keys_of = {p["name"]: p["access_key_id"] for p in made}
+    records = []
+    for i, spec in enumerate(lab.setup.get("probes", ()), 1):
+        if spec.get("advance"):
+            world.clock.advance(parse_duration(spec["advance"]))
+        service, _, operation = spec["call"].partition(":")
+        caller = principals.caller_for_access_key(world, keys_of[spec["as"]])
+        request = decode_blobs(service, operation, substitute(spec.get("request", {}), lookup))
+        outcome = calls.call(world, caller, service, operation, request)
+        code = outcome.error.code if outcome.error else "ok"
+        if code != spec.get("expect", "ok"):
+            raise SetupError(f"{lab.slug}: probe {i} ({spec['as']} {operation}) expected {spec.get('expect', 'ok')}, "
+                             f"got {code}")
+        records.extend({"record": r, "explanations": []} for r in outcome.service_records)
+        records.append({"record": outcome.record, "explanations": outcome.explanations})
+    return records
+
+
+def seeded_trail(world):
+    """The setup's probes as [(CloudTrail record, explanations)], oldest first: what a run's trail
+    starts with (the shape runner._commit's work returns)."""
+    return [(e["record"], e["explanations"]) for e in (world.doc.get("lab") or {}).get("trail", ())]
+
+
+def seeded_records(world):
+    """The CloudTrail records the lab's setup made on purpose (its probes), oldest first."""
+    return [record for record, _ in seeded_trail(world)]
+
+
+def principal_arn(world, name):
+    """A lab file's principal -> ARN: "bob", "carol@B", "root" / "root@B" (the account), or an ARN."""
+    if name.startswith("arn:"):
+        return name
+    user, _, ref = name.partition("@")
+    account = account_of(ref or "A")
+    if user == "root":
+        return principals.root_arn(account)
+    if user in world.account(account)["roles"]:
+        return world.account(account)["roles"][user]["Arn"]
+    return principals.user_arn(account, user)
 
 
 def _admin(world, account):
