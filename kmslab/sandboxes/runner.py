@@ -59,8 +59,9 @@ def group_name(sandbox_id):
 committed_hooks = []
 
 
-def create_sandbox(owner, name="", seeded=None):
+def create_sandbox(owner, name="", seeded=None, history=()):
     """A sandbox with the default world, or `seeded` = (world, principals) such as a lab's.
+    `history`: [(CloudTrail record, explanations)] its trail starts with (a lab's seeded records).
     Returns (sandbox, principals with their secrets)."""
     world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic():
@@ -68,7 +69,25 @@ def create_sandbox(owner, name="", seeded=None):
         AccessKeyIndex.objects.bulk_create(
             AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
         )
+        _write_history(sandbox, history)
     return sandbox, principals
+
+
+def _write_history(sandbox, history):
+    if not history:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    db_id = Sandbox._meta.pk.get_db_prep_value(sandbox.id, db)
+    # The driver's own cursor and placeholders, as _commit appends records; inside the caller's transaction.
+    db.ensure_connection()
+    cursor = db.connection.cursor()
+    try:
+        for n, (record, explanations) in enumerate(history, 1):
+            cursor.execute(_statements(db.vendor)["append"], _trail_row(db, db_id, n, record, explanations))
+    finally:
+        cursor.close()
+    sandbox.last_sequence = len(history)
+    sandbox.save(update_fields=["last_sequence"])
 
 
 def run(sandbox_id, who, service, operation, request, region=None):
@@ -112,9 +131,9 @@ def load_world(sandbox_id):
     return World.from_json(text, master_key())
 
 
-def reset(sandbox_id, seeded=None):
+def reset(sandbox_id, seeded=None, history=()):
     """Start a sandbox over: a fresh default world (or `seeded` = (world, principals)),
-    new credentials, an empty trail.
+    new credentials, an empty trail (or one holding only `history`, as create_sandbox's).
 
     Returns the new principals with their secrets."""
     sandbox_id = _uuid(sandbox_id)
@@ -130,6 +149,7 @@ def reset(sandbox_id, seeded=None):
         AccessKeyIndex.objects.bulk_create(
             AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
         )
+        _write_history(sandbox, history)
     _forget(sandbox_id)
     return principals
 

@@ -3,6 +3,9 @@ import threading
 import time
 import uuid
 
+import pytest
+from django.test import Client
+
 from kmslab.labs import catalog, live
 from kmslab.sandboxes import runner
 
@@ -55,3 +58,24 @@ def test_in_the_server_calls_during_an_evaluation_are_covered_by_one_more_after_
     time.sleep(0.2)
     assert len(runs) == 2
     assert sandbox not in live._busy and sandbox not in live._dirty
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_evaluation_reads_only_the_records_after_those_it_has(monkeypatch):
+    from kmslab.labs import runs
+
+    from .test_views import call_as, start
+
+    run, _ = start(Client())
+    asked = []
+    real_records = runs.records
+    monkeypatch.setattr(runs, "records", lambda sandbox_id, lab, after=0: asked.append(after) or
+                        real_records(sandbox_id, lab, after))
+    for _ in range(3):
+        call_as(run, "bob", "Decrypt", CiphertextBlob=b"not a ciphertext")
+    assert asked[0] == 0 and asked[1:] == sorted(asked[1:]) and asked[-1] > 0
+    runs.reset(run)
+    run.refresh_from_db()
+    asked.clear()
+    call_as(run, "bob", "Decrypt", CiphertextBlob=b"not a ciphertext")
+    assert asked == [0]  # a reset run is read from its start again
