@@ -8,7 +8,7 @@ an unknown check kind), which `manage.py labs validate` reports.
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 CATALOG = Path(__file__).parent / "catalog"
@@ -58,16 +58,22 @@ class Lab:
     def objective(self, objective_id):
         return next((o for o in self.objectives if o.id == objective_id), None)
 
-    @property
-    def trail_events(self):
-        """The event names the lab's trail checks read: the only records its checks need."""
-        names = set()
+    @cached_property
+    def trail_specs(self):
+        """Every record spec the lab's trail checks match, `before` ones included."""
+        specs = []
         for objective in self.objectives:
             for check in _flat(objective.checks):
                 if check["kind"] == "trail":
-                    names.update(_names(check.get("event")))
-                    names.update(_names((check.get("before") or {}).get("event")))
-        return names
+                    specs.append(check)
+                    if check.get("before"):
+                        specs.append(check["before"])
+        return specs
+
+    @cached_property
+    def trail_events(self):
+        """The event names the lab's trail checks read: the only records its checks need."""
+        return {name for spec in self.trail_specs for name in _names(spec.get("event"))}
 
 
 def _names(value):

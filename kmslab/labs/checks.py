@@ -307,6 +307,21 @@ def _material_matches(world, record, spec):
             "noncurrent": used != current}.get(wanted, False)
 
 
+def reads(lab, record):
+    """Whether a trail check of the lab could match this record, judged by its event and principal alone:
+    a record that none could match, in a call that changed nothing else, cannot change an objective."""
+    if record.get("eventName") not in lab.trail_events:
+        return False
+    name, account = _who(record)
+    for spec in lab.trail_specs:
+        if spec.get("event") and record["eventName"] not in _list(spec["event"]):
+            continue
+        wanted, _, ref = (spec.get("principal") or "").partition("@")
+        if not wanted or name == wanted and (not ref or account == ACCOUNTS.get(ref, ref)):
+            return True
+    return False
+
+
 def _trail(world, check, records, baseline):
     matching = [i for i, r in enumerate(records) if record_matches(world, r, check)]
     if check.get("none"):

@@ -1,8 +1,8 @@
 """Every call in a lab run's sandbox, from any source, gets the run's objectives evaluated; a tick is pushed.
 
 The runner calls `call_committed` after each commit. A call that changes
-neither the world nor a record the lab's checks read cannot change an
-objective, and is passed over. Evaluating reads the world and the trail
+neither the world nor writes a record the lab's trail checks could match
+(checks.reads) cannot change an objective, and is passed over. Evaluating reads the world and the trail
 afresh, so in the ASGI server it runs on a background thread, coalesced per
 sandbox: calls committed while an evaluation runs are all covered by one more
 evaluation after it, so its cost does not grow with the call rate. Each
@@ -23,13 +23,13 @@ from django.db import close_old_connections
 
 from kmslab.sandboxes import runner
 
-from . import catalog, runs
+from . import catalog, checks, runs
 from .models import LabRun
 
 logger = logging.getLogger(__name__)
 
 # Evaluations of one sandbox start at most this often while calls keep coming.
-MIN_INTERVAL = 0.1
+MIN_INTERVAL = 0.25
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lab-evaluation")
 _lock = threading.Lock()
 _busy, _dirty = set(), set()
@@ -45,9 +45,9 @@ def group_name(sandbox_id):
     return f"lab.{sandbox_id.hex}"
 
 
-def call_committed(sandbox_id, world_changed, event_names):
+def call_committed(sandbox_id, world_changed, records):
     lab = _lab_of(sandbox_id)
-    if lab is None or not (world_changed or event_names & lab.trail_events):
+    if lab is None or not (world_changed or any(checks.reads(lab, r) for r in records)):
         return
     if not runner.serving():
         evaluate(sandbox_id)

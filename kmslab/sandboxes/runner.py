@@ -54,7 +54,7 @@ def group_name(sandbox_id):
 
 
 # Called after every commit, in the committing thread, as
-# hook(sandbox id, whether the world changed, the new records' event names).
+# hook(sandbox id, whether the world changed, the new CloudTrail records).
 # The labs app evaluates a lab run's objectives from here; a hook must be quick.
 committed_hooks = []
 
@@ -229,8 +229,8 @@ def _commit(sandbox_id, work):
             try:
                 cursor.execute(sql["begin"])
                 try:
-                    result, committed, ids, changed, events = _attempt(db, cursor, sandbox_id, work,
-                                                                       retry=attempt > 0)
+                    result, committed, ids, changed, records = _attempt(db, cursor, sandbox_id, work,
+                                                                        retry=attempt > 0)
                     db.connection.commit()
                 except BaseException:
                     db.connection.rollback()
@@ -244,7 +244,7 @@ def _commit(sandbox_id, work):
             send_to_group(group_name(sandbox_id), {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
         for hook in committed_hooks:
             try:
-                hook(sandbox_id, changed, events)
+                hook(sandbox_id, changed, records)
             except Exception:
                 # The call has committed: what follows it is never the caller's error.
                 logger.exception("a hook after the commit of a call failed")
@@ -264,7 +264,7 @@ def _writer_turn(db):
 
 def _attempt(db, cursor, sandbox_id, work, retry):
     """One try at a call inside the open transaction:
-    (result, what to cache, the new records' ids, whether the world changed, their event names)."""
+    (result, what to cache, the new records' ids, whether the world changed, the new records)."""
     sql = _statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
@@ -303,8 +303,7 @@ def _attempt(db, cursor, sandbox_id, work, retry):
         keys_after = _access_key_ids(world)
         cursor.executemany(sql["add_key"], [[key, db_id] for key in keys_after - keys_before])
         cursor.executemany(sql["remove_key"], [[key] for key in keys_before - keys_after])
-    events = frozenset(record["eventName"] for record, _ in records)
-    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, events
+    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, [r for r, _ in records]
 
 
 # The hot path's statements, written out in the driver's own placeholder
