@@ -153,7 +153,8 @@ def problems(lab):
     files = {c["name"] for c in lab.setup.get("ciphertexts", ())} | {
         f"{u['name']}-mfa-seed" for u in lab.setup.get("users", ()) if u.get("mfa")} | {
         f"{u['name']}-access-key-id" for u in lab.setup.get("users", ()) if u.get("access_key_file")} | {
-        g["file"] for g in lab.setup.get("grants", ()) if g.get("file")}
+        g["file"] for g in lab.setup.get("grants", ()) if g.get("file")} | {
+        k["material_file"] for k in lab.setup.get("keys", ()) if k.get("material_file")}
     for objective in lab.objectives:
         where = f"objective {objective.id}"
         if len(objective.hints) != 3 or not all(objective.hints):

@@ -12,9 +12,15 @@ investigate). They are stored, oldest first, in `world.doc["lab"]["trail"]`
 """
 import base64
 import json
+import os
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 
 from kmslab.cloud import calls, mfa, principals, seed
+from kmslab.cloud.clock import parse_duration
+from kmslab.cloud.kms.schedule import run_due
 
 from .catalog import ACCOUNTS, CAST, placeholders, substitute
 
@@ -58,6 +64,12 @@ def build(lab, master_key, clock=None):
     for group in lab.setup.get("groups", ()):
         account = account_of(group.get("account"))
         call(account, "iam", "CreateGroup", {"GroupName": group["name"]})
+    for role in lab.setup.get("roles", ()):
+        account = account_of(role.get("account"))
+        # Without a trust policy of its own, a role trusts its account (any principal its IAM lets assume it).
+        trust = role.get("trust") or json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": principals.root_arn(account)}, "Action": "sts:AssumeRole"}]})
+        call(account, "iam", "CreateRole", {"RoleName": role["name"], "AssumeRolePolicyDocument": trust})
     for ref, name in cast:
         account = account_of(ref)
         spec = users.get(name, {})
@@ -90,12 +102,33 @@ def build(lab, master_key, clock=None):
             request["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in spec["tags"].items()]
         meta = call(account, "kms", "CreateKey", request, admin)["KeyMetadata"]
         keys[spec["alias"]] = meta["Arn"]
+        if spec.get("origin") == "EXTERNAL" and spec.get("material_file"):
+            material = _import_material(world, call, account, admin, meta["KeyId"], spec)
+            # The learner's own copy, to import again after DeleteImportedKeyMaterial (base64, as boto3 takes it).
+            files[spec["material_file"]] = base64.b64encode(material).decode()
         call(account, "kms", "CreateAlias", {"AliasName": spec["alias"], "TargetKeyId": meta["KeyId"]}, admin)
         if spec.get("rotation"):
             call(account, "kms", "EnableKeyRotation", {"KeyId": meta["KeyId"]}, admin)
         if spec.get("disabled"):
             call(account, "kms", "DisableKey", {"KeyId": meta["KeyId"]}, admin)
     # Identity policies last: they may name the keys' ARNs.
+    managed = {}
+    for policy in lab.setup.get("managed_policies", ()):
+        account = account_of(policy.get("account"))
+        made_policy = call(account, "iam", "CreatePolicy",
+                           {"PolicyName": policy["name"], "PolicyDocument": policy["document"]})["Policy"]
+        managed[(account, policy["name"])] = made_policy["Arn"]
+    for kind, entities in (("User", users.values()), ("Group", lab.setup.get("groups", ())),
+                           ("Role", lab.setup.get("roles", ()))):
+        for entity in entities:
+            account = account_of(entity.get("account"))
+            for name in entity.get("managed", ()):
+                call(account, "iam", f"Attach{kind}Policy",
+                     {f"{kind}Name": entity["name"], "PolicyArn": managed[(account, name)]})
+    for role in lab.setup.get("roles", ()):
+        for name, document in role.get("policies", {}).items():
+            call(account_of(role.get("account")), "iam", "PutRolePolicy",
+                 {"RoleName": role["name"], "PolicyName": name, "PolicyDocument": document})
     for group in lab.setup.get("groups", ()):
         for name, document in group.get("policies", {}).items():
             call(account_of(group.get("account")), "iam", "PutGroupPolicy",
@@ -128,7 +161,11 @@ def build(lab, master_key, clock=None):
         blob = call(account, "kms", "Encrypt", request, _admin(world, account))["CiphertextBlob"]
         files[spec["name"]] = base64.b64encode(blob).decode()
     trail = _probes(lab, world, made, lookup)
-    world.doc["lab"] = {"slug": lab.slug, "keys": keys,
+    if lab.setup.get("clock"):
+        # The lab starts this long after its setup was made (keys of some age, say); what fell due has run.
+        world.clock.advance(parse_duration(lab.setup["clock"]))
+        run_due(world)
+    world.doc["lab"] = {"slug": lab.slug, "keys": keys, "clock_offset": world.clock.offset,
                         "files": {name: world.seal("lab-file", value.encode()) for name, value in files.items()}}
     if trail:
         world.doc["lab"]["trail"] = trail
@@ -139,8 +176,6 @@ def _probes(lab, world, made, lookup):
     """The setup's `probes`: calls as named principals ({as, call = "kms:Op", request, expect = error
     code or "ok", advance = "2h" before the call}); -> [{"record", "explanations"}], oldest first:
     each CloudTrail record with the authorization decisions its call took, as the runner keeps them."""
-    from kmslab.cloud.clock import parse_duration
-
     from .solve import decode_blobs
 
     keys_of = {p["name"]: p["access_key_id"] for p in made}
@@ -183,6 +218,24 @@ def principal_arn(world, name):
     if user in world.account(account)["roles"]:
         return world.account(account)["roles"][user]["Arn"]
     return principals.user_arn(account, user)
+
+
+def _import_material(world, call, account, admin, key_id, spec):
+    """GetParametersForImport, the material wrapped with its public key (RSAES_OAEP_SHA_256), then
+    ImportKeyMaterial: what a key administrator does with BYOK. -> the 32 bytes of key material."""
+    params = call(account, "kms", "GetParametersForImport", {
+        "KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, admin)
+    material = os.urandom(32)
+    public_key = serialization.load_der_public_key(params["PublicKey"])
+    wrapped = public_key.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                        label=None))
+    request = {"KeyId": key_id, "ImportToken": params["ImportToken"], "EncryptedKeyMaterial": wrapped,
+               "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+    if spec.get("material_expires"):
+        request.update(ExpirationModel="KEY_MATERIAL_EXPIRES",
+                       ValidTo=world.now() + parse_duration(spec["material_expires"]))
+    call(account, "kms", "ImportKeyMaterial", request, admin)
+    return material
 
 
 def _admin(world, account):
