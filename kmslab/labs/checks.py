@@ -185,12 +185,23 @@ def _user_state(world, check):
     return True
 
 
+def _key_count(world, check):
+    """The customer managed keys of an account (A unless `account` names B) that are not pending deletion."""
+    account = ACCOUNTS.get(check.get("account", "A"), check.get("account"))
+    return sum(1 for key in world.doc["kms"]["keys"].values()
+               if key["KeyMetadata"]["AWSAccountId"] == account and key["KeyMetadata"].get("KeyManager") == "CUSTOMER"
+               and key["KeyMetadata"]["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"))
+
+
 def _state(world, check, records, baseline):
     # Counted from where the lab's setup left the clock.
     advanced = world.clock.offset - (world.doc.get("lab") or {}).get("clock_offset", 0)
     if "advanced_days" in check and advanced < check["advanced_days"] * 86400:
         return False
     if check.get("user") and not _user_state(world, check):
+        return False
+    wanted = check.get("key_count")
+    if wanted is not None and _key_count(world, check) not in (wanted if isinstance(wanted, list) else [wanted]):
         return False
     if not check.get("key"):
         return True

@@ -91,3 +91,17 @@ def test_problems_know_the_material_file():
     lab = catalog.parse(LAB.replace('minutes = 1', 'minutes = 1\n[[solve]]\nas = "admin"\ncall = "kms:ListKeys"\n'
                                     'request = { Marker = "{{file:byok-material}}" }', 1))
     assert not any("byok-material" in p for p in catalog.problems(lab))
+
+
+def test_a_state_check_counts_an_accounts_customer_managed_keys_not_pending_deletion():
+    lab, world, creds, keys, _ = build()
+    assert checks.holds(world, {"kind": "state", "key_count": 1}, [], {})
+    assert checks.holds(world, {"kind": "state", "key_count": 0, "account": "B"}, [], {})
+    admin = principals.caller_for_access_key(world, creds["admin"]["access_key_id"])
+    made = calls.call(world, admin, "kms", "CreateKey", {})
+    assert checks.holds(world, {"kind": "state", "key_count": [2, 3]}, [], {})
+    calls.call(world, admin, "kms", "ScheduleKeyDeletion", {"KeyId": made.response["KeyMetadata"]["KeyId"]})
+    assert checks.holds(world, {"kind": "state", "key_count": 1}, [], {})
+    # alias/aws/* keys (AWS managed) are not counted.
+    calls.call(world, admin, "kms", "DescribeKey", {"KeyId": "alias/aws/s3"})
+    assert checks.holds(world, {"kind": "state", "key_count": 1}, [], {})
