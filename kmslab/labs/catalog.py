@@ -202,7 +202,7 @@ def problems(lab):
     for i, step in enumerate(lab.solve, 1):
         if step.get("as") and step["as"] not in users - {"root", "root@B"}:
             found.append(f"solve step {i}: principal {step['as']} is not in the lab")
-        for name, arg in PLACEHOLDER.findall(repr(step.get("request", {}))):
+        for name, arg in PLACEHOLDER.findall(repr(step.get("request", {})) + repr(step.get("import_material", {}))):
             if name in ("key", "keyid") and arg not in aliases:
                 found.append(f"solve step {i}: key {arg} is not in the lab's setup")
             if name == "file" and arg not in files and arg not in _saved(lab):

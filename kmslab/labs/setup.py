@@ -221,21 +221,29 @@ def principal_arn(world, name):
 
 
 def _import_material(world, call, account, admin, key_id, spec):
-    """GetParametersForImport, the material wrapped with its public key (RSAES_OAEP_SHA_256), then
-    ImportKeyMaterial: what a key administrator does with BYOK. -> the 32 bytes of key material."""
-    params = call(account, "kms", "GetParametersForImport", {
-        "KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, admin)
+    """GetParametersForImport, the material wrapped with its public key, then ImportKeyMaterial:
+    what a key administrator does with BYOK. -> the 32 bytes of key material."""
+    params = call(account, "kms", "GetParametersForImport", {"KeyId": key_id, **WRAPPING}, admin)
     material = os.urandom(32)
-    public_key = serialization.load_der_public_key(params["PublicKey"])
-    wrapped = public_key.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
-                                                        label=None))
-    request = {"KeyId": key_id, "ImportToken": params["ImportToken"], "EncryptedKeyMaterial": wrapped,
+    request = {"KeyId": key_id, "ImportToken": params["ImportToken"],
+               "EncryptedKeyMaterial": wrap_material(params["PublicKey"], material),
                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
     if spec.get("material_expires"):
         request.update(ExpirationModel="KEY_MATERIAL_EXPIRES",
                        ValidTo=world.now() + parse_duration(spec["material_expires"]))
     call(account, "kms", "ImportKeyMaterial", request, admin)
     return material
+
+
+# The wrapping a lab asks GetParametersForImport for (AWS's recommended RSA one).
+WRAPPING = {"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+
+
+def wrap_material(public_key_der, material):
+    """Key material encrypted to GetParametersForImport's public key, as the learner's own code does it."""
+    public_key = serialization.load_der_public_key(public_key_der)
+    return public_key.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                     label=None))
 
 
 def _admin(world, account):
