@@ -59,9 +59,12 @@ def advance_clock(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ClockForm(request.POST)
     records = runner.advance_clock(sandbox.id, form.cleaned_data["advance"]) if form.is_valid() else []
-    if not request.htmx:
-        return redirect("console:sandbox", sandbox.id)
     world = runner.load_world(sandbox.id)
+    if not request.htmx:
+        if form.is_valid():
+            return redirect("console:sandbox", sandbox.id)
+        return render(request, "console/sandbox.html", sandbox_context(request, sandbox, world, clock_form=form),
+                      status=422)
     context = sandbox_context(request, sandbox, world, clock_form=form, happened=records, oob=True)
     return render(request, "console/sandbox.html#clock", context)
 
