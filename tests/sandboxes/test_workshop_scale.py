@@ -31,7 +31,7 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def postgres_answers(url):
-    """Whether a PostgreSQL at url lets us in: a refused port says no at once, a silent one within 2 s (libpq's least)."""
+    """Whether a PostgreSQL at url lets us in: a refused port says no at once, a silent one in 2 s (libpq's least)."""
     import psycopg
 
     try:

@@ -112,7 +112,7 @@ class Command(BaseCommand):
         if not principals:
             self.stdout.write(f"Its admin users have no active access keys: manage.py sandbox reset {sandbox.id}")
             return
-        self.stdout.write("Call it with the AWS CLI or boto3 as either account's admin (allowed everything in its account):")
+        self.stdout.write("Call it with the AWS CLI or boto3 as either account's admin (allowed everything there):")
         for p in sorted(principals, key=lambda p: p["arn"]):
             self.stdout.write(
                 f"""
