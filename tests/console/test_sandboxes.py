@@ -120,7 +120,8 @@ def test_reset_starts_the_sandbox_over(alice):
 def test_reset_shows_both_admins_new_keys_once_and_says_the_old_ones_stop_working(alice):
     old = admin_keys(alice.sandbox.id)
 
-    page = alice.post(alice.home + "reset/").content.decode()
+    response = alice.post(alice.home + "reset/")
+    page = response.content.decode()
 
     new = admin_keys(alice.sandbox.id)
     assert len(new) == 2 and not set(new) & set(old)
@@ -130,6 +131,7 @@ def test_reset_shows_both_admins_new_keys_once_and_says_the_old_ones_stop_workin
     for key_id, secret in new.items():
         assert f"export AWS_ACCESS_KEY_ID={key_id}\nexport AWS_SECRET_ACCESS_KEY={secret}" in page
     assert "--endpoint-url http://testserver/aws/" in page
+    assert "no-store" in response["Cache-Control"]
     # Once: the sandbox page shows them no more, and the session cookie never held them.
     again = alice.get(alice.home).content.decode()
     assert "Sandbox reset" not in again

@@ -2,6 +2,7 @@
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
@@ -111,5 +112,6 @@ def reset(request, sandbox_id):
     world = runner.load_world(sandbox.id)
     context = sandbox_context(request, sandbox, world, new_keys=new_keys, endpoint=request.build_absolute_uri("/aws/"))
     response = render(request, "console/sandbox.html", context)
+    add_never_cache_headers(response)  # it holds secrets: no cache may keep a copy
     # Reloading shows the sandbox (without the keys), rather than POSTing the reset again.
     return push_url(response, reverse("console:sandbox", args=[sandbox.id])) if request.htmx else response
