@@ -77,3 +77,17 @@ def test_a_link_to_a_key_that_is_gone_shows_a_page_that_says_so_and_leads_home(l
     shot(page, "not-found")
     page.get_by_role("link", name="Your sandboxes").click()
     expect(page.locator("h1")).to_have_text("Your sandboxes")
+
+
+def test_an_action_on_a_key_that_is_gone_shows_the_error_page_in_place(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    create_key(page)
+    server.manage("sandbox", "reset", sandbox["id"])  # in another window, say: the key is gone
+
+    page.locator("form[action$='/DisableKey/']").get_by_role("button").click()
+
+    expect(page.locator("main h1")).to_have_text("Nothing here")
+    expect(page.locator("main")).to_contain_text("No such key.")
+    expect(page.locator("header nav")).to_contain_text("Keys")  # the sandbox's header stays
