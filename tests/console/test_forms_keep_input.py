@@ -5,10 +5,12 @@ made was refused (denied, or an AWS error). Only a call that worked clears
 its form.
 """
 import html
+import json
 import re
 
 import pytest
 
+from .html_forms import fields
 from .personas import A, B
 
 
@@ -203,3 +205,24 @@ def test_a_simulator_context_that_is_no_json_stays_as_typed(alice):
     assert "Not valid JSON" in page
     assert shown(page, alice.home + "simulator/", "context") == '{"tenant": acme}'
     assert shown(page, alice.home + "simulator/", "key") == "alias/none"
+
+
+def test_a_key_policy_the_lockout_check_refuses_stays_in_the_editor(alice):
+    key_id = alice.create_key().rstrip("/").rsplit("/", 1)[1]
+    url = f"{alice.home}policies/key/{key_id}/"
+    locked = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": "kms:*", "Resource": "*"}]}
+
+    page = alice.post(url, {"document": json.dumps(locked)}).content.decode()
+
+    assert codes(page) == ["MalformedPolicyDocumentException"]
+    assert json.loads(fields(page, "policy-form")["document"][0]) == locked
+
+
+def test_a_sandbox_name_too_long_stays_in_the_field_with_its_error(transactional_db, client):
+    name = "week " * 20
+
+    page = client.post("/", {"name": name}).content.decode()
+
+    assert "Ensure this value has at most 80 characters" in page
+    assert shown(page, "/", "name") == name
