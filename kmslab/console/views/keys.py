@@ -74,7 +74,9 @@ def key_action(request, sandbox_id, key_id, operation):
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
     _, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
-    return key_page(request, sandbox, key_id, result=result, operation=operation)
+    # A refused call keeps what the learner typed (PendingWindowInDays 3 stays 3), to fix and send again.
+    return key_page(request, sandbox, key_id, result=result, operation=operation,
+                    forms=None if result["ok"] else {operation: form})
 
 
 @require_POST
@@ -105,4 +107,5 @@ def import_key_material(request, sandbox_id, key_id):
             world = runner.load_world(sandbox.id)
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
-    return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial")
+    return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
+                    forms=None if result["ok"] else {"ImportKeyMaterial": form})
