@@ -128,13 +128,42 @@ def test_encrypt_then_decrypt_through_the_page(keyed):
     assert data_key not in keyed.client.cookies["sessionid"].value
 
 
-def test_decrypt_with_another_context_fails_with_the_real_error(keyed):
+WRONG_CONTEXT_NOTE = ("<strong>kmslab note:</strong> Allowed by the policies; the ciphertext did not authenticate — "
+                      "the encryption context (or the blob) differs from the one used to encrypt.")
+
+
+def decrypt_with_another_context(keyed):
     page = keyed.post(keyed.home + "envelope/encrypt/", envelope_form(keyed), htmx=True).content.decode()
     stored = fields(page, "steps")
     stored["context"] = ['{"purpose": "kmslab-lesson", "tenant": "globex"}']
-    response = keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+    return keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+
+
+def test_decrypt_with_another_context_fails_with_the_real_error(keyed):
+    response = decrypt_with_another_context(keyed)
     assert codes(response) == ["InvalidCiphertextException"]
     assert "Opened" not in response.content.decode()
+
+
+def test_the_wrong_context_failure_says_the_policies_allowed_and_the_ciphertext_did_not_authenticate(keyed):
+    """AWS's message stays empty, and is shown as empty; kmslab's reason is a marked note beside it."""
+    page = decrypt_with_another_context(keyed).content.decode()
+    assert "<p>(AWS sends this error with an empty message.)</p>" in page
+    assert WRONG_CONTEXT_NOTE in page
+    assert "Allowed</span>" not in page  # no green box next to the red error
+
+
+def test_its_trail_record_keeps_the_empty_aws_message_and_reframes_the_allowed_box(keyed):
+    page = decrypt_with_another_context(keyed).content.decode()
+    record_url = page.split('<a href="')[1].split('"')[0]
+    body = keyed.get(record_url, htmx=True).content.decode()
+    assert "&quot;errorMessage&quot;: &quot;&quot;" in body  # the record, as CloudTrail delivers it
+    assert "AWS sends this error with an empty message." in body and WRONG_CONTEXT_NOTE in body
+    assert '<section class="why after"' in body and '<section class="why allow"' not in body
+    assert ('<span class="badge ok">Allowed by the policies</span>\n    <code>kms:Decrypt</code> on <code>'
+            in body and ", then the call failed with InvalidCiphertextException" in body)
+    stored = TrailRecord.objects.filter(sandbox=keyed.sandbox).order_by("sequence").last()
+    assert stored.record["errorMessage"] == ""
 
 
 def test_decrypt_as_a_principal_the_key_policy_does_not_allow_shows_the_denial(keyed):

@@ -51,7 +51,7 @@ def test_live_updates_are_the_decision_fragment_alone(alice):
     assert is_fragment(response) and page.lstrip().startswith('<section class="panel" id="decision"')
     assert "Implicitly denied" in page
     assert "The call would get <span class=\"code\">AccessDeniedException</span>" in page
-    assert "Nearest miss:" in page and "lacked: principal" in page
+    assert "Nearest miss there: statement 1" in page and "lacked: principal" in page
 
 
 def test_the_key_resolves_as_kms_would_by_alias_name_in_the_callers_account(alice):
