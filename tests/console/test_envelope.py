@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 
 from kmslab.cloud import calls
-from kmslab.console import envelope
+from kmslab.console import envelope, pages
 from kmslab.sandboxes.models import Sandbox, TrailRecord
 
 from .html_forms import fields
@@ -59,6 +59,24 @@ def test_a_different_context_at_decrypt_fails_with_invalid_ciphertext(world, adm
     result = envelope.decrypt(run, wrong)
     assert result["decrypt"].error.code == "InvalidCiphertextException"
     assert "opened" not in result
+
+
+def test_kmslab_notes_a_failure_after_authorization_only_where_the_policies_allowed(world, admin, admin_b):
+    key_id = make_key(world, admin)
+    blob = calls.call(world, admin, "kms", "Encrypt", {"KeyId": key_id, "Plaintext": b"x",
+                                                       "EncryptionContext": {"tenant": "acme"}}).response["CiphertextBlob"]
+
+    def after(operation, caller=admin, **request):
+        outcome = calls.call(world, caller, "kms", operation, request)
+        return pages.after_authorization(outcome.record, outcome.explanations)
+
+    assert after("ReEncrypt", CiphertextBlob=blob, DestinationKeyId=key_id,
+                 SourceEncryptionContext={"tenant": "globex"})["note"].startswith(
+        "allowed by the policies; the source ciphertext did not authenticate — the source encryption context")
+    # A blob that names no key fails before any decision: nothing was allowed, nothing to note.
+    assert after("Decrypt", CiphertextBlob=b"\x01" + bytes(60)) is None
+    assert after("Decrypt", CiphertextBlob=blob, EncryptionContext={"tenant": "acme"}) is None  # it worked
+    assert after("Decrypt", caller=admin_b, CiphertextBlob=blob, EncryptionContext={"tenant": "acme"}) is None  # denied
 
 
 def test_direct_encrypt_refuses_more_than_4_kb_with_a_validation_exception(world, admin):

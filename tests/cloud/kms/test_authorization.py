@@ -176,6 +176,12 @@ def test_cross_account_the_explanation_names_both_halves_and_the_missing_one(wor
     assert "Cross-account: the key policy of the key's account and an IAM policy of the caller's " \
            "account must both allow." in text
 
+    # B's root user has no IAM policies to consult: its half is not needed.
+    explanation, sides, text = halves(principals.root_caller(B), shared)
+    assert sides == [True, True] and explanation["sides"][1]["root"] is True
+    assert f"  IAM policies (account {B}): not needed, the caller is the account's root user, " \
+           "which IAM policies do not limit." in text
+
 
 MFA_POLICY = [
     grant_to(ROOT_A, "kms:*", Sid="Enable IAM User Permissions"),
