@@ -171,7 +171,7 @@ def test_every_simulator_input_gives_a_decision_or_a_clear_error(alice):
 
 
 def test_a_cross_account_denial_names_both_halves_and_which_is_missing(alice):
-    meta = key_of(alice)
+    meta, private = key_of(alice), key_of(alice)
     # B's admin has allow-all IAM, but the key policy names only account A.
     page = simulate(alice, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/admin").content.decode()
     assert "Cross-account: two halves must both allow" in page
@@ -189,3 +189,12 @@ def test_a_cross_account_denial_names_both_halves_and_which_is_missing(alice):
     assert f"key policy, statement 2 (Sid “ShareWithB”), naming <code>arn:aws:iam::{B}:root</code>" in page
     assert f"no IAM policy in account {B} allows <code>kms:Decrypt</code> on this key." in page
     assert "lacked: principal" not in page
+    # Both: B's admin on the shared key; neither: bob on a key shared with nobody.
+    page = simulate(alice, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/admin").content.decode()
+    assert "Allowed</span>" in page and page.count('<span class="badge ok">allows</span>') == 2
+    page = html.unescape(simulate(alice, key=private["Arn"], principal=f"arn:aws:iam::{B}:user/bob").content.decode())
+    assert page.count('<span class="badge bad">missing</span>') == 2
+    words = " ".join(page.split())
+    assert (f"no statement allows the caller or its account {B}. Nearest miss there: statement 1 "
+            "(Sid “Enable IAM User Permissions”) of key policy, which lacked: principal.") in words
+    assert f"no IAM policy in account {B} allows <code>kms:Decrypt</code> on this key. </li>" in words
