@@ -165,6 +165,13 @@ def test_a_learner_steps_through_envelope_encryption(learner):
     page.get_by_label("Encryption context for Decrypt").fill('{"purpose": "kmslab-lesson", "tenant": "globex"}')
     page.get_by_role("button", name="Decrypt the data key, then the message").click()
     expect(page.locator("#decrypted")).to_contain_text("InvalidCiphertextException")
+    expect(page.locator("#decrypted [data-note=after-authorization]")).to_contain_text(
+        "kmslab note: Allowed by the policies; the ciphertext did not authenticate")
+    # Its record: the Allowed box says the call failed after authorization.
+    page.locator("#decrypted a", has_text="Its CloudTrail record").click()
+    expect(page.locator("section.why.after")).to_contain_text("Allowed by the policies")
+    page.goto(page.home + "envelope/")
+    page.get_by_role("button", name="Encrypt with a data key").click()
     page.get_by_label("Encryption context for Decrypt").fill('{"purpose": "kmslab-lesson", "tenant": "acme"}')
     page.get_by_role("button", name="Decrypt the data key, then the message").click()
     expect(page.locator("#decrypted")).to_contain_text("identical to the message you encrypted")
@@ -197,6 +204,7 @@ def test_a_learner_simulates_a_denied_call_live(learner):
     page.get_by_label("Principal").select_option("444455556666/user/admin")
     expect(page.locator("#decision")).to_contain_text("Implicitly denied")
     expect(page.locator("#decision")).to_contain_text("Nearest miss")
+    expect(page.locator("#decision .sides")).to_contain_text("Cross-account: two halves must both allow")
     assert "principal=444455556666" in page.url  # the decision has a URL
     page.get_by_label("Principal").select_option("111122223333/user/admin")
     expect(page.locator("#decision")).to_contain_text("Allowed")
