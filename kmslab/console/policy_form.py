@@ -154,7 +154,8 @@ def insert_snippet(cards, name, picked, kind):
     new = card_from_statement(None, statement, kind)
     for card in cards:
         if card.raw is None and card.sid == new.sid:
-            if (card.effect, card.actions, card.conditions) == (new.effect, new.actions, new.conditions):
+            # Actions as sets: the posted cards list them in the pickers' order, not the JSON's.
+            if (card.effect, set(card.actions), card.conditions) == (new.effect, set(new.actions), new.conditions):
                 card.principals += [p for p in new.principals if p not in card.principals]
                 card.resources += [r for r in new.resources if r not in card.resources]
                 return cards

@@ -459,3 +459,17 @@ def test_the_principal_picker_lists_every_user_and_role_of_both_accounts(alice):
     for arn in (f"arn:aws:iam::{A}:user/admin", f"arn:aws:iam::{A}:role/app", f"arn:aws:iam::{B}:user/admin",
                 f"arn:aws:iam::{B}:user/carol", f"arn:aws:iam::{B}:root"):
         assert f'name="s0-principal" value="{arn}"' in page
+
+
+def test_a_picked_condition_value_shows_in_its_field_so_the_next_edit_keeps_it(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    page = sync(alice, url, form, "cards", op="add-condition:0").content.decode()
+    form = fields(page, "cards") | {"document": fields(page, "document")["document"]}
+    form |= {"s0-c0-operator": ["Bool"], "s0-c0-key": ["aws:MultiFactorAuthPresent"], "s0-c0-pick": ["true"]}
+    page = sync(alice, url, form, "cards").content.decode()
+    form = fields(page, "cards") | {"document": fields(page, "document")["document"]}
+    assert form["s0-c0-values"] == ["true"] and form["s0-c0-pick"] == [""]
+    form["s0-sid"] = ["Renamed"]  # the learner's next edit, on another field
+    statement = json.loads(fields(sync(alice, url, form, "cards").content.decode(), "document")["document"][0])
+    assert statement["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
