@@ -473,3 +473,35 @@ def test_a_picked_condition_value_shows_in_its_field_so_the_next_edit_keeps_it(a
     form["s0-sid"] = ["Renamed"]  # the learner's next edit, on another field
     statement = json.loads(fields(sync(alice, url, form, "cards").content.decode(), "document")["document"][0])
     assert statement["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def test_a_second_snippet_of_the_same_sid_joins_the_statement_the_first_one_wrote(alice):
+    iam_call(alice, B, "CreateUser", {"UserName": "carol"})
+    _, url = key_editor(alice)
+    page = alice.get(f"{url}?snippet=allow-account&snippet-allow-account=arn:aws:iam::{B}:root").content.decode()
+    form = fields(page, "policy-form") | {"snippet-allow-external-principal": [f"arn:aws:iam::{B}:user/carol"]}
+    response = sync(alice, url, form, "cards", op="snippet:allow-external-principal").content.decode()
+    statements = json.loads(fields(response, "document")["document"][0])["Statement"]
+    assert len(statements) == 2
+    assert statements[1]["Principal"] == {"AWS": [f"arn:aws:iam::{B}:root", f"arn:aws:iam::{B}:user/carol"]}
+
+
+def test_the_mfa_snippet_denies_callers_without_mfa_and_not_those_with_it(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    response = sync(alice, url, form, "cards", op="snippet:require-mfa").content.decode()
+    # BoolIfExists: the console's admin calls with long-term credentials, which carry no MFA key at all.
+    assert f"<strong>admin ({A})</strong> loses <code>kms:PutKeyPolicy</code>" in response
+    assert f"<strong>admin ({A})</strong> loses <code>kms:Decrypt</code>" not in response
+    form = fields(response, "cards") | {"document": fields(response, "document")["document"], "preview_mfa": ["on"]}
+    assert "loses" not in sync(alice, url, form, "preview").content.decode()
+
+
+def test_the_via_service_snippet_denies_direct_use(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    response = sync(alice, url, form, "cards", op="snippet:deny-outside-via-service").content.decode()
+    statement = json.loads(fields(response, "document")["document"][0])["Statement"][-1]
+    assert statement["Condition"] == {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    assert f"<strong>admin ({A})</strong> loses <code>kms:Encrypt</code>" in response
+    assert f"<strong>admin ({A})</strong> loses <code>kms:DescribeKey</code>" not in response
