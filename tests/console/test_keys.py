@@ -225,8 +225,9 @@ def test_a_principal_named_in_the_key_policy_passes_its_half_while_its_account_d
 def test_the_answer_is_the_evaluators_not_the_policy_texts(alice):
     # The key policy names account B, under a condition no request meets: the text looks shared, the key is not.
     key_page, key_id = shared_key(alice)
+    never = {"StringEquals": {"kms:CallerAccount": "999999999999"}}
     put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": USE,
-                                   "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "999999999999"}}})
+                                   "Resource": "*", "Condition": never})
     panel = alice.get(key_page + "share/").content.decode()
     assert f"does not allow account {B}" in panel
 
@@ -235,8 +236,9 @@ def test_an_explicit_deny_in_the_other_accounts_iam_is_named(alice):
     key_page, key_id = shared_key(alice)
     put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": USE,
                                    "Resource": "*"})
+    deny = {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}
     call_as(alice, B, "iam", "PutUserPolicy", {"UserName": "carol", "PolicyName": "no-kms", "PolicyDocument":
-            json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]})})
+            json.dumps({"Version": "2012-10-17", "Statement": [deny]})})
     carol = alice.get(key_page + "share/").content.decode().split('id="share-row-')[2]
     assert "an explicit Deny in user/carol inline policy no-kms" in carol
 

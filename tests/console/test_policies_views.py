@@ -398,7 +398,8 @@ def test_the_key_users_snippet_inserts_awss_statement_and_the_preview_shows_who_
     form = fields(page, "policy-form") | {"snippet-key-users": [f"arn:aws:iam::{A}:user/bob"]}
     response = sync(alice, url, form, "cards", op="snippet:key-users").content.decode()
     statement = json.loads(fields(response, "document")["document"][0])["Statement"][-1]
-    assert statement["Sid"] == "Allow use of the key" and statement["Principal"] == {"AWS": f"arn:aws:iam::{A}:user/bob"}
+    assert statement["Sid"] == "Allow use of the key"
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{A}:user/bob"}
     assert 'id="card-1"' in response  # the cards re-render with the new one
     assert f"<strong>bob ({A})</strong> gains <code>kms:Decrypt</code>" in response
     assert f"<strong>bob ({A})</strong> gains <code>kms:PutKeyPolicy</code>" not in response
@@ -427,8 +428,8 @@ def test_a_new_inline_policy_opened_for_a_snippet_holds_just_the_snippet(alice):
     key_arn = f"arn:aws:kms:us-east-1:{A}:key/" + key_editor(alice)[0]
     url = f"{alice.home}policies/{B}/user/admin/kms-access/?snippet=key-users&snippet-key-users={key_arn}"
     doc = json.loads(fields(alice.get(url).content.decode(), "policy-form")["document"][0])
-    assert doc["Statement"] == [{"Sid": "AllowUseOfTheKey", "Effect": "Allow", "Action": [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": key_arn}]
+    actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    assert doc["Statement"] == [{"Sid": "AllowUseOfTheKey", "Effect": "Allow", "Action": actions, "Resource": key_arn}]
 
 
 def test_the_iam_editors_resource_field_picks_the_sandboxs_keys_by_alias_and_description(alice):

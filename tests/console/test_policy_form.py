@@ -311,5 +311,6 @@ def _posted_cards(text):
                  p + "principal_other": ["\n".join(card.principals)], p + "action_other": ["\n".join(card.actions)],
                  p + "resource": ["\n".join(card.resources)], p + "conditions": [str(len(card.conditions))]}
         for j, c in enumerate(card.conditions):
-            data |= {f"{p}c{j}-operator": [c.operator], f"{p}c{j}-key": [c.key], f"{p}c{j}-values": ["\n".join(c.values)]}
+            row = f"{p}c{j}-"
+            data |= {row + "operator": [c.operator], row + "key": [c.key], row + "values": ["\n".join(c.values)]}
     return data
