@@ -315,6 +315,7 @@ def test_a_learner_shares_a_key_with_carol_in_another_account_through_the_share_
 
 
 def shot_element(locator, name):
-    """Save a screenshot of one part of a page."""
+    """Save a screenshot of one part of a page, cut from the whole page (so the sticky header stays on top)."""
     if SHOTS:
-        locator.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+        locator.page.evaluate("window.scrollTo(0, 0)")
+        locator.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True, clip=locator.bounding_box())
