@@ -35,12 +35,6 @@ def test_at_the_start_the_alias_arn_allows_nothing_and_nothing_counts():
     assert not any(run.status().values())
 
 
-def test_the_solve_path_meets_every_objective():
-    run = LabRun(SLUG)
-    run.solve()
-    assert all(run.status().values()), run.status()
-
-
 def test_naming_bob_in_the_key_policy_and_denying_mallory_alias_changes_there_is_a_second_correct_fix():
     run = LabRun(SLUG)
     # bob's IAM policy keeps its useless alias ARN; the key policy names him directly instead.

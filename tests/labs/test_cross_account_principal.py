@@ -44,12 +44,6 @@ def test_at_the_start_carol_is_denied_and_nothing_counts():
     assert run.status() == NOTHING
 
 
-def test_the_solve_script_meets_every_objective():
-    run = LabRun(SLUG)
-    run.solve()
-    assert all(run.status().values()), run.status()
-
-
 def test_naming_carol_keeps_b_admins_out_and_the_first_two_objectives_are_met_live():
     run = LabRun(SLUG)
     assert share(run, arn("B", "carol")).error is None

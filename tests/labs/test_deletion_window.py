@@ -33,12 +33,6 @@ def test_at_the_start_bob_decrypts_and_nothing_counts():
     assert not any(run.status().values())
 
 
-def test_the_solve_script_meets_every_objective():
-    run = LabRun(SLUG)
-    run.solve()
-    assert all(run.status().values()), run.status()
-
-
 @pytest.mark.parametrize("days", [6, 31, 1, 365])
 def test_a_window_outside_7_to_30_days_is_refused_and_the_key_is_untouched(days):
     run = LabRun(SLUG)

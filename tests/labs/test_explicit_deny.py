@@ -32,12 +32,6 @@ def test_at_the_start_the_contractor_reads_the_reports_through_the_group_and_not
     assert not any(run.status().values())
 
 
-def test_the_solve_script_meets_every_objective():
-    run = LabRun(SLUG)
-    run.solve()
-    assert all(run.status().values()), run.status()
-
-
 def test_a_deny_in_the_key_policy_naming_erin_is_a_second_correct_fix():
     run = LabRun(SLUG)
     assert run.put_key_policy(KEY, [
