@@ -32,7 +32,7 @@ def test_a_new_access_key_is_shown_once_with_boto3_and_cli_snippets(alice):
     key_id = re.search(r'Access key id <span class="secret">(AKIA\w+)<', body).group(1)
     secret = re.search(r'Secret access key <span class="secret">([^<]+)<', body).group(1)
     assert 'endpoint_url="http://testserver/aws/"' in body
-    assert f'aws_access_key_id="{key_id}"' in body and "aws --endpoint-url http://testserver/aws/ kms list-keys" in body
+    assert f'aws_access_key_id="{key_id}"' in body and "aws --endpoint-url http://testserver/aws/ kms list-aliases" in body
     assert secret not in alice.get(alice.home + f"iam/{A}/users/admin/").content.decode()
 
 
