@@ -1,8 +1,11 @@
 """The keys list and a key's page: every lifecycle action is a real call, and errors are AWS's."""
+import html
 import json
+import re
 
 from .personas import A, B, codes, is_fragment
 
+from kmslab.console import acting
 from kmslab.sandboxes import runner
 
 
@@ -138,3 +141,27 @@ def test_the_fold_of_the_action_just_made_stays_open(alice):
     body = alice.post(key_page + "EnableKeyRotation/", {"RotationPeriodInDays": "90"}, htmx=True).content.decode()
     assert '<details class="action" open><summary>Rotation</summary>' in body
     assert '<details class="action" ><summary>Enable or disable</summary>' in body
+
+
+def test_a_disabled_key_says_disabling_is_reversible_and_preferred_to_deletion(alice):
+    key_page = alice.create_key()
+    assert 'id="disabled-note"' not in alice.get(key_page).content.decode()
+    body = alice.post(key_page + "DisableKey/", htmx=True).content.decode()
+    assert "Disabled — reversible: re-enable at any time with <code>EnableKey</code>. Prefer this to deletion." in body
+    body = alice.post(key_page + "EnableKey/", htmx=True).content.decode()
+    assert 'id="disabled-note"' not in body
+
+
+def test_schedule_key_deletion_asks_first_saying_what_deletion_strands(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    who = acting.default(runner.load_world(alice.sandbox.id)).who()
+    for _ in range(2):
+        runner.run(alice.sandbox.id, who, "kms", "Encrypt", {"KeyId": key_id, "Plaintext": b"payroll"})
+    page = alice.get(key_page).content.decode()
+    form = page[page.index('action="' + key_page + 'ScheduleKeyDeletion/"'):]
+    confirm = html.unescape(re.search(r'hx-confirm="([^"]*)"', form[:form.index(">")]).group(1))
+    assert "7 to 30 days" in confirm
+    assert "cannot be undone" in confirm
+    assert "The trail shows 2 calls that made ciphertexts under this key." in confirm
+    assert "DisableKey instead: it is reversible" in confirm

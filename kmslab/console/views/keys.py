@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from kmslab.sandboxes import runner
 
 from .. import learner, pages, snapshot
+from ..trail import ciphertexts_made
 from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 
 
@@ -43,17 +44,30 @@ FOLDS = {
 }
 
 
+def deletion_warning(ciphertexts):
+    """What the browser asks before ScheduleKeyDeletion: the waiting period, that it is final, what it strands."""
+    stranded = (f" The trail shows {ciphertexts} call{'s' if ciphertexts != 1 else ''} that made ciphertexts under "
+                "this key." if ciphertexts else "")
+    return ("Schedule this key for deletion?\n\n"
+            "When the waiting period ends (PendingWindowInDays: 7 to 30 days, on the sandbox clock), KMS deletes the "
+            "key and all its key material. That cannot be undone: every ciphertext encrypted under it can never be "
+            f"decrypted again.{stranded}\n\n"
+            "Until then, CancelKeyDeletion brings it back. Not sure? DisableKey instead: it is reversible.")
+
+
 def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None):
     """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
     world = runner.load_world(sandbox.id)
     key = snapshot.key(world, key_id)
     if key is None:
         raise Http404("No such key")
+    ciphertexts = ciphertexts_made(sandbox.id, key["meta"]["Arn"])
     actions = {name: make() for name, make in KEY_ACTIONS.items()}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
     context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx,
-                            fold=FOLDS.get(operation, "state"))
+                            fold=FOLDS.get(operation, "state"), ciphertexts=ciphertexts,
+                            deletion_warning=deletion_warning(ciphertexts))
     template = "console/key.html#key-body" if request.htmx else "console/key.html"
     return render(request, template, context, status=status)
 
