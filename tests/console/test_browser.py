@@ -255,3 +255,25 @@ def test_a_learner_writes_a_group_policy_and_sees_what_its_members_gain(learner,
     page.get_by_role("button", name=re.compile("Save: PutGroupPolicy")).click()
     expect(page.locator("#saved")).to_contain_text("Succeeded")
     expect(page.locator("#preview")).to_contain_text("No change")  # saved: the edit is the policy in force
+
+
+def test_advancing_the_clock_updates_the_home_page_without_a_reload(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    key_id = create_key(page)
+    page.locator("summary", has_text="Deletion").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#key-body .lede")).to_contain_text("PendingDeletion")
+    page.goto(page.home)
+    expect(page.locator("#home-keys")).to_contain_text("PendingDeletion")
+    page.evaluate("window.notReloaded = true")
+    page.locator("#clock").get_by_role("textbox", name="Advance").fill("35d")
+    page.locator("#clock").get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#clock .result")).to_contain_text("DeleteKey")
+    expect(page.locator("#home-keys")).not_to_contain_text(key_id)
+    expect(page.locator("#home-keys")).to_contain_text("No keys yet")
+    expect(page.locator("#status")).to_contain_text("+35 d")
+    assert page.evaluate("window.notReloaded") is True
+    shot(page, "sandbox-home")

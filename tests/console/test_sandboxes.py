@@ -95,6 +95,25 @@ def test_advancing_the_clock_runs_a_deletion_that_fell_due(alice):
     assert alice.get(key_page).status_code == 404
 
 
+def test_after_advancing_the_clock_the_home_page_lists_what_the_advance_did(alice):
+    key_page = alice.create_key(Description="payroll")
+    alice.create_key(Description="billing")
+    alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "7"})
+    alice.act_as(f"{A}/user/admin", mfa=True)
+    assert "PendingDeletion" in alice.get(alice.home).content.decode()
+
+    fragment = alice.post(alice.home + "clock/", {"advance": "8d"}, htmx=True).content.decode()
+    keys = fragment[fragment.index('<section class="panel" id="home-keys"'):]
+    keys = keys[:keys.index("</section>")]
+    assert 'hx-swap-oob="true"' in keys
+    assert "billing" in keys and "payroll" not in keys and "PendingDeletion" not in keys
+    # admin's MFA session (12 hours) ended: the sessions list and the Act as panel say so too.
+    sessions = fragment[fragment.index('<section class="panel" id="sessions"'):]
+    assert 'hx-swap-oob="true"' in sessions[:200] and "No STS sessions" in sessions[:sessions.index("</section>")]
+    act_as = fragment[fragment.index('<section class="panel" id="act-as"'):]
+    assert 'hx-swap-oob="true"' in act_as[:200] and "The STS session of admin ended" in act_as
+
+
 def test_the_custom_clock_step_is_validated(alice):
     response = alice.post(alice.home + "clock/", {"advance": "tomorrow"}, htmx=True)
     assert "is not a duration" in response.content.decode()

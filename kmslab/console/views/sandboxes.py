@@ -62,8 +62,8 @@ def advance_clock(request, sandbox_id):
     if not request.htmx:
         return redirect("console:sandbox", sandbox.id)
     world = runner.load_world(sandbox.id)
-    context = sandbox_context(request, sandbox, world, clock_form=form, happened=records, oob=True)
-    return render(request, "console/sandbox.html#clock", context)
+    context = sandbox_context(request, sandbox, world, clock_form=form, happened=records)
+    return render(request, "console/sandbox.html#advanced", context)
 
 
 @require_POST
@@ -85,10 +85,10 @@ def act_as(request, sandbox_id):
     if not request.htmx and form is None:
         return redirect("console:sandbox", sandbox.id)
     world = runner.load_world(sandbox.id)
-    context = sandbox_context(request, sandbox, world, oob=True, results=results)
+    context = sandbox_context(request, sandbox, world, results=results)
     if form is not None:
         context["act_as_form"] = form
-    template = "console/sandbox.html#act-as" if request.htmx else "console/sandbox.html"
+    template = "console/sandbox.html#acted" if request.htmx else "console/sandbox.html"
     return render(request, template, context)
 
 
