@@ -277,3 +277,35 @@ def test_advancing_the_clock_updates_the_home_page_without_a_reload(learner):
     expect(page.locator("#status")).to_contain_text("+35 d")
     assert page.evaluate("window.notReloaded") is True
     shot(page, "sandbox-home")
+
+
+def test_switching_identity_in_the_header_keeps_the_stored_envelope(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    create_key(page)
+    page.goto(page.home + "envelope/")
+    page.get_by_role("button", name="Encrypt with a data key").click()
+    expect(page.locator("#plaintext-key")).to_be_visible()
+    stored = page.locator("input[name=encrypted_data_key]").input_value()
+
+    # Account B's admin, chosen in the header: only the header changes.
+    page.locator("#status summary").click()
+    page.get_by_label("Act as").select_option("444455556666/user/admin")
+    page.locator("#status").get_by_role("button", name="Act as").click()
+    expect(page.locator("#status summary")).to_contain_text("444455556666")
+    expect(page.locator(".lede .acting-label")).to_have_text("admin")
+    assert page.locator("input[name=encrypted_data_key]").input_value() == stored
+    expect(page.locator("#plaintext-key")).to_be_visible()
+    page.get_by_role("button", name="Decrypt the data key, then the message").click()
+    expect(page.locator("#decrypted")).to_contain_text("AccessDeniedException")
+    expect(page.locator("#decrypted")).to_contain_text("arn:aws:iam::444455556666:user/admin")
+
+    # Back to account A's admin, from the header again: the same envelope opens.
+    page.locator("#status summary").click()
+    page.get_by_label("Act as").select_option("111122223333/user/admin")
+    shot(page, "identity-switcher")
+    page.locator("#status").get_by_role("button", name="Act as").click()
+    expect(page.locator("#status summary")).to_contain_text("111122223333")
+    page.get_by_role("button", name="Decrypt the data key, then the message").click()
+    expect(page.locator("#decrypted")).to_contain_text("identical to the message you encrypted")
