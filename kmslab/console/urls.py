@@ -38,6 +38,7 @@ urlpatterns = [
     path(S + "trail/<str:event_id>/", trail.trail_record, name="trail_record"),
     # The teaching pages: policy editors, simulator, envelope encryption (docs/architecture.md, "Console").
     path(S + "policies/", policies.policies, name="policies"),
+    path(S + "policies/create/", policies.create_policy, name="create_policy"),
     path(S + "policies/key/<str:key_id>/", policies.key_policy, name="key_policy"),
     path(S + "policies/key/<str:key_id>/sync/", policies.key_policy_sync, name="key_policy_sync"),
     # Before the inline policies' patterns, whose <kind> would take "managed".

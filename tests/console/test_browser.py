@@ -309,3 +309,47 @@ def test_switching_identity_in_the_header_keeps_the_stored_envelope(learner):
     expect(page.locator("#status summary")).to_contain_text("111122223333")
     page.get_by_role("button", name="Decrypt the data key, then the message").click()
     expect(page.locator("#decrypted")).to_contain_text("identical to the message you encrypted")
+
+
+def test_a_trail_record_has_its_own_url_and_long_lines_stay_in_their_cards(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    key_id = create_key(page)
+    admin_a, admin_b = (client_factory(server.url, p)("kms") for p in sandbox["principals"][:2])
+    key_arn = admin_a.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    long_arn = "arn:aws:iam::444455556666:role/an-application-role-with-a-long-descriptive-name-for-payroll"
+    admin_a.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*",
+             "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {
+                 "ArnEquals": {"aws:PrincipalArn": long_arn},
+                 "StringEquals": {"kms:EncryptionContext:department-of-payroll-and-benefits": "payroll-2026-q4"}}},
+        ],
+    }))
+    with pytest.raises(Exception, match="AccessDeniedException"):
+        admin_b.describe_key(KeyId=key_arn)
+
+    page.goto(page.home + "trail/")
+    page.locator("#feed-rows tr", has_text="DescribeKey").first.get_by_role("link").click()
+    expect(page.locator("#record")).to_contain_text("AccessDeniedException")
+    assert re.search(r"/trail/[0-9a-f-]{36}/$", page.url)  # shareable
+    fits = "el => el.scrollWidth <= el.clientWidth"
+    assert page.locator("#record pre.json").evaluate(fits)
+    shot(page, "trail-why")
+    page.go_back()
+    expect(page).to_have_url(page.home + "trail/")
+    expect(page.locator("#record")).to_be_empty()
+    page.go_forward()
+    expect(page.locator("#record")).to_contain_text("AccessDeniedException")
+
+    # The simulator's conditions table, with a long ARN and a long condition key, stays in its card.
+    page.goto(page.home + f"simulator/?principal=444455556666/user/admin&action=kms:Decrypt&key={key_arn}&context=%7B%7D")
+    table = page.locator("#decision table").first
+    expect(table).to_contain_text("department-of-payroll-and-benefits")
+    card = page.locator("#decision").bounding_box()
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= card["x"] + card["width"]

@@ -132,7 +132,7 @@ def test_learner_text_is_escaped(alice):
 def test_the_key_policy_is_shown(alice):
     key_page = alice.create_key()
     page = alice.get(key_page).content.decode()
-    policy = page[page.index("<pre>") + 5:page.index("</pre>")]
+    policy = page[page.index('<pre class="json">') + 18:page.index("</pre>")]
     assert json.loads(policy.replace("&quot;", '"'))["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{A}:root"}
 
 

@@ -378,3 +378,25 @@ def test_a_raw_card_whose_json_was_tampered_with_is_a_policy_problem(alice):
     form = {"document": '{"Statement": []}', "statements": "1", "s0-raw": "[" * 5000, "s0-why_raw": "x"}
     response = sync(alice, url, form, "cards")
     assert response.status_code == 200 and "Statement" in response.content.decode()
+
+
+def test_create_policy_makes_a_customer_managed_policy_and_opens_its_editor(alice):
+    page = alice.get(alice.home + "policies/").content.decode()
+    assert f'action="{alice.home}policies/create/"' in page
+    response = alice.post(alice.home + "policies/create/", {
+        "PolicyName": "kms-use", "Description": "for the app",
+        "PolicyDocument": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
+                          '"Resource": "*"}]}',
+    })
+    assert response["Location"] == f"{alice.home}policies/{A}/managed/kms-use/"
+    record = alice.get(alice.home + "trail.json").json()["Records"][-1]
+    assert record["eventName"] == "CreatePolicy" and "errorCode" not in record
+    assert "kms-use" in alice.get(alice.home + "policies/").content.decode()
+
+
+def test_create_policy_shows_iams_error_and_keeps_the_form(alice):
+    data = {"PolicyName": "kms-use", "PolicyDocument": '{"Version": "2012-10-17", "Statement": []}'}
+    response = alice.post(alice.home + "policies/create/", data)
+    assert codes(response) == ["MalformedPolicyDocument"]
+    page = response.content.decode()
+    assert '<details class="action" id="create-policy" open>' in page and 'value="kms-use"' in page
