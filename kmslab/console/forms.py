@@ -94,10 +94,13 @@ class CreateKeyForm(CallForm):
         required=False, widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Leave empty for the default key policy (the account's root gets kms:*).",
     )
+    # Not CreateKey's: CreateAlias's, made right after it (AWS's console does the same two calls).
+    AliasName = forms.CharField(max_length=256, required=False, label="Alias (optional)",
+                                widget=forms.TextInput(attrs={"placeholder": "alias/payroll"}),
+                                help_text="Begins with alias/. CreateAlias runs right after CreateKey.")
 
     def request(self):
-        request = {k: v for k, v in self.cleaned_data.items() if v}
-        return request
+        return {k: v for k, v in self.cleaned_data.items() if v and k != "AliasName"}
 
 
 # Forms for the key page: each names its operation and builds the request for one key.

@@ -165,3 +165,27 @@ def test_schedule_key_deletion_asks_first_saying_what_deletion_strands(alice):
     assert "cannot be undone" in confirm
     assert "The trail shows 2 calls that made ciphertexts under this key." in confirm
     assert "DisableKey instead: it is reversible" in confirm
+
+
+def test_create_key_can_name_an_alias_with_a_second_real_call(alice):
+    key_page = alice.create_key(Description="payroll", AliasName="alias/payroll")
+    assert "<code>alias/payroll</code>" in alice.get(key_page).content.decode()
+    names = [r["eventName"] for r in alice.get(alice.home + "trail.json").json()["Records"]]
+    assert names[-2:] == ["CreateKey", "CreateAlias"]
+
+
+def test_an_alias_kms_refuses_is_shown_and_the_key_is_still_created(alice):
+    alice.create_key(AliasName="alias/payroll")
+    response = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS", "Description": "second",
+                                                 "AliasName": "alias/payroll"}, htmx=True)
+    assert is_fragment(response)
+    assert codes(response) == ["AlreadyExistsException"]
+    fragment = response.content.decode()
+    assert "The key was created without its alias." in fragment
+    assert 'id="all-keys" aria-labelledby="all-h" hx-swap-oob="true"' in fragment and "second" in fragment
+    assert 'name="Description" maxlength="8192" id="id_Description">' in fragment  # a fresh form: no second key
+    records = alice.get(alice.home + "trail.json").json()["Records"]
+    assert [r["eventName"] for r in records[-2:]] == ["CreateKey", "CreateAlias"]
+    assert "errorCode" not in records[-2] and records[-1]["errorCode"] == "AlreadyExistsException"
+    page = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS", "AliasName": "alias/payroll"}).content.decode()
+    assert page.count('id="all-keys"') == 1 and "The key was created without its alias." in page

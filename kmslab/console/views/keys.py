@@ -20,14 +20,23 @@ from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 def keys(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = CreateKeyForm(request.POST or None)
-    result = None
+    result = alias_result = created = None
     if request.method == "POST" and form.is_valid():
         outcome, result = pages.run(request, sandbox, "kms", "CreateKey", form.request())
         if outcome.error is None:
-            url = reverse("console:key", args=[sandbox.id, outcome.response["KeyMetadata"]["KeyId"]])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            key_id = outcome.response["KeyMetadata"]["KeyId"]
+            url = reverse("console:key", args=[sandbox.id, key_id])
+            alias = form.cleaned_data["AliasName"]
+            if alias:
+                alias_outcome, alias_result = pages.run(request, sandbox, "kms", "CreateAlias",
+                                                        {"AliasName": alias, "TargetKeyId": key_id})
+            if not alias or alias_outcome.error is None:
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            # The key exists without its alias: say both, and offer a fresh form (not one that makes a second key).
+            created, form = url, CreateKeyForm()
     world = runner.load_world(sandbox.id)
-    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result)
+    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result,
+                            alias_result=alias_result, created=created, oob=request.htmx)
     template = "console/keys.html#create" if request.htmx and request.method == "POST" else "console/keys.html"
     return render(request, template, context)
 
