@@ -53,6 +53,7 @@ urlpatterns = [
     path(S + "envelope/encrypt/", envelope.envelope_encrypt, name="envelope_encrypt"),
     path(S + "envelope/decrypt/", envelope.envelope_decrypt, name="envelope_decrypt"),
     path(S + "envelope/direct/", envelope.envelope_direct, name="envelope_direct"),
+    path(S + "envelope/direct/decrypt/", envelope.envelope_direct_decrypt, name="envelope_direct_decrypt"),
     path(S + "anatomy/", envelope.anatomy, name="anatomy"),
     path(S + "simulator/", simulator.simulator_page, name="simulator"),
 ]

@@ -353,3 +353,36 @@ def test_a_trail_record_has_its_own_url_and_long_lines_stay_in_their_cards(learn
     card = page.locator("#decision").bounding_box()
     box = table.bounding_box()
     assert box["x"] + box["width"] <= card["x"] + card["width"]
+
+
+def test_a_learner_encrypts_on_the_key_page_then_disables_and_is_asked_before_deletion(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    create_key(page)
+    page.locator("summary", has_text="Encrypt, decrypt, data keys").click()
+    page.locator("#encrypt_Plaintext").fill("card 4111 1111 1111 1111")
+    page.locator("#encrypt_EncryptionContext").fill('{"app": "billing"}')
+    page.get_by_role("button", name="Encrypt", exact=True).click()
+    expect(page.locator("#ciphertext")).to_have_text(re.compile(r"^[A-Za-z0-9+/]+=*$"))
+    page.locator("#crypto-output summary", has_text="Anatomy").click()
+    expect(page.locator("#crypto-output div.range-key-id")).to_be_visible()
+    shot(page, "key")
+    page.get_by_role("button", name="Decrypt it").click()
+    expect(page.locator("#plaintext")).to_have_value("card 4111 1111 1111 1111")
+
+    page.locator("summary", has_text="Enable or disable").click()
+    page.get_by_role("button", name="DisableKey").click()
+    expect(page.locator("#disabled-note")).to_contain_text("reversible: re-enable at any time")
+
+    # Asked first: dismissing makes no call.
+    asked = []
+    page.locator("summary", has_text="Deletion").click()
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#disabled-note")).to_be_visible()
+    assert "cannot be undone" in asked[0] and "The trail shows 1 call that made ciphertexts" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#key-body .lede")).to_contain_text("PendingDeletion")
+    shot(page, "key-pending-deletion")

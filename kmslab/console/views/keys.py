@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.sandboxes import runner
 
-from .. import learner, pages, snapshot
+from .. import envelope, learner, pages, snapshot
 from ..trail import ciphertexts_made
 from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 
@@ -50,6 +50,7 @@ FOLDS = {
     "TagResource": "tags", "UntagResource": "tags",
     "CreateGrant": "grants", "RetireGrant": "grants", "RevokeGrant": "grants",
     "ImportKeyMaterial": "material", "DeleteImportedKeyMaterial": "material",
+    "Encrypt": "crypto", "Decrypt": "crypto", "GenerateDataKey": "crypto",
 }
 
 
@@ -64,7 +65,7 @@ def deletion_warning(ciphertexts):
             "Until then, CancelKeyDeletion brings it back. Not sure? DisableKey instead: it is reversible.")
 
 
-def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None):
+def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None, output=None):
     """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
     world = runner.load_world(sandbox.id)
     key = snapshot.key(world, key_id)
@@ -74,7 +75,8 @@ def key_page(request, sandbox, key_id, result=None, forms=None, status=200, oper
     actions = {name: make() for name, make in KEY_ACTIONS.items()}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
-    context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx,
+    context = pages.context(request, sandbox, world, "keys", key=key, result=result, output=output, actions=actions,
+                            oob=request.htmx,
                             fold=FOLDS.get(operation, "state"), ciphertexts=ciphertexts,
                             deletion_warning=deletion_warning(ciphertexts))
     template = "console/key.html#key-body" if request.htmx else "console/key.html"
@@ -96,8 +98,11 @@ def key_action(request, sandbox_id, key_id, operation):
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
-    _, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
-    return key_page(request, sandbox, key_id, result=result, operation=operation)
+    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
+    output = None
+    if "EncryptionContext" in form.fields and outcome.error is None:
+        output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
+    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output)
 
 
 @require_POST

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from kmslab.sandboxes import runner
 
 from .. import acting, learner, pages, simulator
-from .envelope import ContextField
+from ..forms import ContextField
 from .trail import fragment_wanted
 
 
