@@ -79,7 +79,7 @@ class TagsField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 2})
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, help_text="One Key=Value a line.", **kwargs)
+        super().__init__(required=False, help_text="One Key=Value per line.", **kwargs)
 
     def clean(self, value):
         return parse_tags(super().clean(value))

@@ -386,3 +386,37 @@ def test_a_learner_encrypts_on_the_key_page_then_disables_and_is_asked_before_de
     page.get_by_role("button", name="ScheduleKeyDeletion").click()
     expect(page.locator("#key-body .lede")).to_contain_text("PendingDeletion")
     shot(page, "key-pending-deletion")
+
+
+def test_a_learner_creates_a_key_with_an_alias_and_looks_around(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    page.goto(page.base + "/")
+    shot(page, "sandboxes")
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("payroll")
+    page.get_by_label("Alias (optional)").fill("alias/payroll")
+    shot(page, "keys")
+    page.locator("#create button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/keys/[0-9a-f-]{36}/$"))
+    expect(page.locator("#key-body .lede")).to_contain_text("alias/payroll")
+
+    # The same alias again: KMS refuses it, and the second key is there all the same.
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("billing")
+    page.get_by_label("Alias (optional)").fill("alias/payroll")
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#create")).to_contain_text("AlreadyExistsException")
+    expect(page.locator("#create")).to_contain_text("The key was created without its alias.")
+    expect(page.locator("#all-keys")).to_contain_text("billing")
+
+    page.goto(page.home + "iam/")
+    shot(page, "iam")
+    page.goto(page.home + "iam/111122223333/users/admin/")
+    shot(page, "iam-user")
+    page.goto(page.home + "trail/")
+    expect(page.locator("#feed-rows")).to_contain_text("CreateAlias")
+    shot(page, "trail")
