@@ -8,7 +8,7 @@ an unknown check kind), which `manage.py labs validate` reports.
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 CATALOG = Path(__file__).parent / "catalog"
@@ -17,7 +17,7 @@ ACCOUNTS = {"A": "111122223333", "B": "444455556666"}
 # The cast of every lab (issue: labs): account A's key administrator, application,
 # auditor and compromised user, account B's partner application.
 CAST = (("A", "alice"), ("A", "bob"), ("A", "dave"), ("A", "mallory"), ("B", "carol"))
-CHECK_KINDS = ("trail", "can", "cannot", "state", "lint", "unchanged", "any")
+CHECK_KINDS = ("trail", "can", "cannot", "state", "lint", "unchanged", "any", "all")
 PLACEHOLDER = re.compile(r"\{\{([A-Za-z]+)(?::([^}]*))?\}\}")
 
 
@@ -58,16 +58,22 @@ class Lab:
     def objective(self, objective_id):
         return next((o for o in self.objectives if o.id == objective_id), None)
 
-    @property
-    def trail_events(self):
-        """The event names the lab's trail checks read: the only records its checks need."""
-        names = set()
+    @cached_property
+    def trail_specs(self):
+        """Every record spec the lab's trail checks match, `before` ones included."""
+        specs = []
         for objective in self.objectives:
             for check in _flat(objective.checks):
                 if check["kind"] == "trail":
-                    names.update(_names(check.get("event")))
-                    names.update(_names((check.get("before") or {}).get("event")))
-        return names
+                    specs.append(check)
+                    if check.get("before"):
+                        specs.append(check["before"])
+        return specs
+
+    @cached_property
+    def trail_events(self):
+        """The event names the lab's trail checks read: the only records its checks need."""
+        return {name for spec in self.trail_specs for name in _names(spec.get("event"))}
 
 
 def _names(value):
@@ -79,7 +85,7 @@ def _names(value):
 def _flat(checks):
     for check in checks:
         yield check
-        if check.get("kind") == "any":
+        if check.get("kind") in ("any", "all"):
             yield from _flat(check.get("checks", ()))
 
 
@@ -145,7 +151,10 @@ def problems(lab):
     users = principal_names(lab)
     aliases = {k["alias"] for k in lab.setup.get("keys", ())}
     files = {c["name"] for c in lab.setup.get("ciphertexts", ())} | {
-        f"{u['name']}-mfa-seed" for u in lab.setup.get("users", ()) if u.get("mfa")}
+        f"{u['name']}-mfa-seed" for u in lab.setup.get("users", ()) if u.get("mfa")} | {
+        f"{u['name']}-access-key-id" for u in lab.setup.get("users", ()) if u.get("access_key_file")} | {
+        g["file"] for g in lab.setup.get("grants", ()) if g.get("file")} | {
+        k["material_file"] for k in lab.setup.get("keys", ()) if k.get("material_file")}
     for objective in lab.objectives:
         where = f"objective {objective.id}"
         if len(objective.hints) != 3 or not all(objective.hints):
@@ -170,10 +179,30 @@ def problems(lab):
                 found.append(f"{where}: key {key} is not in the lab's setup")
             if kind in ("can", "cannot", "unchanged") and not check.get("action"):
                 found.append(f"{where}: a {kind} check needs an action")
+    for where, spec in [(f"setup grant {i}", g) for i, g in enumerate(lab.setup.get("grants", ()), 1)]:
+        if spec.get("key") not in aliases:
+            found.append(f"{where}: key {spec.get('key')} is not in the lab's setup")
+        for name in _names(spec.get("grantee")) + _names(spec.get("retiring")):
+            if not name.startswith("arn:") and name not in users and name.partition("@")[0] not in users:
+                found.append(f"{where}: principal {name} is not in the lab")
+    for i, spec in enumerate(lab.setup.get("probes", ()), 1):
+        if spec.get("as") not in users - {"root", "root@B"}:
+            found.append(f"setup probe {i}: principal {spec.get('as')} is not in the lab")
+        for name, arg in PLACEHOLDER.findall(repr(spec.get("request", {}))):
+            if name in ("key", "keyid") and arg not in aliases:
+                found.append(f"setup probe {i}: key {arg} is not in the lab's setup")
+            if name == "file" and arg not in files:
+                found.append(f"setup probe {i}: file {arg} is not in the lab")
+    for objective in lab.objectives:
+        for check in _flat(objective.checks):
+            grants = check.get("grants") or check.get("grant") or {}
+            for name in _names(grants.get("grantee")) + _names(grants.get("retiring")) + _names(check.get("user")):
+                if name not in users and name.partition("@")[0] not in users:
+                    found.append(f"objective {objective.id}: principal {name} is not in the lab")
     for i, step in enumerate(lab.solve, 1):
-        if step.get("as") and step["as"] not in users:
+        if step.get("as") and step["as"] not in users - {"root", "root@B"}:
             found.append(f"solve step {i}: principal {step['as']} is not in the lab")
-        for name, arg in PLACEHOLDER.findall(repr(step.get("request", {}))):
+        for name, arg in PLACEHOLDER.findall(repr(step.get("request", {})) + repr(step.get("import_material", {}))):
             if name in ("key", "keyid") and arg not in aliases:
                 found.append(f"solve step {i}: key {arg} is not in the lab's setup")
             if name == "file" and arg not in files and arg not in _saved(lab):
@@ -187,7 +216,7 @@ def _saved(lab):
 
 def principal_names(lab):
     """Every principal a lab file may name: the cast, its own users, and the admins."""
-    names = {name for _, name in CAST} | {"admin", "admin@B"}
+    names = {name for _, name in CAST} | {"admin", "admin@B", "root", "root@B"}
     names |= {u["name"] for u in lab.setup.get("users", ())}
     names |= {r["name"] for r in lab.setup.get("roles", ())}
     return names

@@ -13,7 +13,7 @@ from kmslab.cloud.kms.cryptography import request_conditions
 from kmslab.cloud.policy import grammar, lint
 
 from .catalog import ACCOUNTS
-from .setup import lab_keys
+from .setup import lab_keys, principal_arn
 
 
 def _list(value):
@@ -31,6 +31,10 @@ def callers(world, name, mfa=False, source_ip=None, via_service=None):
                 found.append(principals.user_caller(account, user))
             for role in world.account(account)["roles"].values():
                 found.append(principals.role_session_caller(account, role, "lab-check"))
+    elif name.partition("@")[0] == "root":
+        # The account's root user: "root" (account A) or "root@B".
+        ref = name.partition("@")[2] or "A"
+        found = [principals.root_caller(ACCOUNTS.get(ref, ref))]
     else:
         user_name, _, ref = name.partition("@")
         account = ACCOUNTS.get(ref, ref) if ref else None
@@ -92,8 +96,10 @@ def decisions(world, check):
 
 
 def _can(world, check, records, baseline):
+    """Every decision allows; with `gate` (e.g. "grant", "key-policy"), every one allows through that gate."""
     found = decisions(world, check)
-    return bool(found) and all(d.allowed for *_, d in found)
+    gate = check.get("gate")
+    return bool(found) and all(d.allowed and (gate is None or d.gate == gate) for *_, d in found)
 
 
 def _cannot(world, check, records, baseline):
@@ -122,8 +128,80 @@ def check_id(check):
     return repr(sorted((k, repr(v)) for k, v in check.items()))
 
 
+def _in_range(value, wanted):
+    """`wanted` is a number (equal) or [low, high] (inclusive)."""
+    if value is None:
+        return False
+    if isinstance(wanted, list):
+        return wanted[0] <= value <= wanted[1]
+    return value == wanted
+
+
+def grant_matches(world, grant, spec):
+    """A grant (GrantListEntry fields) fits `spec`: {grantee, operations (exactly these), includes (at
+    least these), constraint = "EncryptionContextSubset" | "EncryptionContextEquals" | "none" (or a
+    list of them), context (the constraint's pairs, exactly), retiring}."""
+    if spec.get("grantee") and grant.get("GranteePrincipal") != principal_arn(world, spec["grantee"]):
+        return False
+    if spec.get("retiring") and grant.get("RetiringPrincipal") != principal_arn(world, spec["retiring"]):
+        return False
+    operations = set(grant.get("Operations") or ())
+    if "operations" in spec and operations != set(spec["operations"]):
+        return False
+    if "includes" in spec and not set(spec["includes"]) <= operations:
+        return False
+    constraints = grant.get("Constraints") or {}
+    if "constraint" in spec and next(iter(constraints), "none") not in _list(spec["constraint"]):
+        return False
+    if "context" in spec and next(iter(constraints.values()), None) != spec["context"]:
+        return False
+    return True
+
+
+def _grants_hold(world, key, spec):
+    """The key's grants that fit `spec` (grant_matches) number at least one, or exactly `count`."""
+    matching = sum(1 for g in world.doc["kms"]["grants"].values()
+                   if g["KeyId"] == key["KeyMetadata"]["Arn"] and grant_matches(world, g, spec))
+    return matching == spec["count"] if "count" in spec else matching >= 1
+
+
+def _requested_grant(record):
+    """The grant a CreateGrant record asked for, in GrantListEntry's field names."""
+    params = record.get("requestParameters") or {}
+    constraints = {k[0].upper() + k[1:]: v for k, v in (params.get("constraints") or {}).items()}
+    return {"GranteePrincipal": params.get("granteePrincipal"), "RetiringPrincipal": params.get("retiringPrincipal"),
+            "Operations": params.get("operations") or [], "Constraints": constraints}
+
+
+def _user_state(world, check):
+    """`user` ("mallory", "carol@B") with `access_keys` = how many Active access keys it has left."""
+    name, _, ref = check["user"].partition("@")
+    account = ACCOUNTS.get(ref, ref) if ref else ACCOUNTS["A"]
+    if "access_keys" in check:
+        active = [k for k in world.doc["access_keys"].values()
+                  if k["Account"] == account and k["UserName"] == name and k["Status"] == "Active"]
+        if len(active) != check["access_keys"]:
+            return False
+    return True
+
+
+def _key_count(world, check):
+    """The customer managed keys of an account (A unless `account` names B) that are not pending deletion."""
+    account = ACCOUNTS.get(check.get("account", "A"), check.get("account"))
+    return sum(1 for key in world.doc["kms"]["keys"].values()
+               if key["KeyMetadata"]["AWSAccountId"] == account and key["KeyMetadata"].get("KeyManager") == "CUSTOMER"
+               and key["KeyMetadata"]["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"))
+
+
 def _state(world, check, records, baseline):
-    if "advanced_days" in check and world.clock.offset < check["advanced_days"] * 86400:
+    # Counted from where the lab's setup left the clock.
+    advanced = world.clock.offset - (world.doc.get("lab") or {}).get("clock_offset", 0)
+    if "advanced_days" in check and advanced < check["advanced_days"] * 86400:
+        return False
+    if check.get("user") and not _user_state(world, check):
+        return False
+    wanted = check.get("key_count")
+    if wanted is not None and _key_count(world, check) not in (wanted if isinstance(wanted, list) else [wanted]):
         return False
     if not check.get("key"):
         return True
@@ -133,11 +211,19 @@ def _state(world, check, records, baseline):
     meta = key["KeyMetadata"]
     if "state" in check and meta.get("KeyState") not in _list(check["state"]):
         return False
-    if "rotation" in check and bool(key.get("RotationEnabled")) != check["rotation"]:
+    rotation = key.get("Rotation") or {}
+    if "rotation" in check and bool(rotation.get("Enabled")) != check["rotation"]:
+        return False
+    if "rotation_period" in check and not (
+            rotation.get("Enabled") and _in_range(rotation.get("RotationPeriodInDays"), check["rotation_period"])):
+        return False
+    if "grants" in check and not _grants_hold(world, key, check["grants"]):
         return False
     if "pending_window" in check and meta.get("PendingDeletionWindowInDays") != check["pending_window"]:
         return False
     if "origin" in check and meta.get("Origin") != check["origin"]:
+        return False
+    if any(t["TagKey"] in _list(check.get("untagged")) for t in key.get("Tags", [])):
         return False
     for tag, value in check.get("tags", {}).items():
         if {t["TagKey"]: t["TagValue"] for t in key.get("Tags", [])}.get(tag) != value:
@@ -209,10 +295,44 @@ def record_matches(world, record, spec):
             return False
     if "min_days" in spec and (record.get("requestParameters") or {}).get("pendingWindowInDays", 0) < spec["min_days"]:
         return False
+    if spec.get("grant") and not grant_matches(world, _requested_grant(record), spec["grant"]):
+        return False
+    if spec.get("material") and not _material_matches(world, record, spec):
+        return False
     for name, value in spec.get("params", {}).items():
         if (record.get("requestParameters") or {}).get(name) != value:
             return False
     return True
+
+
+def _material_matches(world, record, spec):
+    """`material`: which key material the call used (additionalEventData.keyMaterialId): "original"
+    (the key's first, e.g. a ciphertext made before any rotation), "rotated" (any later one),
+    "current" (the newest now) or "noncurrent"."""
+    used = (record.get("additionalEventData") or {}).get("keyMaterialId")
+    arns = [r.get("ARN") for r in record.get("resources") or ()]
+    key = next((world.doc["kms"]["keys"].get(a.rsplit("/", 1)[1]) for a in arns if a), None)
+    if not used or key is None or not key.get("Materials"):
+        return False
+    first, current = key["Materials"][0]["KeyMaterialId"], key["Materials"][-1]["KeyMaterialId"]
+    wanted = spec["material"]
+    return {"original": used == first, "rotated": used != first, "current": used == current,
+            "noncurrent": used != current}.get(wanted, False)
+
+
+def reads(lab, record):
+    """Whether a trail check of the lab could match this record, judged by its event and principal alone:
+    a record that none could match, in a call that changed nothing else, cannot change an objective."""
+    if record.get("eventName") not in lab.trail_events:
+        return False
+    name, account = _who(record)
+    for spec in lab.trail_specs:
+        if spec.get("event") and record["eventName"] not in _list(spec["event"]):
+            continue
+        wanted, _, ref = (spec.get("principal") or "").partition("@")
+        if not wanted or name == wanted and (not ref or account == ACCOUNTS.get(ref, ref)):
+            return True
+    return False
 
 
 def _trail(world, check, records, baseline):
@@ -229,11 +349,15 @@ def _any(world, check, records, baseline):
     return any(holds(world, c, records, baseline) for c in check["checks"])
 
 
+def _all(world, check, records, baseline):
+    return all(holds(world, c, records, baseline) for c in check["checks"])
+
+
 def holds(world, check, records, baseline):
     return CHECKS[check["kind"]](world, check, records, baseline)
 
 
-CHECKS = {"trail": _trail, "any": _any, "can": _can, "cannot": _cannot, "state": _state, "lint": _lint,
+CHECKS = {"trail": _trail, "any": _any, "all": _all, "can": _can, "cannot": _cannot, "state": _state, "lint": _lint,
           "unchanged": _unchanged}
 
 

@@ -30,7 +30,8 @@ def start(lab, owner=""):
     """A new run of a lab. -> (LabRun, principals with secrets, keys {alias: ARN}, files)."""
     world, made, keys, files = setup.build(lab, master_key())
     with transaction.atomic():
-        sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made))
+        sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made),
+                                           history=setup.seeded_trail(world))
         run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=checks.baseline_for(lab, world))
     return run, made, keys, files
 
@@ -39,23 +40,29 @@ def reset(run):
     """Back to the lab's setup: a fresh world with new credentials, the trail emptied, nothing met."""
     lab = catalog.get(run.lab)
     world, made, _, _ = setup.build(lab, master_key())
-    runner.reset(run.sandbox_id, seeded=(world, made))
+    runner.reset(run.sandbox_id, seeded=(world, made), history=setup.seeded_trail(world))
     run.progress, run.completed, run.started = {}, None, timezone.now()
     run.baseline = checks.baseline_for(lab, world)
     run.save(update_fields=["progress", "completed", "started", "baseline"])
 
 
-def records(sandbox_id, lab):
-    """The run's trail records the lab's checks read, oldest first."""
-    rows = TrailRecord.objects.filter(sandbox_id=sandbox_id, event_name__in=lab.trail_events).order_by("sequence")
-    return [json.loads(text) for text in rows.values_list("record_json", flat=True)]
+def records(sandbox_id, lab, after=0):
+    """The run's trail records the lab's checks read, oldest first, as [(sequence, record)]:
+    all of them, or those after sequence `after`."""
+    rows = TrailRecord.objects.filter(sandbox_id=sandbox_id, event_name__in=lab.trail_events,
+                                      sequence__gt=after).order_by("sequence")
+    return [(sequence, json.loads(text)) for sequence, text in rows.values_list("sequence", "record_json")]
 
 
-def evaluate(run):
-    """Check the run's objectives now; keep those newly met. -> (status {id: bool}, newly met ids)."""
+def evaluate(run, trail=None):
+    """Check the run's objectives now; keep those newly met. -> (status {id: bool}, newly met ids).
+
+    `trail`: the records `records` gives, if the caller keeps them already (live.py does)."""
     lab = catalog.get(run.lab)
     world = runner.load_world(run.sandbox_id)
-    status = checks.evaluate(lab, world, records(run.sandbox_id, lab), set(run.progress), run.baseline)
+    if trail is None:
+        trail = [record for _, record in records(run.sandbox_id, lab)]
+    status = checks.evaluate(lab, world, trail, set(run.progress), run.baseline)
     met = [i for i, ok in status.items() if ok and i not in run.progress]
     if met:
         now = timezone.now()

@@ -3,12 +3,24 @@
 Everything is made with real calls (`calls.call`) as each account's admin or
 root, so a lab's keys, policies and ciphertexts are exactly what a learner
 would get by making those calls; their trail records are not kept.
+
+Two additions: `grants` are made with CreateGrant by the key's admin (records
+not kept either; `file` hands a grant's id over as a lab file), and `probes` are calls made last as named principals whose
+CloudTrail records ARE kept: they are the lab's own history (a trail to
+investigate). They are stored, oldest first, in `world.doc["lab"]["trail"]`
+(see `seeded_records`); a run's records start with them.
 """
 import base64
 import json
+import os
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 
 from kmslab.cloud import calls, mfa, principals, seed
+from kmslab.cloud.clock import parse_duration
+from kmslab.cloud.kms.schedule import run_due
 
 from .catalog import ACCOUNTS, CAST, placeholders, substitute
 
@@ -52,6 +64,12 @@ def build(lab, master_key, clock=None):
     for group in lab.setup.get("groups", ()):
         account = account_of(group.get("account"))
         call(account, "iam", "CreateGroup", {"GroupName": group["name"]})
+    for role in lab.setup.get("roles", ()):
+        account = account_of(role.get("account"))
+        # Without a trust policy of its own, a role trusts its account (any principal its IAM lets assume it).
+        trust = role.get("trust") or json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": principals.root_arn(account)}, "Action": "sts:AssumeRole"}]})
+        call(account, "iam", "CreateRole", {"RoleName": role["name"], "AssumeRolePolicyDocument": trust})
     for ref, name in cast:
         account = account_of(ref)
         spec = users.get(name, {})
@@ -61,6 +79,9 @@ def build(lab, master_key, clock=None):
         key = call(account, "iam", "CreateAccessKey", {"UserName": name})["AccessKey"]
         made.append({"name": name, "arn": principals.user_arn(account, name),
                      "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]})
+        if spec.get("access_key_file"):
+            # The user's access key id as a lab file (a leaked key an alert names, say); never its secret.
+            files[f"{name}-access-key-id"] = key["AccessKeyId"]
         if spec.get("mfa"):
             device = call(account, "iam", "CreateVirtualMFADevice", {"VirtualMFADeviceName": name})["VirtualMFADevice"]
             seed_text = device["Base32StringSeed"].decode()
@@ -81,12 +102,33 @@ def build(lab, master_key, clock=None):
             request["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in spec["tags"].items()]
         meta = call(account, "kms", "CreateKey", request, admin)["KeyMetadata"]
         keys[spec["alias"]] = meta["Arn"]
+        if spec.get("origin") == "EXTERNAL" and spec.get("material_file"):
+            material = _import_material(world, call, account, admin, meta["KeyId"], spec)
+            # The learner's own copy, to import again after DeleteImportedKeyMaterial (base64, as boto3 takes it).
+            files[spec["material_file"]] = base64.b64encode(material).decode()
         call(account, "kms", "CreateAlias", {"AliasName": spec["alias"], "TargetKeyId": meta["KeyId"]}, admin)
         if spec.get("rotation"):
             call(account, "kms", "EnableKeyRotation", {"KeyId": meta["KeyId"]}, admin)
         if spec.get("disabled"):
             call(account, "kms", "DisableKey", {"KeyId": meta["KeyId"]}, admin)
     # Identity policies last: they may name the keys' ARNs.
+    managed = {}
+    for policy in lab.setup.get("managed_policies", ()):
+        account = account_of(policy.get("account"))
+        made_policy = call(account, "iam", "CreatePolicy",
+                           {"PolicyName": policy["name"], "PolicyDocument": policy["document"]})["Policy"]
+        managed[(account, policy["name"])] = made_policy["Arn"]
+    for kind, entities in (("User", users.values()), ("Group", lab.setup.get("groups", ())),
+                           ("Role", lab.setup.get("roles", ()))):
+        for entity in entities:
+            account = account_of(entity.get("account"))
+            for name in entity.get("managed", ()):
+                call(account, "iam", f"Attach{kind}Policy",
+                     {f"{kind}Name": entity["name"], "PolicyArn": managed[(account, name)]})
+    for role in lab.setup.get("roles", ()):
+        for name, document in role.get("policies", {}).items():
+            call(account_of(role.get("account")), "iam", "PutRolePolicy",
+                 {"RoleName": role["name"], "PolicyName": name, "PolicyDocument": document})
     for group in lab.setup.get("groups", ()):
         for name, document in group.get("policies", {}).items():
             call(account_of(group.get("account")), "iam", "PutGroupPolicy",
@@ -95,6 +137,21 @@ def build(lab, master_key, clock=None):
         for policy, document in users.get(name, {}).get("policies", {}).items():
             call(account_of(ref), "iam", "PutUserPolicy",
                  {"UserName": name, "PolicyName": policy, "PolicyDocument": document})
+    for spec in lab.setup.get("grants", ()):
+        key_arn = keys[spec["key"]]
+        account = key_arn.split(":")[4]
+        request = {"KeyId": key_arn, "GranteePrincipal": principal_arn(world, spec["grantee"]),
+                   "Operations": list(spec["operations"])}
+        if spec.get("retiring"):
+            request["RetiringPrincipal"] = principal_arn(world, spec["retiring"])
+        if spec.get("constraints"):
+            request["Constraints"] = spec["constraints"]
+        if spec.get("name"):
+            request["Name"] = spec["name"]
+        made_grant = call(account, "kms", "CreateGrant", request, _admin(world, account))
+        if spec.get("file"):
+            # The grant's id handed over as a lab file (an audit finding, say).
+            files[spec["file"]] = made_grant["GrantId"]
     for spec in lab.setup.get("ciphertexts", ()):
         key_arn = keys[spec["key"]]
         account = key_arn.split(":")[4]
@@ -103,9 +160,90 @@ def build(lab, master_key, clock=None):
             request["EncryptionContext"] = spec["context"]
         blob = call(account, "kms", "Encrypt", request, _admin(world, account))["CiphertextBlob"]
         files[spec["name"]] = base64.b64encode(blob).decode()
-    world.doc["lab"] = {"slug": lab.slug, "keys": keys,
+    trail = _probes(lab, world, made, lookup)
+    if lab.setup.get("clock"):
+        # The lab starts this long after its setup was made (keys of some age, say); what fell due has run.
+        world.clock.advance(parse_duration(lab.setup["clock"]))
+        run_due(world)
+    world.doc["lab"] = {"slug": lab.slug, "keys": keys, "clock_offset": world.clock.offset,
                         "files": {name: world.seal("lab-file", value.encode()) for name, value in files.items()}}
+    if trail:
+        world.doc["lab"]["trail"] = trail
     return world, made, keys, files
+
+
+def _probes(lab, world, made, lookup):
+    """The setup's `probes`: calls as named principals ({as, call = "kms:Op", request, expect = error
+    code or "ok", advance = "2h" before the call}); -> [{"record", "explanations"}], oldest first:
+    each CloudTrail record with the authorization decisions its call took, as the runner keeps them."""
+    from .solve import decode_blobs
+
+    keys_of = {p["name"]: p["access_key_id"] for p in made}
+    records = []
+    for i, spec in enumerate(lab.setup.get("probes", ()), 1):
+        if spec.get("advance"):
+            world.clock.advance(parse_duration(spec["advance"]))
+        service, _, operation = spec["call"].partition(":")
+        caller = principals.caller_for_access_key(world, keys_of[spec["as"]])
+        request = decode_blobs(service, operation, substitute(spec.get("request", {}), lookup))
+        outcome = calls.call(world, caller, service, operation, request)
+        code = outcome.error.code if outcome.error else "ok"
+        if code != spec.get("expect", "ok"):
+            raise SetupError(f"{lab.slug}: probe {i} ({spec['as']} {operation}) expected {spec.get('expect', 'ok')}, "
+                             f"got {code}")
+        records.extend({"record": r, "explanations": []} for r in outcome.service_records)
+        records.append({"record": outcome.record, "explanations": outcome.explanations})
+    return records
+
+
+def seeded_trail(world):
+    """The setup's probes as [(CloudTrail record, explanations)], oldest first: what a run's trail
+    starts with (the shape runner._commit's work returns)."""
+    return [(e["record"], e["explanations"]) for e in (world.doc.get("lab") or {}).get("trail", ())]
+
+
+def seeded_records(world):
+    """The CloudTrail records the lab's setup made on purpose (its probes), oldest first."""
+    return [record for record, _ in seeded_trail(world)]
+
+
+def principal_arn(world, name):
+    """A lab file's principal -> ARN: "bob", "carol@B", "root" / "root@B" (the account), or an ARN."""
+    if name.startswith("arn:"):
+        return name
+    user, _, ref = name.partition("@")
+    account = account_of(ref or "A")
+    if user == "root":
+        return principals.root_arn(account)
+    if user in world.account(account)["roles"]:
+        return world.account(account)["roles"][user]["Arn"]
+    return principals.user_arn(account, user)
+
+
+def _import_material(world, call, account, admin, key_id, spec):
+    """GetParametersForImport, the material wrapped with its public key, then ImportKeyMaterial:
+    what a key administrator does with BYOK. -> the 32 bytes of key material."""
+    params = call(account, "kms", "GetParametersForImport", {"KeyId": key_id, **WRAPPING}, admin)
+    material = os.urandom(32)
+    request = {"KeyId": key_id, "ImportToken": params["ImportToken"],
+               "EncryptedKeyMaterial": wrap_material(params["PublicKey"], material),
+               "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+    if spec.get("material_expires"):
+        request.update(ExpirationModel="KEY_MATERIAL_EXPIRES",
+                       ValidTo=world.now() + parse_duration(spec["material_expires"]))
+    call(account, "kms", "ImportKeyMaterial", request, admin)
+    return material
+
+
+# The wrapping a lab asks GetParametersForImport for (AWS's recommended RSA one).
+WRAPPING = {"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+
+
+def wrap_material(public_key_der, material):
+    """Key material encrypted to GetParametersForImport's public key, as the learner's own code does it."""
+    public_key = serialization.load_der_public_key(public_key_der)
+    return public_key.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                     label=None))
 
 
 def _admin(world, account):

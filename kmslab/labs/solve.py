@@ -14,6 +14,7 @@ from botocore.model import ServiceModel
 from kmslab.cloud.clock import parse_duration
 
 from .catalog import placeholders, substitute
+from .setup import WRAPPING, wrap_material
 
 class SolveFailed(AssertionError):
     pass
@@ -38,6 +39,19 @@ def decode_blobs(service, operation, request):
     return out
 
 
+def _import_material(step, spec, call):
+    """An `import_material = {key, material}` step: GetParametersForImport, the material wrapped locally with
+    its public key, then ImportKeyMaterial, both as the step's principal. -> ImportKeyMaterial's outcome."""
+    who, with_mfa = step["as"], step.get("mfa", False)
+    code, params = call(who, "kms", "GetParametersForImport", {"KeyId": spec["key"], **WRAPPING}, with_mfa)
+    if code:
+        return code, None
+    wrapped = wrap_material(params["PublicKey"], base64.b64decode(spec["material"]))
+    return call(who, "kms", "ImportKeyMaterial", {
+        "KeyId": spec["key"], "ImportToken": params["ImportToken"], "EncryptedKeyMaterial": wrapped,
+        "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}, with_mfa)
+
+
 def run(lab, keys, files, call, advance):
     files = dict(files)
     lookup = placeholders(keys, files)
@@ -45,9 +59,13 @@ def run(lab, keys, files, call, advance):
         if step.get("advance"):
             advance(parse_duration(step["advance"]))
             continue
-        service, _, operation = step["call"].partition(":")
-        request = decode_blobs(service, operation, substitute(step.get("request", {}), lookup))
-        code, response = call(step["as"], service, operation, request, step.get("mfa", False))
+        if step.get("import_material"):
+            operation = "ImportKeyMaterial"
+            code, response = _import_material(step, substitute(step["import_material"], lookup), call)
+        else:
+            service, _, operation = step["call"].partition(":")
+            request = decode_blobs(service, operation, substitute(step.get("request", {}), lookup))
+            code, response = call(step["as"], service, operation, request, step.get("mfa", False))
         expected = step.get("expect", "ok")
         if (code or "ok") != expected:
             raise SolveFailed(f"{lab.slug} solve step {i} ({step['as']} {operation}): expected {expected}, got "

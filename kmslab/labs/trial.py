@@ -11,6 +11,7 @@ import json
 import os
 
 from kmslab.cloud import calls, mfa, principals
+from kmslab.cloud.kms.schedule import run_due
 
 from . import catalog, checks, setup, solve
 
@@ -21,15 +22,25 @@ class Trial:
         self.world, made, self.keys, self.files = setup.build(self.lab, master_key or os.urandom(32))
         self.creds = {p["name"]: p for p in made}
         self.baseline = checks.baseline_for(self.lab, self.world)
-        self.records = []
+        # The setup's own records (its probes) come first, as a run's trail shows them.
+        self.records = setup.seeded_records(self.world)
         self._sessions = {}
+        # Met objectives stay met, checked after every call, as a live run's are (live.py).
+        self.done = set()
 
     def call(self, name, operation, service="kms", mfa=False, **request):
         key_id = self._session(name) if mfa else self.creds[name]["access_key_id"]
         caller = principals.caller_for_access_key(self.world, key_id)
         outcome = calls.call(self.world, caller, service, operation, request)
         self.records.extend(outcome.records)
+        self.status()
         return outcome
+
+    def advance(self, seconds):
+        """The sandbox clock moves on and what falls due runs, as runner.advance_clock does."""
+        self.world.clock.advance(seconds)
+        self.records.extend(run_due(self.world))
+        self.status()
 
     def _session(self, name):
         if name not in self._sessions:
@@ -52,13 +63,19 @@ class Trial:
         return base64.b64decode(self.files[name])
 
     def status(self):
+        status = checks.evaluate(self.lab, self.world, self.records, self.done, self.baseline)
+        self.done |= {i for i, ok in status.items() if ok}
+        return status
+
+    def judged_now(self):
+        """Every objective judged on the world and trail as they are now, forgetting what was met."""
         return checks.evaluate(self.lab, self.world, self.records, baseline=self.baseline)
 
     def solve(self):
         def call(name, service, operation, request, with_mfa):
             outcome = self.call(name, operation, service, with_mfa, **request)
             return (outcome.error.code if outcome.error else ""), outcome.response
-        solve.run(self.lab, self.keys, self.files, call, self.world.clock.advance)
+        solve.run(self.lab, self.keys, self.files, call, self.advance)
 
 
 def problems(slug):

@@ -54,13 +54,14 @@ def group_name(sandbox_id):
 
 
 # Called after every commit, in the committing thread, as
-# hook(sandbox id, whether the world changed, the new records' event names).
+# hook(sandbox id, whether the world changed, the new CloudTrail records).
 # The labs app evaluates a lab run's objectives from here; a hook must be quick.
 committed_hooks = []
 
 
-def create_sandbox(owner, name="", seeded=None):
+def create_sandbox(owner, name="", seeded=None, history=()):
     """A sandbox with the default world, or `seeded` = (world, principals) such as a lab's.
+    `history`: [(CloudTrail record, explanations)] its trail starts with (a lab's seeded records).
     Returns (sandbox, principals with their secrets)."""
     world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic():
@@ -68,7 +69,25 @@ def create_sandbox(owner, name="", seeded=None):
         AccessKeyIndex.objects.bulk_create(
             AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
         )
+        _write_history(sandbox, history)
     return sandbox, principals
+
+
+def _write_history(sandbox, history):
+    if not history:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    db_id = Sandbox._meta.pk.get_db_prep_value(sandbox.id, db)
+    # The driver's own cursor and placeholders, as _commit appends records; inside the caller's transaction.
+    db.ensure_connection()
+    cursor = db.connection.cursor()
+    try:
+        for n, (record, explanations) in enumerate(history, 1):
+            cursor.execute(_statements(db.vendor)["append"], _trail_row(db, db_id, n, record, explanations))
+    finally:
+        cursor.close()
+    sandbox.last_sequence = len(history)
+    sandbox.save(update_fields=["last_sequence"])
 
 
 def run(sandbox_id, who, service, operation, request, region=None):
@@ -112,9 +131,9 @@ def load_world(sandbox_id):
     return World.from_json(text, master_key())
 
 
-def reset(sandbox_id, seeded=None):
+def reset(sandbox_id, seeded=None, history=()):
     """Start a sandbox over: a fresh default world (or `seeded` = (world, principals)),
-    new credentials, an empty trail.
+    new credentials, an empty trail (or one holding only `history`, as create_sandbox's).
 
     Returns the new principals with their secrets."""
     sandbox_id = _uuid(sandbox_id)
@@ -130,6 +149,7 @@ def reset(sandbox_id, seeded=None):
         AccessKeyIndex.objects.bulk_create(
             AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
         )
+        _write_history(sandbox, history)
     _forget(sandbox_id)
     return principals
 
@@ -209,8 +229,8 @@ def _commit(sandbox_id, work):
             try:
                 cursor.execute(sql["begin"])
                 try:
-                    result, committed, ids, changed, events = _attempt(db, cursor, sandbox_id, work,
-                                                                       retry=attempt > 0)
+                    result, committed, ids, changed, records = _attempt(db, cursor, sandbox_id, work,
+                                                                        retry=attempt > 0)
                     db.connection.commit()
                 except BaseException:
                     db.connection.rollback()
@@ -224,7 +244,7 @@ def _commit(sandbox_id, work):
             send_to_group(group_name(sandbox_id), {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
         for hook in committed_hooks:
             try:
-                hook(sandbox_id, changed, events)
+                hook(sandbox_id, changed, records)
             except Exception:
                 # The call has committed: what follows it is never the caller's error.
                 logger.exception("a hook after the commit of a call failed")
@@ -244,7 +264,7 @@ def _writer_turn(db):
 
 def _attempt(db, cursor, sandbox_id, work, retry):
     """One try at a call inside the open transaction:
-    (result, what to cache, the new records' ids, whether the world changed, their event names)."""
+    (result, what to cache, the new records' ids, whether the world changed, the new records)."""
     sql = _statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
@@ -283,8 +303,7 @@ def _attempt(db, cursor, sandbox_id, work, retry):
         keys_after = _access_key_ids(world)
         cursor.executemany(sql["add_key"], [[key, db_id] for key in keys_after - keys_before])
         cursor.executemany(sql["remove_key"], [[key] for key in keys_before - keys_after])
-    events = frozenset(record["eventName"] for record, _ in records)
-    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, events
+    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, [r for r, _ in records]
 
 
 # The hot path's statements, written out in the driver's own placeholder

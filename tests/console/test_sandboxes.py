@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from kmslab.cloud import principals
 from kmslab.console import learner as learners
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
@@ -119,13 +120,50 @@ def test_the_custom_clock_step_is_validated(alice):
     assert "is not a duration" in response.content.decode()
 
 
+def admin_keys(sandbox_id):
+    """Each admin's active access key id with its secret, as the world holds them (sealed)."""
+    world = runner.load_world(sandbox_id)
+    return {key_id: principals.secret_for_access_key(world, key_id)[0].decode()
+            for key_id, key in world.doc["access_keys"].items() if key["UserName"] == "admin"}
+
+
 def test_reset_starts_the_sandbox_over(alice):
     key_page = alice.create_key()
     alice.act_as(f"{B}/root/root")
     response = alice.post(alice.home + "reset/")
-    assert response.status_code == 302
+    assert response.status_code == 200
     assert alice.get(key_page).status_code == 404
     assert re.search(r"Acting as</span>\s*<b>admin", alice.get(alice.home).content.decode())
+
+
+def test_reset_shows_both_admins_new_keys_once_and_says_the_old_ones_stop_working(alice):
+    old = admin_keys(alice.sandbox.id)
+
+    response = alice.post(alice.home + "reset/")
+    page = response.content.decode()
+
+    new = admin_keys(alice.sandbox.id)
+    assert len(new) == 2 and not set(new) & set(old)
+    assert "Sandbox reset" in page and "no longer work" in page
+    for account in (A, B):
+        assert f"<code>arn:aws:iam::{account}:user/admin</code>" in page
+    for key_id, secret in new.items():
+        assert f"export AWS_ACCESS_KEY_ID={key_id}\nexport AWS_SECRET_ACCESS_KEY={secret}" in page
+    assert "--endpoint-url http://testserver/aws/" in page
+    assert "no-store" in response["Cache-Control"]
+    # Once: the sandbox page shows them no more, and the session cookie never held them.
+    again = alice.get(alice.home).content.decode()
+    assert "Sandbox reset" not in again
+    assert not any(secret in again for secret in new.values())
+    session = repr(dict(alice.client.session.items()))
+    assert "act_as" in session or "learner" in session
+    assert not any(secret in session for secret in new.values())
+
+
+def test_a_reset_from_the_page_leaves_the_sandbox_url_to_reload(alice):
+    response = alice.post(alice.home + "reset/", htmx=True)
+    assert response["HX-Push-Url"] == alice.home
+    assert "Sandbox reset" in response.content.decode()
 
 
 def test_acting_as_root_of_the_other_account_makes_calls_as_that_root(alice):

@@ -122,8 +122,8 @@ def test_while_the_alias_is_moved_new_encryptions_by_alias_land_under_mallorys_k
     assert sealed.error is None and sealed.response["KeyId"] == mallory_key
     opened = run.call("mallory", "Decrypt", CiphertextBlob=sealed.response["CiphertextBlob"])
     assert opened.error is None and opened.response["Plaintext"] == b"payslip 2026-12"
-    # The alias no longer points at the payroll key: the last objective no longer holds.
-    assert run.status()["alias-restored"] is False
+    # The alias no longer points at the payroll key: judged now, the last objective no longer holds.
+    assert run.judged_now()["alias-restored"] is False
 
 
 def test_restoring_the_alias_without_taking_mallorys_permission_fails_the_last_objective():

@@ -75,7 +75,7 @@ def test_finding_the_consumer_and_deleting_the_key_anyway_fails_the_last_objecti
     run.solve()
     assert run.call("alice", "DisableKey", KeyId=key(run)).error is None
     assert run.call("alice", "ScheduleKeyDeletion", KeyId=key(run), PendingWindowInDays=30).error is None
-    status = run.status()
+    status = run.judged_now()
     assert status["re-enabled"] is False
     assert status["disabled-first"] is False  # without the run's memory of objectives, the deletion shows
 

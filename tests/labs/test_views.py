@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
-from kmslab.labs import catalog, runs
+from kmslab.labs import catalog, runs, setup
 from kmslab.labs.models import LabRun
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
@@ -176,3 +176,20 @@ def test_another_learner_can_never_see_a_run():
 
 def test_an_unknown_lab_is_a_404():
     assert Client().post("/labs/no-such-lab/start/").status_code == 404
+
+
+def test_a_lab_with_a_seeded_trail_starts_with_it_in_the_feed_and_again_after_a_reset():
+    client = Client()
+    run, _ = start(client, "trail-forensics")
+    seeded = setup.seeded_trail(runner.load_world(run.sandbox_id))
+    rows = TrailRecord.objects.filter(sandbox_id=run.sandbox_id).order_by("sequence")
+    assert [r.record["eventID"] for r in rows] == [record["eventID"] for record, _ in seeded]
+    assert [r.explanations for r in rows] == [explanations for _, explanations in seeded]
+    feed = client.get(f"/s/{run.sandbox_id}/trail/").content.decode()
+    assert "user/mallory" in feed and "AccessDeniedException" in feed
+    assert not any(runs.status(run)["objectives"][i]["done"] for i in range(len(catalog.get(run.lab).objectives)))
+    runs.reset(run)
+    assert TrailRecord.objects.filter(sandbox_id=run.sandbox_id).count() == len(seeded)
+    # The next call's record follows the seeded ones.
+    outcome = call_as(run, "dave", "ListKeys")
+    assert TrailRecord.objects.get(sandbox_id=run.sandbox_id, event_id=outcome.record["eventID"]).sequence == len(seeded) + 1

@@ -143,16 +143,20 @@ def test_clock_refuses_what_is_not_a_duration():
         sandbox_command("clock", created["id"], "--advance", "2w")
 
 
-def test_demo_makes_one_demo_sandbox_and_says_how_to_use_it():
+def test_demo_makes_one_demo_sandbox_and_prints_both_accounts_admin_keys():
     first = sandbox_command("demo", "--base-url", "http://127.0.0.1:8123")
     second = sandbox_command("demo", "--base-url", "http://127.0.0.1:8123")
 
     demo = Sandbox.objects.get(name="demo")
     world = runner.load_world(demo.id)
-    access_key = next(k for k, v in world.doc["access_keys"].items() if v["Account"] == "111122223333")
-    secret, _ = principals.secret_for_access_key(world, access_key)
     for out in (first, second):
         assert "http://127.0.0.1:8123/claim/" in out
         assert "--endpoint-url http://127.0.0.1:8123/aws/" in out
-        assert f"AWS_ACCESS_KEY_ID={access_key}" in out
-        assert f"AWS_SECRET_ACCESS_KEY={secret.decode()}" in out
+        for account in ("111122223333", "444455556666"):
+            access_key = next(k for k, v in world.doc["access_keys"].items() if v["Account"] == account)
+            secret, _ = principals.secret_for_access_key(world, access_key)
+            assert f"# arn:aws:iam::{account}:user/admin" in out
+            assert f"AWS_ACCESS_KEY_ID={access_key}" in out
+            assert f"AWS_SECRET_ACCESS_KEY={secret.decode()}" in out
+        # The server says it serves once it listens (kmslab/serve.py), not this command, which runs before it.
+        assert "serving" not in out

@@ -1,7 +1,8 @@
 """A workshop's setup: PostgreSQL, Redis, several ASGI workers.
 
-These run when KMSLAB_TEST_POSTGRES_URL / KMSLAB_TEST_REDIS_URL name a server
-(.ci/run starts both and sets them) and skip otherwise. Each PostgreSQL test
+They run on the servers KMSLAB_TEST_POSTGRES_URL / KMSLAB_TEST_REDIS_URL name
+(.ci/run starts both and sets them), or else on a PostgreSQL and a Redis that
+answer on this machine's default ports, and skip when there are none. Each PostgreSQL test
 gets a throwaway database. Processes are real OS processes: settings are
 per process, and crossing processes is the point.
 """
@@ -25,11 +26,42 @@ from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES = os.environ.get("KMSLAB_TEST_POSTGRES_URL")
-REDIS = os.environ.get("KMSLAB_TEST_REDIS_URL")
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
-needs_postgres = pytest.mark.skipif(not POSTGRES, reason="KMSLAB_TEST_POSTGRES_URL is not set")
-needs_redis = pytest.mark.skipif(not REDIS, reason="KMSLAB_TEST_REDIS_URL is not set")
+
+def postgres_answers(url):
+    """Whether a PostgreSQL at url lets us in: a refused port says no at once, a silent one in 2 s (libpq's least)."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def redis_answers(url):
+    """Whether a Redis at url answers PING (RESP, over a bare socket: nothing to configure, a second at most)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+# `make test` on a machine with both services finds them by itself; the variables name others.
+POSTGRES = os.environ.get("KMSLAB_TEST_POSTGRES_URL") or (LOCAL_POSTGRES if postgres_answers(LOCAL_POSTGRES) else None)
+REDIS = os.environ.get("KMSLAB_TEST_REDIS_URL") or (LOCAL_REDIS if redis_answers(LOCAL_REDIS) else None)
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES, reason=f"KMSLAB_TEST_POSTGRES_URL is not set and no PostgreSQL lets user postgres in at {LOCAL_POSTGRES}"
+)
+needs_redis = pytest.mark.skipif(
+    not REDIS, reason=f"KMSLAB_TEST_REDIS_URL is not set and no Redis answers at {LOCAL_REDIS}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +220,16 @@ def kms_client(port, principal):
         aws_secret_access_key=principal["secret_access_key"],
         config=Config(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=30),
     )
+
+
+def test_looking_for_local_servers_is_quick_and_finds_none_where_nothing_answers():
+    closed = free_port()
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        quiet = silent.getsockname()[1]
+        started = time.monotonic()
+        for port in (closed, quiet):
+            assert not postgres_answers(f"postgres://postgres@127.0.0.1:{port}/postgres")
+            assert not redis_answers(f"redis://127.0.0.1:{port}/0")
+    assert time.monotonic() - started < 5

@@ -36,8 +36,9 @@ def iam_action(request, sandbox_id, operation):
     result = None
     if form.is_valid():
         _, result = pages.run(request, sandbox, "iam", operation, form.request())
-        form = form_class(initial=form.initial)
-    context = iam_context(request, sandbox, result=result, forms={operation: form}, oob=request.htmx)
+    # Only a call that worked clears its form: one refused or invalid keeps what the learner typed.
+    kept = {} if result and result["ok"] else {operation: form}
+    context = iam_context(request, sandbox, result=result, forms=kept, oob=request.htmx)
     return render(request, "console/iam.html#iam-body" if request.htmx else "console/iam.html", context)
 
 

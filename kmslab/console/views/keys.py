@@ -102,7 +102,9 @@ def key_action(request, sandbox_id, key_id, operation):
     output = None
     if "EncryptionContext" in form.fields and outcome.error is None:
         output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
-    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output)
+    # A refused call keeps what the learner typed (PendingWindowInDays 3 stays 3), to fix and send again.
+    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output,
+                    forms=None if result["ok"] else {operation: form})
 
 
 @require_POST
@@ -133,4 +135,5 @@ def import_key_material(request, sandbox_id, key_id):
             world = runner.load_world(sandbox.id)
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
-    return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial")
+    return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
+                    forms=None if result["ok"] else {"ImportKeyMaterial": form})

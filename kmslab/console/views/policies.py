@@ -219,7 +219,8 @@ def policies(request, sandbox_id):
     return render(request, "console/policies.html", _policies_context(request, sandbox, world, NewInlinePolicyForm()))
 
 
-def _policies_context(request, sandbox, world, new_form):
+def _policies_context(request, sandbox, world, new_form, new_for=None):
+    """The policies page; `new_for` is the (account, kind, name) whose new-policy name was refused: its row keeps it."""
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
     key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
     holders, managed = [], []
@@ -229,8 +230,10 @@ def _policies_context(request, sandbox, world, new_form):
                 # (name, account): the account only of a customer managed policy, whose editor the page links to.
                 attached = [(arn.rsplit("/", 1)[-1], iam.managed_policy(world, arn) and arn.split(":")[4])
                             for arn in holder["AttachedPolicies"]]
+                typed = new_form["PolicyName"].value() if new_for == (account, kind, name) else None
                 holders.append({"account": account, "kind": kind, "name": name,
-                                "policies": sorted(holder["InlinePolicies"]), "attached": attached})
+                                "policies": sorted(holder["InlinePolicies"]), "attached": attached,
+                                "new_name": typed or new_form.fields["PolicyName"].initial})
         for name, policy in entities["policies"].items():
             attached = [f"{kind} {holder}" for kind, plural in HOLDERS.items()
                         for holder, record in entities[plural].items() if policy["Arn"] in record["AttachedPolicies"]]
@@ -252,7 +255,8 @@ def new_inline_policy(request, sandbox_id, account, kind, name):
     world = runner.load_world(sandbox.id)
     form = NewInlinePolicyForm(request.GET if "PolicyName" in request.GET else {"PolicyName": "kms-access"})
     if not form.is_valid():
-        return render(request, "console/policies.html", _policies_context(request, sandbox, world, form), status=400)
+        context = _policies_context(request, sandbox, world, form, new_for=(account, kind, name))
+        return render(request, "console/policies.html", context, status=400)
     return redirect(identity_target(sandbox, world, account, kind, name, form.cleaned_data["PolicyName"]).url)
 
 

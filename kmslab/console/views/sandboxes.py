@@ -1,8 +1,11 @@
 """The learner's sandboxes: list, create, claim, and a sandbox's home page."""
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from kmslab.sandboxes import runner
 
@@ -56,9 +59,12 @@ def advance_clock(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ClockForm(request.POST)
     records = runner.advance_clock(sandbox.id, form.cleaned_data["advance"]) if form.is_valid() else []
-    if not request.htmx:
-        return redirect("console:sandbox", sandbox.id)
     world = runner.load_world(sandbox.id)
+    if not request.htmx:
+        if form.is_valid():
+            return redirect("console:sandbox", sandbox.id)
+        return render(request, "console/sandbox.html", sandbox_context(request, sandbox, world, clock_form=form),
+                      status=422)
     context = sandbox_context(request, sandbox, world, clock_form=form, happened=records)
     return render(request, "console/sandbox.html#advanced", context)
 
@@ -104,8 +110,18 @@ def act_as(request, sandbox_id):
 
 @require_POST
 def reset(request, sandbox_id):
+    """A fresh default world; its admins' new access keys are shown in this response, once.
+
+    The world keeps their secrets sealed, and the session is a signed (readable)
+    cookie, so this page is the only place they are shown in the clear, as
+    `sandbox create` and CreateAccessKey show a secret once."""
     sandbox = learner.get_sandbox(request, sandbox_id)
-    runner.reset(sandbox.id)
+    new_keys = sorted(runner.reset(sandbox.id), key=lambda p: p["arn"])
     request.session.get("act_as", {}).pop(sandbox.id.hex, None)
     request.session.modified = True
-    return redirect("console:sandbox", sandbox.id)
+    world = runner.load_world(sandbox.id)
+    context = sandbox_context(request, sandbox, world, new_keys=new_keys, endpoint=request.build_absolute_uri("/aws/"))
+    response = render(request, "console/sandbox.html", context)
+    add_never_cache_headers(response)  # it holds secrets: no cache may keep a copy
+    # Reloading shows the sandbox (without the keys), rather than POSTing the reset again.
+    return push_url(response, reverse("console:sandbox", args=[sandbox.id])) if request.htmx else response

@@ -106,17 +106,22 @@ class Command(BaseCommand):
             principals = _principals_of(runner.load_world(sandbox.id))
             made = "The demo sandbox"
         base_url = base_url.rstrip("/")
-        self.stdout.write(f"\nkmslab is serving at {base_url}/\n\n{made} {sandbox.id}. Open it in the console:")
+        self.stdout.write(f"\n{made} {sandbox.id}. Open it in the console:")
         self.stdout.write(f"  {console_url(sandbox.id, base_url)}")
         self.stdout.write("")
         if not principals:
             self.stdout.write(f"Its admin users have no active access keys: manage.py sandbox reset {sandbox.id}")
             return
-        first = principals[0]
+        self.stdout.write("Call it with the AWS CLI or boto3 as either account's admin (allowed everything there):")
+        for p in sorted(principals, key=lambda p: p["arn"]):
+            self.stdout.write(
+                f"""
+  # {p['arn']}
+  export AWS_ACCESS_KEY_ID={p['access_key_id']}
+  export AWS_SECRET_ACCESS_KEY={p['secret_access_key']}"""
+            )
         self.stdout.write(
-            f"""Call it with the AWS CLI or boto3, as {first['arn']}:
-  export AWS_ACCESS_KEY_ID={first['access_key_id']}
-  export AWS_SECRET_ACCESS_KEY={first['secret_access_key']}
+            f"""
   export AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url {base_url}/aws/ kms create-key
 
