@@ -9,6 +9,18 @@ from . import acting
 from .forms import ActAsForm
 
 DENIALS = (AccessDeniedException.__name__, AccessDenied.__name__)
+# Why a call the policies allowed still failed, where AWS's message says nothing: kmslab's
+# note, shown as such beside the (empty) AWS message, never in its place. A symmetric
+# ciphertext is bound to its encryption context as GCM additional data (developer guide,
+# encrypt_context): a different context, or a changed blob, fails the tag check.
+AFTER_AUTHORIZATION = {
+    ("Decrypt", "InvalidCiphertextException"):
+        "allowed by the policies; the ciphertext did not authenticate — the encryption context "
+        "(or the blob) differs from the one used to encrypt",
+    ("ReEncrypt", "InvalidCiphertextException"):
+        "allowed by the policies; the source ciphertext did not authenticate — the source encryption "
+        "context (or the blob) differs from the one used to encrypt",
+}
 
 
 def duration(seconds):
@@ -80,6 +92,18 @@ def run(request, sandbox, service, operation, call_request):
     return outcome, result(outcome)
 
 
+def after_authorization(record, explanations):
+    """A call every authorization decision allowed that failed all the same: {"code", "note"}
+    (the note None where kmslab has nothing to add), else None. The failure came after
+    authorization, so the green "Allowed" beside the red error needs saying what failed."""
+    code = record.get("errorCode")
+    if not code or code in DENIALS or not explanations:
+        return None
+    if any(e.get("decision") != "Allow" for e in explanations):
+        return None
+    return {"code": code, "note": AFTER_AUTHORIZATION.get((record.get("eventName"), code))}
+
+
 def result(outcome):
     error = outcome.error
     result = {
@@ -95,4 +119,6 @@ def result(outcome):
         if error.code in DENIALS:
             # The decision that denied it: the last one the call took.
             result["explanation"] = outcome.explanations[-1] if outcome.explanations else None
+        else:
+            result["after"] = after_authorization(outcome.record, outcome.explanations)
     return result

@@ -47,6 +47,127 @@ ACTION_GROUPS = (
 )
 KNOWN_ACTIONS = frozenset(a for _, group in ACTION_GROUPS for a in group)
 
+# Snippets: statements the editor inserts for the learner to edit. Each follows an
+# AWS docs page; what a snippet picks (a principal, a key, a service) comes from the
+# sandbox, and the view offers only what is there.
+KEY_ADMIN_ACTIONS = (
+    # key-policy-default, "Allows key administrators to administer the KMS key": the console's
+    # statement for a symmetric encryption key (kms:RotateKeyOnDemand since on-demand rotation, 2024).
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+)
+# key-policy-default, "Allows key users to use the KMS key" (symmetric encryption keys), and
+# key-policy-modifying-external-accounts: the same actions for an external account.
+KEY_USER_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+CONTEXT_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    name: str
+    title: str
+    note: str  # what the statement does and why, after the docs page it follows
+    kinds: tuple  # the editors that offer it
+    # What the learner picks for it: "account" (another account), "external" (a user or role of
+    # another account), "own" (a key policy: a user or role of the key's account; an IAM policy:
+    # a key), "via" (a service), or "" (nothing).
+    picks: str
+    statement: object  # (picked value, kind) -> statement dict
+
+
+def _allow(sid, actions, iam_sid=None, condition=None):
+    """An Allow for the picked principal (key policy, on this key) or on the picked key (IAM policy)."""
+    def build(picked, kind):
+        if kind == KEY_POLICY:
+            statement = {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": picked}, "Action": list(actions),
+                         "Resource": "*"}
+        else:
+            statement = {"Sid": iam_sid, "Effect": "Allow", "Action": list(actions), "Resource": picked}
+        return statement | ({"Condition": condition} if condition else {})
+    return build
+
+
+def _deny_everyone(sid, actions, condition_of):
+    def build(picked, kind):
+        statement = {"Sid": sid, "Effect": "Deny"}
+        if kind == KEY_POLICY:
+            statement["Principal"] = "*"
+        return statement | {"Action": list(actions), "Resource": "*", "Condition": condition_of(picked)}
+    return build
+
+
+BOTH = (KEY_POLICY, IAM_POLICY)
+SNIPPETS = (
+    Snippet("allow-account", "Allow another account (the root model)",
+            "The account's root as principal hands the decision to that account's IAM: its users and roles "
+            "can use the key once their own IAM policies allow it too (key-policy-modifying-external-accounts).",
+            (KEY_POLICY,), "account",
+            _allow("Allow an external account to use this KMS key", KEY_USER_ACTIONS)),
+    Snippet("allow-external-principal", "Allow a principal of another account",
+            "Names one user or role of another account: tighter than the account, and it still needs an IAM "
+            "policy in its own account that allows the same (key-policy-modifying-external-accounts).",
+            (KEY_POLICY,), "external",
+            _allow("Allow an external account to use this KMS key", KEY_USER_ACTIONS)),
+    Snippet("key-administrators", "Key administrators",
+            "AWS's key administrators statement: manage the key, no cryptographic use. They can still change "
+            "the key policy and create grants, so they can give themselves more (key-policy-default).",
+            BOTH, "own",
+            _allow("Allow access for Key Administrators", KEY_ADMIN_ACTIONS, "AllowAccessForKeyAdministrators")),
+    Snippet("key-users", "Key users",
+            "AWS's key users statement for a symmetric encryption key: cryptographic use and DescribeKey, "
+            "nothing else (key-policy-default).",
+            BOTH, "own",
+            _allow("Allow use of the key", KEY_USER_ACTIONS, "AllowUseOfTheKey")),
+    Snippet("require-encryption-context", "Require an encryption context value",
+            "Allows use only when the request's encryption context has tenant = acme (edit both). An Allow "
+            "narrows nothing on its own: another statement that allows the same without the condition still "
+            "does (conditions-kms, kms:EncryptionContext:context-key).",
+            BOTH, "own",
+            _allow("AllowUseOnlyWithEncryptionContext", CONTEXT_ACTIONS, "AllowUseOnlyWithEncryptionContext",
+                   {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}})),
+    Snippet("require-mfa", "Require MFA for destructive actions",
+            "Denies PutKeyPolicy, ScheduleKeyDeletion, DeleteAlias and DeleteImportedKeyMaterial unless the "
+            "caller signed in with MFA. BoolIfExists, not Bool: long-term access keys carry no "
+            "aws:MultiFactorAuthPresent at all, and Bool on a missing key does not match, so the Deny would "
+            "let them through. kmslab note: in a key policy, saving it as a caller without MFA fails KMS's "
+            "lockout check (you could no longer call PutKeyPolicy): act as a session with MFA first.",
+            BOTH, "",
+            _deny_everyone("DenyDestructiveActionsWithoutMFA", catalogue.MFA_ACTIONS,
+                           lambda _: {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})),
+    Snippet("deny-outside-via-service", "Deny use outside a service",
+            "Denies cryptographic use unless the request comes through the chosen AWS service: a direct call "
+            "has no kms:ViaService, and StringNotEquals matches a missing key, so direct calls are denied "
+            "(conditions-kms, kms:ViaService).",
+            BOTH, "via",
+            _deny_everyone("DenyUseOutsideViaService", CONTEXT_ACTIONS,
+                           lambda service: {"StringNotEquals": {"kms:ViaService": service}})),
+)
+SNIPPETS_BY_NAME = {s.name: s for s in SNIPPETS}
+
+
+def insert_snippet(cards, name, picked, kind):
+    """Cards with snippet `name` for `picked` added. A statement of the same Sid that differs only
+    in its principals or resources takes the new ones (as the console's key users list does); any
+    other statement of that Sid makes the snippet's Sid unique, since a policy's Sids must be."""
+    statement = SNIPPETS_BY_NAME[name].statement(picked, kind)
+    new = card_from_statement(None, statement, kind)
+    for card in cards:
+        if card.raw is None and card.sid == new.sid:
+            # Actions as sets: the posted cards list them in the pickers' order, not the JSON's.
+            if (card.effect, set(card.actions), card.conditions) == (new.effect, set(new.actions), new.conditions):
+                card.principals += [p for p in new.principals if p not in card.principals]
+                card.resources += [r for r in new.resources if r not in card.resources]
+                return cards
+            break
+    sids = {card.sid for card in cards}
+    number = 2
+    while new.sid in sids:
+        new.sid = f"{statement['Sid']}{' ' if kind == KEY_POLICY else ''}{number}"
+        number += 1
+    cards.append(new)
+    return cards
+
 # The operator picker: every operator the grammar knows, then the IfExists and set-qualified forms.
 OPERATORS = tuple(grammar.OPERATORS) + tuple(
     f"{op}IfExists" for op in grammar.OPERATORS if op != "Null"
@@ -266,7 +387,8 @@ def merge_values(old, new):
 
 
 def _principal(old, values):
-    if old == "*" and values == ["*"]:
+    # "*" alone is written as AWS's examples write it, unless the statement had {"AWS": "*"}.
+    if values == ["*"] and not isinstance(old, dict):
         return "*"
     old_map = old if isinstance(old, dict) else {}
     new = {
@@ -332,6 +454,9 @@ def cards_from_post(data):
         card.principals = list(dict.fromkeys(data.get(p + "principal", []) + lines(p + "principal_other")))
         card.actions = list(dict.fromkeys(data.get(p + "action", []) + lines(p + "action_other")))
         card.resources = lines(p + "resource")
+        pick = one(p + "resource_pick")  # a key ARN from the Resource field's picker
+        if pick and pick not in card.resources:
+            card.resources.append(pick)
         for j in range(_count(one(p + "conditions", "0"))):
             c = f"{p}c{j}-"
             # A value chosen in the row's picker joins the values; the picker then starts over.
@@ -341,6 +466,12 @@ def cards_from_post(data):
             card.conditions.append(Condition(one(c + "operator"), one(c + "key"), values))
         cards.append(card)
     return cards
+
+
+def picked_a_value(data):
+    """Whether a picker (a condition's value, a Resource's key) chose something: the view then
+    re-renders the cards, so the field it went into shows it."""
+    return any(name.endswith(("-pick", "-resource_pick")) and any(data[name]) for name in data)
 
 
 def _count(text):
@@ -509,25 +640,37 @@ class EditorState:
         return self.json_problem or self.policy_problem
 
 
-def start(text, kind, account=None):
+def start(text, kind, account=None, snippet=None):
     """The editor opening on a policy text as it is stored, unless it is stored on one
-    line (as boto3 and the CLI often send it): that is laid out as the cards write it."""
+    line (as boto3 and the CLI often send it): that is laid out as the cards write it.
+    `snippet`: (name, picked value) to insert on opening, as the key page's share panel
+    asks (the view checks that the editor offers it)."""
     doc, problem = parse(text)
-    if problem is None and "\n" not in text.strip():
+    cards = cards_from_document(doc, kind) if problem is None and snippet else None
+    if cards is not None:
+        text = dumps(document_from_cards(doc, insert_snippet(cards, *snippet, kind), kind))
+    elif problem is None and "\n" not in text.strip():
         text = dumps(doc)
     return sync(text, {}, "json", "", kind, account)
 
 
-def sync(text, posted, source, op, kind, account=None):
+def sync(text, posted, source, op, kind, account=None, offers=None):
     """Re-derive one view from the other.
 
     source "json": the learner typed in the JSON; the cards follow it (or wait,
     as they were, while it does not parse). source "cards": the learner changed
     a card or pressed a card button; the JSON is rewritten from the cards.
+    op "snippet:NAME" inserts a snippet for the value posted as snippet-NAME
+    when `offers` ({name: [values]}: what the editor offers; [""] for a snippet
+    that picks nothing) has it; anything else is a stale button, and ignored.
     """
     doc, problem = parse(text)
     if source == "cards" and problem is None:
         cards = apply_op(cards_from_post(posted), op, kind)
+        name = op.removeprefix("snippet:")
+        picked = (posted.get(f"snippet-{name}") or [""])[-1]
+        if op.startswith("snippet:") and picked in (offers or {}).get(name, ()):
+            insert_snippet(cards, name, picked, kind)
         doc = document_from_cards(doc, cards, kind)
         text = dumps(doc)
         for i, card in enumerate(cards):
@@ -567,6 +710,7 @@ def card_views(cards, principal_options, state=None, sandbox=None):
 
     principal_options: [(group label, [(principal, label)])] — the sandbox's accounts, users,
     roles and services; a principal not among them is shown in the card's free-text field.
+    sandbox: what the pickers offer from the sandbox (value_options; "keys": [(key ARN, label)]).
     """
     known = {value for _, options in principal_options for value, _ in options}
     views = []
@@ -586,6 +730,8 @@ def card_views(cards, principal_options, state=None, sandbox=None):
             ],
             "action_other": "\n".join(a for a in card.actions if a not in KNOWN_ACTIONS),
             "resources": "\n".join(card.resources),
+            "key_options": [(arn, label) for arn, label in sandbox.get("keys", ()) if arn not in card.resources]
+            if sandbox else [],
             "conditions": [
                 {"condition": c, "values": "\n".join(c.values),
                  "value_options": [v for v in value_options(c.key, sandbox) if v not in c.values] if sandbox else []}

@@ -165,6 +165,13 @@ def test_a_learner_steps_through_envelope_encryption(learner):
     page.get_by_label("Encryption context for Decrypt").fill('{"purpose": "kmslab-lesson", "tenant": "globex"}')
     page.get_by_role("button", name="Decrypt the data key, then the message").click()
     expect(page.locator("#decrypted")).to_contain_text("InvalidCiphertextException")
+    expect(page.locator("#decrypted [data-note=after-authorization]")).to_contain_text(
+        "kmslab note: Allowed by the policies; the ciphertext did not authenticate")
+    # Its record: the Allowed box says the call failed after authorization.
+    page.locator("#decrypted a", has_text="Its CloudTrail record").click()
+    expect(page.locator("section.why.after")).to_contain_text("Allowed by the policies")
+    page.goto(page.home + "envelope/")
+    page.get_by_role("button", name="Encrypt with a data key").click()
     page.get_by_label("Encryption context for Decrypt").fill('{"purpose": "kmslab-lesson", "tenant": "acme"}')
     page.get_by_role("button", name="Decrypt the data key, then the message").click()
     expect(page.locator("#decrypted")).to_contain_text("identical to the message you encrypted")
@@ -197,6 +204,7 @@ def test_a_learner_simulates_a_denied_call_live(learner):
     page.get_by_label("Principal").select_option("444455556666/user/admin")
     expect(page.locator("#decision")).to_contain_text("Implicitly denied")
     expect(page.locator("#decision")).to_contain_text("Nearest miss")
+    expect(page.locator("#decision .sides")).to_contain_text("Cross-account: two halves must both allow")
     assert "principal=444455556666" in page.url  # the decision has a URL
     page.get_by_label("Principal").select_option("111122223333/user/admin")
     expect(page.locator("#decision")).to_contain_text("Allowed")
@@ -420,3 +428,67 @@ def test_a_learner_creates_a_key_with_an_alias_and_looks_around(learner, server)
     page.goto(page.home + "trail/")
     expect(page.locator("#feed-rows")).to_contain_text("CreateAlias")
     shot(page, "trail")
+
+
+def test_a_learner_shares_a_key_with_carol_in_another_account_through_the_share_panel(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    B = "444455556666"
+    # Account B has only its admin: B's admin adds carol, as a partner application would have.
+    client_factory(server.url, sandbox["principals"][1])("iam").create_user(UserName="carol")
+    key_id = create_key(page)
+    share = page.locator("#share")
+    expect(share.locator("#share-key-policy")).to_contain_text("does not allow account 444455556666")
+
+    # The key policy half: the panel opens the editor with the account snippet in place, not saved.
+    share.get_by_role("link", name=re.compile("Open the key policy")).click()
+    expect(page.locator("[role=status]").first).to_contain_text("Inserted “Allow another account (the root model)”")
+    expect(page.locator("#card-1 > legend")).to_contain_text("Allow an external account to use this KMS key")
+    expect(page.locator("#preview .changes")).to_contain_text(f"admin ({B}) gains kms:Decrypt")
+    # A second snippet, from the editor's own list: carol joins the statement the first one wrote.
+    page.locator("#snippets summary").click()
+    page.get_by_label("Allow a principal of another account: for").select_option(label=f"user carol ({B})")
+    page.get_by_role("button", name="Insert: Allow a principal of another account").click()
+    expect(page.locator("#document")).to_have_value(re.compile(
+        rf'"AWS": \[\s*"arn:aws:iam::{B}:root",\s*"arn:aws:iam::{B}:user/carol"\s*\]'))
+    expect(page.locator("#card-2")).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "policy-editor-snippets")
+    page.get_by_role("button", name=re.compile("Save: PutKeyPolicy")).click()
+    expect(page.locator("#saved")).to_contain_text("Succeeded")
+
+    # The IAM half, for whom: B's admin already may (allow-all), carol not yet.
+    page.goto(f"{page.home}keys/{key_id}/")
+    expect(share.locator("#share-key-policy")).to_contain_text("allows account 444455556666 to use the key")
+    carol = share.locator("tr", has_text="user carol")
+    expect(carol).to_contain_text("✗ no")
+    expect(share.locator("tr", has_text="user admin")).to_contain_text("✓ yes")
+    shot_element(share, "share-panel")
+    carol.get_by_role("link", name="Write carol's IAM policy").click()
+    expect(page.locator("h1")).to_contain_text(f"Inline policy kms-access of user carol ({B})")
+    expect(page.locator("#preview .changes")).to_contain_text("gains kms:Decrypt")
+
+    # Saving is an IAM call of account B: act as its admin, then save carol's policy.
+    page.goto(page.home)
+    page.locator("#act-as select[name=principal]").select_option(f"{B}/user/admin")
+    page.locator("#act-as").get_by_role("button", name="Act as").click()
+    expect(page.locator("#status")).to_contain_text(B)
+    page.go_back()
+    page.reload()
+    page.get_by_role("button", name=re.compile("Save: PutUserPolicy as admin")).click()
+    expect(page.locator("#saved")).to_contain_text("Succeeded")
+
+    page.goto(f"{page.home}keys/{key_id}/")
+    expect(share.locator("tr", has_text="user carol")).to_contain_text("✓ yes")
+    # Only carol, now: the panel asks about her alone.
+    share.locator("#share-principal").select_option(label="user carol")
+    expect(share.locator("tbody tr")).to_have_count(1)
+    expect(share.locator("#share-key-policy")).to_contain_text(f"allows arn:aws:iam::{B}:user/carol to use the key")
+
+
+def shot_element(locator, name):
+    """Save a screenshot of one part of a page, cut from the whole page (so the sticky header stays on top)."""
+    if SHOTS:
+        locator.page.evaluate("window.scrollTo(0, 0)")
+        locator.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True, clip=locator.bounding_box())

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from kmslab.cloud import calls
-from kmslab.console import envelope
+from kmslab.console import envelope, pages
 from kmslab.sandboxes.models import Sandbox, TrailRecord
 
 from .html_forms import fields
@@ -60,6 +60,24 @@ def test_a_different_context_at_decrypt_fails_with_invalid_ciphertext(world, adm
     result = envelope.decrypt(run, wrong)
     assert result["decrypt"].error.code == "InvalidCiphertextException"
     assert "opened" not in result
+
+
+def test_kmslab_notes_a_failure_after_authorization_only_where_the_policies_allowed(world, admin, admin_b):
+    key_id = make_key(world, admin)
+    blob = calls.call(world, admin, "kms", "Encrypt", {"KeyId": key_id, "Plaintext": b"x",
+                                                       "EncryptionContext": {"tenant": "acme"}}).response["CiphertextBlob"]
+
+    def after(operation, caller=admin, **request):
+        outcome = calls.call(world, caller, "kms", operation, request)
+        return pages.after_authorization(outcome.record, outcome.explanations)
+
+    assert after("ReEncrypt", CiphertextBlob=blob, DestinationKeyId=key_id,
+                 SourceEncryptionContext={"tenant": "globex"})["note"].startswith(
+        "allowed by the policies; the source ciphertext did not authenticate — the source encryption context")
+    # A blob that names no key fails before any decision: nothing was allowed, nothing to note.
+    assert after("Decrypt", CiphertextBlob=b"\x01" + bytes(60)) is None
+    assert after("Decrypt", CiphertextBlob=blob, EncryptionContext={"tenant": "acme"}) is None  # it worked
+    assert after("Decrypt", caller=admin_b, CiphertextBlob=blob, EncryptionContext={"tenant": "acme"}) is None  # denied
 
 
 def test_direct_encrypt_refuses_more_than_4_kb_with_a_validation_exception(world, admin):
@@ -129,13 +147,42 @@ def test_encrypt_then_decrypt_through_the_page(keyed):
     assert data_key not in keyed.client.cookies["sessionid"].value
 
 
-def test_decrypt_with_another_context_fails_with_the_real_error(keyed):
+WRONG_CONTEXT_NOTE = ("<strong>kmslab note:</strong> Allowed by the policies; the ciphertext did not authenticate — "
+                      "the encryption context (or the blob) differs from the one used to encrypt.")
+
+
+def decrypt_with_another_context(keyed):
     page = keyed.post(keyed.home + "envelope/encrypt/", envelope_form(keyed), htmx=True).content.decode()
     stored = fields(page, "steps")
     stored["context"] = ['{"purpose": "kmslab-lesson", "tenant": "globex"}']
-    response = keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+    return keyed.post(keyed.home + "envelope/decrypt/", stored, htmx=True)
+
+
+def test_decrypt_with_another_context_fails_with_the_real_error(keyed):
+    response = decrypt_with_another_context(keyed)
     assert codes(response) == ["InvalidCiphertextException"]
     assert "Opened" not in response.content.decode()
+
+
+def test_the_wrong_context_failure_says_the_policies_allowed_and_the_ciphertext_did_not_authenticate(keyed):
+    """AWS's message stays empty, and is shown as empty; kmslab's reason is a marked note beside it."""
+    page = decrypt_with_another_context(keyed).content.decode()
+    assert "<p>(AWS sends this error with an empty message.)</p>" in page
+    assert WRONG_CONTEXT_NOTE in page
+    assert "Allowed</span>" not in page  # no green box next to the red error
+
+
+def test_its_trail_record_keeps_the_empty_aws_message_and_reframes_the_allowed_box(keyed):
+    page = decrypt_with_another_context(keyed).content.decode()
+    record_url = page.split('<a href="')[1].split('"')[0]
+    body = keyed.get(record_url, htmx=True).content.decode()
+    assert "&quot;errorMessage&quot;: &quot;&quot;" in body  # the record, as CloudTrail delivers it
+    assert "AWS sends this error with an empty message." in body and WRONG_CONTEXT_NOTE in body
+    assert '<section class="why after"' in body and '<section class="why allow"' not in body
+    assert ('<span class="badge ok">Allowed by the policies</span>\n    <code>kms:Decrypt</code> on <code>'
+            in body and ", then the call failed with InvalidCiphertextException" in body)
+    stored = TrailRecord.objects.filter(sandbox=keyed.sandbox).order_by("sequence").last()
+    assert stored.record["errorMessage"] == ""
 
 
 def test_decrypt_as_a_principal_the_key_policy_does_not_allow_shows_the_denial(keyed):

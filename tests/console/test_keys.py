@@ -237,3 +237,112 @@ def test_encrypt_on_the_key_page_as_a_principal_it_does_not_allow_says_why(alice
     assert "AccessDeniedException" in body and "Implicitly denied" in body and 'id="crypto-output"' not in body
     assert "An encryption context is an object whose values are strings." in alice.post(
         key_page + "Encrypt/", {"Plaintext": "x", "EncryptionContext": "[1]"}, htmx=True).content.decode()
+
+
+# "Share this key": both halves from the policy engine.
+
+
+def call_as(learner, account, service, operation, request):
+    outcome = runner.run(learner.sandbox.id, acting.Identity(account, "user", "admin").who(), service, operation,
+                         request)
+    assert outcome.error is None, outcome.error
+
+
+def put_key_policy(learner, key_id, *statements):
+    root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "kms:*", "Resource": "*"}
+    call_as(learner, A, "kms", "PutKeyPolicy", {"KeyId": key_id, "PolicyName": "default", "Policy": json.dumps(
+        {"Version": "2012-10-17", "Statement": [root, *statements]})})
+
+
+USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+CAROL = f"arn:aws:iam::{B}:user/carol"
+
+
+def shared_key(learner):
+    """A key of account A, and carol, a user of account B with no policies yet."""
+    key_page = learner.create_key()
+    call_as(learner, B, "iam", "CreateUser", {"UserName": "carol"})
+    return key_page, key_page.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_the_key_page_loads_its_share_panel(alice):
+    key_page = alice.create_key()
+    page = alice.get(key_page).content.decode()
+    assert f'hx-get="{key_page}share/" hx-trigger="load"' in page
+
+
+def test_a_new_key_is_not_shared_and_the_panel_opens_the_key_policy_with_the_account_snippet(alice):
+    key_page, key_id = shared_key(alice)
+    response = alice.get(key_page + "share/", htmx=True)
+    assert response.status_code == 200 and is_fragment(response)
+    panel = response.content.decode()
+    assert '<span class="mark">✗</span> Key policy' in panel and f"does not allow account {B}" in panel
+    assert (f'href="{alice.home}policies/key/{key_id}/?snippet=allow-account&amp;snippet-allow-account='
+            f'arn%3Aaws%3Aiam%3A%3A{B}%3Aroot"') in panel
+    # B's admin has IAM's allow-all, carol nothing; neither can use the key yet.
+    assert panel.count('<td class="allow">✓ allows') == 1
+    assert "no statement of the key policy allows the caller" in panel
+
+
+def test_with_the_account_in_the_key_policy_its_iam_decides_who_and_the_panel_writes_carols_policy(alice):
+    key_page, key_id = shared_key(alice)
+    put_key_policy(alice, key_id, {"Sid": "Allow an external account to use this KMS key", "Effect": "Allow",
+                                   "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": USE, "Resource": "*"})
+    panel = alice.get(key_page + "share/").content.decode()
+    assert '<span class="mark">✓</span> Key policy' in panel and f"allows account {B} to use the key" in panel
+    admin, carol = panel.split('id="share-row-')[1:3]
+    assert "✓ yes" in admin
+    assert '<td class="deny">✗ does not' in carol and "✗ no" in carol
+    key_arn = f"arn:aws:kms:us-east-1:{A}:key/{key_id}"
+    link = (f'{alice.home}policies/{B}/user/carol/kms-access/?snippet=key-users&amp;snippet-key-users='
+            + key_arn.replace(":", "%3A"))
+    assert f'href="{link}"' in carol
+    # The link opens carol's new inline policy with the key users statement on this key ...
+    editor = alice.get(link.replace("&amp;", "&")).content.decode()
+    assert "Inline policy kms-access of user carol (444455556666)" in editor
+    assert "gains <code>kms:Decrypt</code>" in editor
+    # ... and once it is saved (by an admin of B), carol can use the key.
+    call_as(alice, B, "iam", "PutUserPolicy", {"UserName": "carol", "PolicyName": "kms-access", "PolicyDocument":
+            json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": USE, "Resource": key_arn}]})})
+    carol = alice.get(key_page + "share/").content.decode().split('id="share-row-')[2]
+    assert "✓ yes" in carol and "Write carol" not in carol
+
+
+def test_a_principal_named_in_the_key_policy_passes_its_half_while_its_account_does_not(alice):
+    key_page, key_id = shared_key(alice)
+    put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": CAROL}, "Action": USE, "Resource": "*"})
+    whole_account = alice.get(key_page + "share/").content.decode()
+    assert f"does not allow account {B}" in whole_account
+    panel = alice.get(f"{key_page}share/?account={B}&principal={CAROL.replace(':', '%3A')}").content.decode()
+    assert f"allows <code>{CAROL}</code> to use the key" in panel
+    assert panel.count('id="share-row-') == 1 and f'<option value="{CAROL}" selected>' in panel
+
+
+def test_the_answer_is_the_evaluators_not_the_policy_texts(alice):
+    # The key policy names account B, under a condition no request meets: the text looks shared, the key is not.
+    key_page, key_id = shared_key(alice)
+    never = {"StringEquals": {"kms:CallerAccount": "999999999999"}}
+    put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": USE,
+                                   "Resource": "*", "Condition": never})
+    panel = alice.get(key_page + "share/").content.decode()
+    assert f"does not allow account {B}" in panel
+
+
+def test_an_explicit_deny_in_the_other_accounts_iam_is_named(alice):
+    key_page, key_id = shared_key(alice)
+    put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": USE,
+                                   "Resource": "*"})
+    deny = {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}
+    call_as(alice, B, "iam", "PutUserPolicy", {"UserName": "carol", "PolicyName": "no-kms", "PolicyDocument":
+            json.dumps({"Version": "2012-10-17", "Statement": [deny]})})
+    carol = alice.get(key_page + "share/").content.decode().split('id="share-row-')[2]
+    assert "an explicit Deny in user/carol inline policy no-kms" in carol
+
+
+def test_a_bad_account_is_refused_and_another_learner_sees_nothing(alice, mallory):
+    key_page, _ = shared_key(alice)
+    response = alice.get(key_page + "share/?account=999999999999")
+    assert response.status_code == 400 and b"Select a valid choice" in response.content
+    assert mallory.get(key_page + "share/").status_code == 404

@@ -401,3 +401,131 @@ def test_create_policy_shows_iams_error_and_keeps_the_form(alice):
     assert codes(response) == ["MalformedPolicyDocument"]
     page = response.content.decode()
     assert re.search(r'<details class="action" id="create-policy" [^>]*open>', page) and 'value="kms-use"' in page
+
+
+# Snippets, the key ARN picker and the principal picker.
+
+
+def iam_call(learner, account, operation, request):
+    """An IAM call made as that account's admin (IAM calls change the caller's own account)."""
+    outcome = runner.run(learner.sandbox.id, acting.Identity(account, "user", "admin").who(), "iam", operation,
+                         request)
+    assert outcome.error is None, outcome.error
+
+
+def test_the_key_users_snippet_inserts_awss_statement_and_the_preview_shows_who_gains(alice):
+    iam_call(alice, A, "CreateUser", {"UserName": "bob"})
+    _, url = key_editor(alice)
+    page = alice.get(url).content.decode()
+    assert "+ Statement from a snippet" in page and "Require MFA for destructive actions" in page
+    form = fields(page, "policy-form") | {"snippet-key-users": [f"arn:aws:iam::{A}:user/bob"]}
+    response = sync(alice, url, form, "cards", op="snippet:key-users").content.decode()
+    statement = json.loads(fields(response, "document")["document"][0])["Statement"][-1]
+    assert statement["Sid"] == "Allow use of the key"
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{A}:user/bob"}
+    assert 'id="card-1"' in response  # the cards re-render with the new one
+    assert f"<strong>bob ({A})</strong> gains <code>kms:Decrypt</code>" in response
+    assert f"<strong>bob ({A})</strong> gains <code>kms:PutKeyPolicy</code>" not in response
+
+
+def test_a_snippet_for_a_principal_the_editor_does_not_offer_inserts_nothing(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    form["snippet-allow-account"] = ["arn:aws:iam::999999999999:root"]
+    response = sync(alice, url, form, "cards", op="snippet:allow-account").content.decode()
+    assert json.loads(fields(response, "document")["document"][0]) == json.loads(form["document"][0])
+
+
+def test_a_link_opens_the_key_policy_editor_with_a_snippet_inserted_not_saved(alice):
+    key_id, url = key_editor(alice)
+    page = alice.get(f"{url}?snippet=allow-account&snippet-allow-account=arn:aws:iam::{B}:root").content.decode()
+    statement = json.loads(fields(page, "policy-form")["document"][0])["Statement"][-1]
+    assert statement["Sid"] == "Allow an external account to use this KMS key"
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{B}:root"}
+    assert "Inserted “Allow another account (the root model)”" in page
+    assert f"<strong>admin ({B})</strong> gains <code>kms:Decrypt</code>" in page
+    assert f"arn:aws:iam::{B}:root" not in runner.load_world(alice.sandbox.id).doc["kms"]["keys"][key_id]["Policy"]
+
+
+def test_a_new_inline_policy_opened_for_a_snippet_holds_just_the_snippet(alice):
+    key_arn = f"arn:aws:kms:us-east-1:{A}:key/" + key_editor(alice)[0]
+    url = f"{alice.home}policies/{B}/user/admin/kms-access/?snippet=key-users&snippet-key-users={key_arn}"
+    doc = json.loads(fields(alice.get(url).content.decode(), "policy-form")["document"][0])
+    actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    assert doc["Statement"] == [{"Sid": "AllowUseOfTheKey", "Effect": "Allow", "Action": actions, "Resource": key_arn}]
+
+
+def test_the_iam_editors_resource_field_picks_the_sandboxs_keys_by_alias_and_description(alice):
+    key_id = alice.create_key(Description="payroll data").rstrip("/").rsplit("/", 1)[1]
+    alice.post(f"{alice.home}keys/{key_id}/CreateAlias/", {"AliasName": "alias/payroll"})
+    key_arn = f"arn:aws:kms:us-east-1:{A}:key/{key_id}"
+    url = f"{alice.home}policies/{A}/user/admin/kms-access/"
+    page = alice.get(url).content.decode()
+    assert f'<option value="{key_arn}">alias/payroll — payroll data ({A}, Enabled)</option>' in page
+    form = fields(page, "policy-form") | {"s0-resource_pick": [key_arn]}
+    response = sync(alice, url, form, "cards").content.decode()
+    assert json.loads(fields(response, "document")["document"][0])["Statement"][0]["Resource"] == ["*", key_arn]
+    # The cards re-render, so the Resource field shows the ARN and the picker starts over without it.
+    assert f">*\n{key_arn}</textarea>" in response
+    assert f'<option value="{key_arn}">' not in response
+
+
+def test_the_principal_picker_lists_every_user_and_role_of_both_accounts(alice):
+    iam_call(alice, B, "CreateUser", {"UserName": "carol"})
+    iam_call(alice, A, "CreateRole", {"RoleName": "app", "AssumeRolePolicyDocument": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                                                "Action": "sts:AssumeRole"}]})})
+    _, url = key_editor(alice)
+    page = alice.get(url).content.decode()
+    # The policy names account A's root only, and that alone is ticked ...
+    assert fields(page, "s0-principals")["s0-principal"] == [f"arn:aws:iam::{A}:root"]
+    # ... yet every user and role of both accounts is there to tick.
+    for arn in (f"arn:aws:iam::{A}:user/admin", f"arn:aws:iam::{A}:role/app", f"arn:aws:iam::{B}:user/admin",
+                f"arn:aws:iam::{B}:user/carol", f"arn:aws:iam::{B}:root"):
+        assert f'name="s0-principal" value="{arn}"' in page
+
+
+def test_a_picked_condition_value_shows_in_its_field_so_the_next_edit_keeps_it(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    page = sync(alice, url, form, "cards", op="add-condition:0").content.decode()
+    form = fields(page, "cards") | {"document": fields(page, "document")["document"]}
+    form |= {"s0-c0-operator": ["Bool"], "s0-c0-key": ["aws:MultiFactorAuthPresent"], "s0-c0-pick": ["true"]}
+    page = sync(alice, url, form, "cards").content.decode()
+    form = fields(page, "cards") | {"document": fields(page, "document")["document"]}
+    assert form["s0-c0-values"] == ["true"] and form["s0-c0-pick"] == [""]
+    form["s0-sid"] = ["Renamed"]  # the learner's next edit, on another field
+    statement = json.loads(fields(sync(alice, url, form, "cards").content.decode(), "document")["document"][0])
+    assert statement["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def test_a_second_snippet_of_the_same_sid_joins_the_statement_the_first_one_wrote(alice):
+    iam_call(alice, B, "CreateUser", {"UserName": "carol"})
+    _, url = key_editor(alice)
+    page = alice.get(f"{url}?snippet=allow-account&snippet-allow-account=arn:aws:iam::{B}:root").content.decode()
+    form = fields(page, "policy-form") | {"snippet-allow-external-principal": [f"arn:aws:iam::{B}:user/carol"]}
+    response = sync(alice, url, form, "cards", op="snippet:allow-external-principal").content.decode()
+    statements = json.loads(fields(response, "document")["document"][0])["Statement"]
+    assert len(statements) == 2
+    assert statements[1]["Principal"] == {"AWS": [f"arn:aws:iam::{B}:root", f"arn:aws:iam::{B}:user/carol"]}
+
+
+def test_the_mfa_snippet_denies_callers_without_mfa_and_not_those_with_it(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    response = sync(alice, url, form, "cards", op="snippet:require-mfa").content.decode()
+    # BoolIfExists: the console's admin calls with long-term credentials, which carry no MFA key at all.
+    assert f"<strong>admin ({A})</strong> loses <code>kms:PutKeyPolicy</code>" in response
+    assert f"<strong>admin ({A})</strong> loses <code>kms:Decrypt</code>" not in response
+    form = fields(response, "cards") | {"document": fields(response, "document")["document"], "preview_mfa": ["on"]}
+    assert "loses" not in sync(alice, url, form, "preview").content.decode()
+
+
+def test_the_via_service_snippet_denies_direct_use(alice):
+    _, url = key_editor(alice)
+    form = fields(alice.get(url).content.decode(), "policy-form")
+    response = sync(alice, url, form, "cards", op="snippet:deny-outside-via-service").content.decode()
+    statement = json.loads(fields(response, "document")["document"][0])["Statement"][-1]
+    assert statement["Condition"] == {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    assert f"<strong>admin ({A})</strong> loses <code>kms:Encrypt</code>" in response
+    assert f"<strong>admin ({A})</strong> loses <code>kms:DescribeKey</code>" not in response

@@ -1,4 +1,5 @@
 """The visual editor's model: policy JSON <-> statement cards, exact both ways."""
+import fnmatch
 import json
 
 import pytest
@@ -203,3 +204,113 @@ def test_a_picked_value_joins_the_values_once():
     (card,) = pf.cards_from_post(data)
     assert card.conditions == [pf.Condition("Bool", "aws:MultiFactorAuthPresent", ["true"]),
                                pf.Condition("StringEquals", "kms:CallerAccount", ["111122223333"])]
+
+
+# Snippets.
+
+BOB = "arn:aws:iam::111122223333:user/bob"
+CAROL = "arn:aws:iam::444455556666:user/carol"
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def snippet_document(base, name, picked, kind=pf.KEY_POLICY):
+    cards = pf.insert_snippet(pf.cards_from_document(base, kind), name, picked, kind)
+    return pf.document_from_cards(base, cards, kind)
+
+
+def test_the_key_administrators_snippet_is_awss_statement_and_grants_no_cryptographic_use():
+    doc = snippet_document(KEY_POLICY, "key-administrators", BOB)
+    assert doc["Statement"][-1] == {
+        "Sid": "Allow access for Key Administrators", "Effect": "Allow", "Principal": {"AWS": BOB},
+        "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                   "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+                   "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
+        "Resource": "*",
+    }
+    assert doc["Statement"][:3] == KEY_POLICY["Statement"]  # the policy's own statements stay as they were
+    granted = {a for a in pf.catalogue.CRYPTO_ACTIONS
+               if any(fnmatch.fnmatchcase(a.lower(), p.lower()) for p in doc["Statement"][-1]["Action"])}
+    assert granted == set()
+
+
+def test_the_key_users_snippet_in_an_iam_policy_names_the_key_instead_of_a_principal():
+    doc = snippet_document({"Version": "2012-10-17", "Statement": []}, "key-users", KEY_ARN, pf.IAM_POLICY)
+    assert doc["Statement"] == [{
+        "Sid": "AllowUseOfTheKey", "Effect": "Allow",
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": KEY_ARN,
+    }]
+
+
+def test_sharing_with_a_second_principal_joins_the_statement_a_snippet_already_wrote():
+    base = snippet_document(KEY_POLICY, "allow-account", "arn:aws:iam::444455556666:root")
+    doc = snippet_document(base, "allow-external-principal", CAROL)
+    shared = [s for s in doc["Statement"] if s.get("Sid") == "Allow an external account to use this KMS key"]
+    assert len(shared) == 1
+    assert shared[0]["Principal"] == {"AWS": ["arn:aws:iam::444455556666:root", CAROL]}
+
+
+def test_a_sid_already_used_by_another_statement_is_made_unique():
+    doc = snippet_document(KEY_POLICY, "key-users", CAROL)  # KEY_POLICY's own "Allow use of the key" differs
+    assert [s.get("Sid") for s in doc["Statement"]] == [
+        "Enable IAM User Permissions", "Allow use of the key", None, "Allow use of the key 2"]
+    assert pf.validate(pf.dumps(doc), pf.KEY_POLICY, pf.statement_lines(pf.dumps(doc))) is None
+
+
+def test_the_mfa_snippet_denies_destructive_actions_with_bool_if_exists():
+    statement = snippet_document(KEY_POLICY, "require-mfa", "")["Statement"][-1]
+    assert statement == {
+        "Sid": "DenyDestructiveActionsWithoutMFA", "Effect": "Deny", "Principal": "*",
+        "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DeleteAlias", "kms:DeleteImportedKeyMaterial"],
+        "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    }
+    assert "not Bool" in pf.SNIPPETS_BY_NAME["require-mfa"].note
+
+
+@pytest.mark.parametrize("name, picked, condition", [
+    ("require-encryption-context", BOB, {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}}),
+    ("deny-outside-via-service", "s3.us-east-1.amazonaws.com",
+     {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}),
+])
+def test_the_condition_snippets_write_their_condition(name, picked, condition):
+    for kind, base in ((pf.KEY_POLICY, KEY_POLICY), (pf.IAM_POLICY, {"Version": "2012-10-17", "Statement": []})):
+        doc = snippet_document(base, name, KEY_ARN if kind == pf.IAM_POLICY and name.startswith("require") else picked,
+                               kind)
+        assert doc["Statement"][-1]["Condition"] == condition
+        assert pf.validate(pf.dumps(doc), kind, pf.statement_lines(pf.dumps(doc))) is None
+
+
+def test_a_snippet_button_inserts_only_what_the_editor_offers():
+    text = pf.dumps(KEY_POLICY)
+    posted = {"statements": ["0"], "snippet-key-users": [BOB]}
+    offers = {"key-users": [BOB]}
+    state = pf.sync(text, {**posted, **_posted_cards(text)}, "cards", "snippet:key-users", pf.KEY_POLICY, offers=offers)
+    assert json.loads(state.text)["Statement"][-1]["Principal"] == {"AWS": BOB}
+    stale = pf.sync(text, {**_posted_cards(text), "snippet-key-users": [CAROL]}, "cards", "snippet:key-users",
+                    pf.KEY_POLICY, offers=offers)
+    assert json.loads(stale.text) == KEY_POLICY
+
+
+def test_the_resource_picker_adds_a_key_arn_once():
+    data = {"statements": ["1"], "s0-index": ["0"], "s0-effect": ["Allow"], "s0-action": ["kms:Decrypt"],
+            "s0-resource": [KEY_ARN], "s0-resource_pick": [KEY_ARN.replace("1234abcd", "5678abcd")]}
+    assert pf.cards_from_post(data)[0].resources == [KEY_ARN, KEY_ARN.replace("1234abcd", "5678abcd")]
+    assert pf.picked_a_value(data)
+    data["s0-resource_pick"] = [KEY_ARN]
+    assert pf.cards_from_post(data)[0].resources == [KEY_ARN]
+    assert not pf.picked_a_value({**data, "s0-resource_pick": [""]})
+
+
+def _posted_cards(text):
+    """The form fields the editor renders for a policy's cards (what the browser posts back)."""
+    cards = pf.cards_from_document(json.loads(text), pf.KEY_POLICY)
+    data = {"statements": [str(len(cards))]}
+    for i, card in enumerate(cards):
+        p = f"s{i}-"
+        data |= {p + "index": [str(i)], p + "sid": [card.sid], p + "effect": [card.effect],
+                 p + "principal_other": ["\n".join(card.principals)], p + "action_other": ["\n".join(card.actions)],
+                 p + "resource": ["\n".join(card.resources)], p + "conditions": [str(len(card.conditions))]}
+        for j, c in enumerate(card.conditions):
+            row = f"{p}c{j}-"
+            data |= {row + "operator": [c.operator], row + "key": [c.key], row + "values": ["\n".join(c.values)]}
+    return data

@@ -51,7 +51,7 @@ def test_live_updates_are_the_decision_fragment_alone(alice):
     assert is_fragment(response) and page.lstrip().startswith('<section class="panel" id="decision"')
     assert "Implicitly denied" in page
     assert "The call would get <span class=\"code\">AccessDeniedException</span>" in page
-    assert "Nearest miss:" in page and "lacked: principal" in page
+    assert "Nearest miss there: statement 1" in page and "lacked: principal" in page
 
 
 def test_the_key_resolves_as_kms_would_by_alias_name_in_the_callers_account(alice):
@@ -168,3 +168,33 @@ def test_every_simulator_input_gives_a_decision_or_a_clear_error(alice):
         assert response.status_code == 200, query
         page = response.content.decode()
         assert "Allowed" in page or "denied" in page or 'class="code"' in page or 'result bad" role="alert"' in page, query
+
+
+def test_a_cross_account_denial_names_both_halves_and_which_is_missing(alice):
+    meta, private = key_of(alice), key_of(alice)
+    # B's admin has allow-all IAM, but the key policy names only account A.
+    page = simulate(alice, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/admin").content.decode()
+    assert "Cross-account: two halves must both allow" in page
+    assert f'<strong>Key policy</strong> (account {A}):\n        <span class="badge bad">missing</span>' in page
+    assert f'<strong>IAM policies</strong> (account {B}):\n        <span class="badge ok">allows</span>' in page
+    # Now the key policy shares the key with account B, and bob in B has no IAM policy.
+    put_policy(alice, meta, [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "ShareWithB", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+         "Action": "kms:Decrypt", "Resource": "*"}])
+    alice.act_as(f"{B}/user/admin")
+    alice.post(alice.home + "iam/call/CreateUser/", {"UserName": "bob"})
+    page = html.unescape(simulate(alice, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/bob").content.decode())
+    assert "the key's account allows it, but no IAM policy in the caller's account does" in page
+    assert f"key policy, statement 2 (Sid “ShareWithB”), naming <code>arn:aws:iam::{B}:root</code>" in page
+    assert f"no IAM policy in account {B} allows <code>kms:Decrypt</code> on this key." in page
+    assert "lacked: principal" not in page
+    # Both: B's admin on the shared key; neither: bob on a key shared with nobody.
+    page = simulate(alice, key=meta["Arn"], principal=f"arn:aws:iam::{B}:user/admin").content.decode()
+    assert "Allowed</span>" in page and page.count('<span class="badge ok">allows</span>') == 2
+    page = html.unescape(simulate(alice, key=private["Arn"], principal=f"arn:aws:iam::{B}:user/bob").content.decode())
+    assert page.count('<span class="badge bad">missing</span>') == 2
+    words = " ".join(page.split())
+    assert (f"no statement allows the caller or its account {B}. Nearest miss there: statement 1 "
+            "(Sid “Enable IAM User Permissions”) of key policy, which lacked: principal.") in words
+    assert f"no IAM policy in account {B} allows <code>kms:Decrypt</code> on this key. </li>" in words

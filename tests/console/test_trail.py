@@ -67,6 +67,20 @@ def test_an_allowed_record_explains_why_too(alice):
     assert '<span class="badge ok">Allowed</span>' in body
 
 
+def test_a_call_allowed_then_failing_for_another_reason_is_not_shown_as_a_plain_allow(alice):
+    key_page = alice.create_key()
+    alice.post(key_page + "DisableKey/")
+    key_arn = alice.get(alice.home + "trail.json").json()["Records"][-1]["resources"][0]["ARN"]
+    alice.post(alice.home + "envelope/direct/", {"KeyId": key_arn, "EncryptionContext": "{}", "message": "hi"})
+    failed = alice.get(alice.home + "trail.json").json()["Records"][-1]
+    assert (failed["eventName"], failed["errorCode"]) == ("Encrypt", "DisabledException")
+    body = alice.get(alice.home + f"trail/{failed['eventID']}/", htmx=True).content.decode()
+    assert f"<p>{failed['errorMessage']}</p>" in body  # AWS's message, as it is
+    assert ("<strong>kmslab note:</strong> allowed by the policies; <code>Encrypt</code> failed after "
+            "authorization, with DisabledException.") in body
+    assert '<span class="badge ok">Allowed by the policies</span>' in body
+
+
 def test_the_json_download_is_a_cloudtrail_log_file(alice):
     make_calls(alice)
     response = alice.get(alice.home + "trail.json")

@@ -6,7 +6,11 @@ dict names the decision, the gate that decided it, and for every statement
 of every policy consulted whether principal, action, resource and each
 condition matched, with the request value and whether the key was missing.
 An implicit deny also names what was missing and the statement that came
-nearest to allowing the request.
+nearest to allowing the request, looked for only in the half that is
+missing: the key policy, or the caller's IAM policies. A cross-account call
+needs both halves (developer guide, key-policy-modifying-external-accounts:
+the key policy in the key's account and an IAM policy in the caller's
+account), so its explanation names each half and whether it allows.
 """
 from dataclasses import dataclass, field
 
@@ -34,6 +38,14 @@ GATE_WORDS = {
     "not-retiring-principal": "only the retiring principal, a grantee allowed RetireGrant, "
     "or the issuing account may retire a grant",
 }
+# Where the missing allow would have to be, by gate; the nearest miss is looked for there only.
+# In one account a direct key-policy allow or an IAM one would do (no-iam-allow: either);
+# across accounts, once the key policy allows, only the caller's IAM policies can.
+IAM_GATES = ("no-iam-allow-cross-account", "no-iam-allow-account")
+KEY_POLICY_GATES = ("no-key-policy-allow",)
+# The gates of a cross-account call decided by the two halves (a grant or an explicit
+# Deny decides alone; a same-account-only operation never reaches the policies).
+TWO_HALVES_GATES = ("key-policy-and-iam", "no-key-policy-allow", "no-iam-allow-cross-account")
 
 
 @dataclass(slots=True)
@@ -88,8 +100,42 @@ class Decision:
         if self.deciding:
             out["deciding"] = {"source": self.deciding[0], "statement": self.deciding[1], "sid": self.deciding[2]}
         if self.decision == IMPLICIT_DENY:
-            out["nearest"] = nearest(self.policies)
+            key_side = [p for p in self.policies if p.kind == "key"]
+            identity = [p for p in self.policies if p.kind != "key"]
+            scope = identity if self.gate in IAM_GATES else key_side if self.gate in KEY_POLICY_GATES else self.policies
+            out["nearest"] = nearest(scope)
+        if self.cross_account and self.gate in TWO_HALVES_GATES:
+            out["sides"] = self._sides()
         return out
+
+    @property
+    def cross_account(self):
+        return self.resource_account is not None and self.resource_account != self.caller_account
+
+    def _sides(self):
+        """The two halves of a cross-account decision: the key policy in the key's account,
+        then the IAM policies in the caller's account; each says what allows it, or that
+        nothing does and which of its statements came nearest."""
+        key = [p for p in self.policies if p.kind == "key"]
+        identity = [p for p in self.policies if p.kind != "key"]
+        key_allow = next((t for p in key for t in (p.allow_direct, p.allow_delegating) if t is not None), None)
+        key_side = {"side": "key policy", "account": self.resource_account, "allows": key_allow is not None,
+                    "by": _by("key policy", key_allow), "nearest": None if key_allow else nearest(key)}
+        # The root user has no IAM policies: the key policy alone lets it in (key-policy-default).
+        root = self.caller == f"arn:aws:iam::{self.caller_account}:root"
+        found = next(((p.source, p.allow_direct) for p in identity if p.allow_direct is not None), None)
+        iam_side = {"side": "IAM policies", "account": self.caller_account, "allows": root or found is not None,
+                    "root": root, "by": _by(*found) if found else None,
+                    "nearest": None if root or found else nearest(identity)}
+        return [key_side, iam_side]
+
+
+def _by(source, trace):
+    if trace is None:
+        return None
+    s = trace.statement
+    return {"source": source, "statement": s.index, "sid": s.sid, "principal": trace.principal,
+            "principalLink": trace.principal_link}
 
 
 def _condition_dict(entry):
@@ -229,9 +275,34 @@ def render(d):
             + ("" if g["constraintsHold"] is None else ", constraints " + ("hold" if g["constraintsHold"] else "do not hold"))
             + "."
         )
+    if d.get("sides"):
+        lines.append("Cross-account: the key policy of the key's account and an IAM policy of the caller's "
+                     "account must both allow.")
+        for side in d["sides"]:
+            lines.append(f"  {side_words(side, d['callerAccount'])}")
     near = d.get("nearest")
     if near:
-        sid = f' (Sid "{near["sid"]}")' if near["sid"] else ""
-        lines.append(f"Nearest allow: {near['source']}, statement {near['statement']}{sid}; unmet: "
-                     + ", ".join(near["unmet"]) + ".")
+        lines.append(f"Nearest allow: {nearest_words(near)}.")
     return lines
+
+
+def _statement_words(ref):
+    sid = f' (Sid "{ref["sid"]}")' if ref.get("sid") else ""
+    return f"{ref['source']}, statement {ref['statement']}{sid}"
+
+
+def nearest_words(near):
+    return f"{_statement_words(near)}; unmet: " + ", ".join(near["unmet"])
+
+
+def side_words(side, caller_account):
+    """One half of a cross-account decision, as a sentence: "key policy (account A): allows, by ..."."""
+    head = f"{side['side']} (account {side['account']})"
+    if side.get("root"):
+        return f"{head}: not needed, the caller is the account's root user, which IAM policies do not limit."
+    if side["allows"]:
+        return f"{head}: allows, by {_statement_words(side['by'])}."
+    missing = (f"missing: no statement allows the caller or its account {caller_account}"
+               if side["side"] == "key policy" else f"missing: no IAM policy in account {side['account']} allows it")
+    near = side.get("nearest")
+    return f"{head}: {missing}" + (f"; nearest {nearest_words(near)}" if near else "") + "."

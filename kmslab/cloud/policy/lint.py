@@ -4,16 +4,18 @@
 spec's §6 (shared/research/policy-eval.md), drawn from the KMS best-practices
 whitepaper, the KMS developer guide (iam-policies-best-practices, abac,
 conditions-kms), the IAM user guide (MFA condition keys) and Access
-Analyzer's policy checks. `account` is the key's account, for the rules
-that tell the owning account from external ones.
+Analyzer's policy checks; KMS-028 (an encryption-context condition on
+operations that never carry a context) is kmslab's own, after the guide's
+kms:EncryptionContext:context-key. `account` is the key's account, for the
+rules that tell the owning account from external ones.
 """
 import re
 from dataclasses import asdict, dataclass
 
 from ..errors import AWSError
-from . import catalogue, grammar
+from . import catalogue, conditions, grammar
 from .catalogue import ACTIONS, ADMIN_ACTIONS, CRYPTO_ACTIONS, MFA_ACTIONS, MULTIVALUED
-from .evaluate import match_action
+from .evaluate import Values, match_action
 
 LIMITING_KEYS = frozenset(
     {"kms:calleraccount", "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "kms:viaservice",
@@ -24,6 +26,8 @@ GRANT_LIMITS = frozenset({"kms:grantisforawsresource", "kms:grantoperations", "k
 TAG_AND_ALIAS_ACTIONS = frozenset(
     {"kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"}
 )
+CONTEXT_KEYS = ("kms:encryptioncontext:", "kms:encryptioncontextkeys")
+FIRST_NOTICED = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy")
 VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.amazonaws\.com$")
 # Operator families and the key types they can compare (IAM guide, condition_operators).
 FAMILY_TYPES = {
@@ -176,6 +180,7 @@ class _Linter:
                 self.add("KMS-016", "medium", s, "CreateGrant is allowed without a limit on who or what for.",
                          "A grant re-delegates the key; limit it with kms:GrantIsForAWSResource, "
                          "kms:GrantOperations or kms:GranteePrincipal.")
+        self.context_on_contextless_rule(s, covered)
         broad_use = ("*" in principals or any(_account_principal(p) and self.account and
                      p.split(":")[4] != self.account for p in principals)) if self.kind == "key" \
             else "*" in (s.resources or ())
@@ -184,6 +189,42 @@ class _Linter:
             self.add("KMS-027", "info", s, "Cryptographic use is allowed broadly with no encryption context "
                      "or kms:ViaService condition.",
                      "Requiring an encryption context or a calling service narrows what a leaked credential can do.")
+
+    def context_on_contextless_rule(self, s, covered):
+        """KMS-028: an encryption-context condition on a statement that also covers operations
+        that never carry a context. Only the operations with an EncryptionContext parameter set
+        kms:EncryptionContext:<k> and kms:EncryptionContextKeys, and CreateGrant through its
+        constraints (developer guide, kms:EncryptionContext:context-key); for the others the
+        keys are absent, so the condition reads as it reads on absence: an Allow whose condition
+        is then false never allows them, a Deny whose condition is then true always denies them.
+        IfExists, Null true and negated operators keep an Allow open to them; a Null false or
+        a plain operator keeps a Deny off them."""
+        context = [c for c in s.conditions if c.key_lower.startswith(CONTEXT_KEYS)]
+        if not context:
+            return
+        without = [a for a in covered if not ACTIONS[a].sets("kms:EncryptionContextKeys")]
+        if not without or len(without) == len(covered):
+            return  # all or none of them carry a context (none: KMS-021)
+        # The ones a learner notices first lead the list.
+        without.sort(key=lambda a: (FIRST_NOTICED.index(a) if a in FIRST_NOTICED else len(FIRST_NOTICED), a))
+        names = ", ".join(without[:3]) + (f" and {len(without) - 3} more" if len(without) > 3 else "")
+        # Each condition as it reads on a request without a context (it has none of these keys).
+        no_context = Values(lambda name: None)
+        they = "it carries" if len(without) == 1 else "they carry"
+        on_absence = [conditions.evaluate(c, no_context)[1] for c in context]
+        fix = ("Give the encryption-context condition its own statement with only the cryptographic "
+               "operations, and the other operations a statement without it.")
+        if s.effect == "Allow" and not all(on_absence):
+            self.add("KMS-028", "warning", s,
+                     f"This Allow never allows {names}: {they} no encryption context.",
+                     "Only operations with an EncryptionContext parameter (and CreateGrant, through its "
+                     "constraints) set kms:EncryptionContext keys; without them the condition is false. " + fix)
+        elif s.effect == "Deny" and all(on_absence):
+            self.add("KMS-028", "high", s,
+                     f"This Deny always denies {names}: {they} no encryption context.",
+                     "Without an encryption context in the request the condition is true (a negated "
+                     "operator or …IfExists on a missing key), so the Deny hits every such call, "
+                     "PutKeyPolicy included if listed. " + fix)
 
     def condition_rules(self, s, c, covered):
         key = c.key_lower

@@ -3,6 +3,7 @@ import os
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from django import forms as django_forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.sandboxes import runner
 
-from .. import envelope, learner, pages, snapshot
+from .. import envelope, learner, pages, share, snapshot
 from ..trail import ciphertexts_made
 from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 
@@ -137,3 +138,39 @@ def import_key_material(request, sandbox_id, key_id):
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
     return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
                     forms=None if result["ok"] else {"ImportKeyMaterial": form})
+
+
+class ShareForm(django_forms.Form):
+    """Share with: another account of the sandbox, and optionally one of its users or roles."""
+
+    account = django_forms.ChoiceField()
+    principal = django_forms.CharField(required=False)
+
+    def __init__(self, world, key_account, data=None):
+        others = [a for a in world.doc["accounts"] if a != key_account]
+        super().__init__(data or ({"account": others[0]} if others else None))
+        self.fields["account"].choices = [(a, a) for a in others]
+
+    def principals(self, world):
+        """The chosen account's users and roles, as the principal picker offers them."""
+        return share.principals_of(world, self.cleaned_data["account"])
+
+
+@require_GET
+def key_share(request, sandbox_id, key_id):
+    """The key page's "Share this key" panel (loaded by htmx as the page renders, and as its form changes):
+    for another account, or one of its principals, whether the key policy and that account's IAM allow use."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        raise Http404("No such key")
+    form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET or None)
+    answer = principals = None
+    if form.is_valid():
+        principals = form.principals(world)
+        # A principal of another account than the one now chosen (the account just changed) counts as none.
+        answer = share.share(world, key, form.cleaned_data["account"], form.cleaned_data["principal"])
+    context = pages.context(request, sandbox, world, "keys", meta=key["KeyMetadata"], share_form=form, share=answer,
+                            principals=principals, key_arn=key["KeyMetadata"]["Arn"], share_actions=share.ACTIONS)
+    return render(request, "console/_share.html", context, status=200 if form.is_valid() or not form.is_bound else 400)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kmslab.cloud import iam
+from kmslab.cloud import iam, principals
 from kmslab.cloud.kms import access
 from kmslab.sandboxes import runner
 
@@ -29,6 +29,7 @@ TEMPLATE = "console/policy_editor.html"
 NEW_IDENTITY_POLICY = pf.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:DescribeKey"], "Resource": "*"}]}
 )
+EMPTY_IDENTITY_POLICY = pf.dumps({"Version": "2012-10-17", "Statement": []})
 SERVICES = ("s3.amazonaws.com", "logs.us-east-1.amazonaws.com", "cloudtrail.amazonaws.com", "dynamodb.amazonaws.com")
 
 
@@ -184,11 +185,49 @@ def principal_options(world):
 
 
 def value_hints(world):
-    """What the condition value picker offers from the sandbox itself."""
+    """What the condition value picker and the Resource field's key picker offer from the sandbox itself."""
     principals = [e["Arn"] for entities in world.doc["accounts"].values()
                   for plural in ("users", "roles") for e in entities[plural].values()]
     aliases = sorted({a["AliasName"] for a in world.doc["kms"]["aliases"].values()})
-    return {"accounts": list(world.doc["accounts"]), "principals": principals, "aliases": aliases, "region": world.region}
+    return {"accounts": list(world.doc["accounts"]), "principals": principals, "aliases": aliases,
+            "region": world.region, "keys": key_options(world)}
+
+
+def key_options(world):
+    """The sandbox's keys as [(key ARN, label)]: aliases, description and account, oldest first."""
+    keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
+    options = []
+    for key in keys:
+        meta = key["KeyMetadata"]
+        names = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+        about = f" — {meta['Description']}" if meta.get("Description") else ""
+        options.append((meta["Arn"], f"{names}{about} ({meta['AWSAccountId']}, {meta['KeyState']})"))
+    return options
+
+
+def _principals_of(world, accounts):
+    return [(e["Arn"], f"{kind} {name} ({account})") for account in accounts
+            for kind, plural in (("user", "users"), ("role", "roles"))
+            for name, e in world.account(account)[plural].items()]
+
+
+def snippet_offers(world, target):
+    """[(Snippet, [(value, label)])]: the snippets this editor offers, each with what it can be for.
+    A snippet with nothing to be for in this sandbox (no other account, no key) is left out."""
+    others = [a for a in world.doc["accounts"] if a != target.account]
+    choices = {
+        "account": [(principals.root_arn(a), f"account {a}") for a in others],
+        "external": _principals_of(world, others),
+        "own": _principals_of(world, [target.account]) if target.kind == pf.KEY_POLICY else key_options(world),
+        "via": [(s, s) for s in (f"{v}.{world.region}.amazonaws.com" for v in pf.VIA_SERVICES)],
+        "": [("", "")],
+    }
+    return [(s, choices[s.picks]) for s in pf.SNIPPETS if target.kind in s.kinds and choices[s.picks]]
+
+
+def offered(offers):
+    """{snippet name: [values]}, as policy_form.sync and start check a request against."""
+    return {snippet.name: [value for value, _ in options] for snippet, options in offers}
 
 
 def editor_context(request, sandbox, world, target, state, **extra):
@@ -199,6 +238,7 @@ def editor_context(request, sandbox, world, target, state, **extra):
         target=target,
         state=state,
         cards=pf.card_views(state.cards, principal_options(world), state, value_hints(world)),
+        snippets=snippet_offers(world, target),
         policy_findings=[(f, pf.SEVERITY_BADGES.get(f.severity, "off")) for f in state.findings_for(None)],
         excerpt=pf.excerpt(state.text, state.problem.line) if state.problem else None,
         preview=preview,
@@ -305,8 +345,12 @@ def managed_policy_sync(request, sandbox_id, account, name):
 def _editor(request, sandbox, world, target):
     """GET: the editor on the policy in force. POST: save it with the real call, as the acting principal."""
     if request.method == "GET":
-        state = pf.start(target.current or NEW_IDENTITY_POLICY, target.kind, target.account)
-        return render(request, TEMPLATE, editor_context(request, sandbox, world, target, state, form=SaveForm()))
+        snippet = _snippet_asked(request, world, target)
+        # A new inline policy opened for a snippet holds just the snippet.
+        text = target.current or (EMPTY_IDENTITY_POLICY if snippet else NEW_IDENTITY_POLICY)
+        state = pf.start(text, target.kind, target.account, snippet)
+        return render(request, TEMPLATE, editor_context(request, sandbox, world, target, state, form=SaveForm(),
+                                                        inserted=snippet and pf.SNIPPETS_BY_NAME[snippet[0]]))
     form = SaveForm(request.POST)
     result = None
     if form.is_valid():
@@ -325,6 +369,14 @@ def _editor(request, sandbox, world, target):
     return render(request, TEMPLATE, context)
 
 
+def _snippet_asked(request, world, target):
+    """(name, value) of the snippet a link asks the editor to open with (?snippet=NAME&snippet-NAME=VALUE),
+    if this editor offers it for that value; None otherwise."""
+    name = request.GET.get("snippet", "")
+    value = request.GET.get(f"snippet-{name}", "")
+    return (name, value) if value in offered(snippet_offers(world, target)).get(name, ()) else None
+
+
 def _sync(request, sandbox, world, target):
     """Both views re-rendered from whichever one the learner changed (htmx, out of band)."""
     form = SyncForm(request.POST)
@@ -332,13 +384,14 @@ def _sync(request, sandbox, world, target):
     data = form.cleaned_data
     source = data.get("source") or "json"
     # The preview's options change neither view: the JSON stays the source.
-    state = pf.sync(data.get("document", ""), dict(request.POST.lists()), "cards" if source == "cards" else "json",
-                    data.get("op", ""), target.kind, target.account)
+    posted = dict(request.POST.lists())
+    state = pf.sync(data.get("document", ""), posted, "cards" if source == "cards" else "json",
+                    data.get("op", ""), target.kind, target.account, offered(snippet_offers(world, target)))
     # A plain card edit leaves the cards alone, so the learner keeps focus and the open pickers;
-    # the buttons (add or remove) and JSON edits re-render them.
+    # the buttons (add or remove, snippets), the pickers and JSON edits re-render them.
+    rerender = source == "json" or bool(data.get("op")) or source == "cards" and pf.picked_a_value(posted)
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
-                             rerender_cards=source == "json" or bool(data.get("op")),
-                             notes_oob=source != "json" and not data.get("op"))
+                             rerender_cards=rerender, notes_oob=not rerender)
     return render(request, TEMPLATE + "#sync", context)
 
 

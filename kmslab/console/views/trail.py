@@ -45,7 +45,8 @@ def trail_record(request, sandbox_id, event_id):
     found = TrailRecord.objects.filter(sandbox=sandbox, event_id=event_id).first()
     if found is None:
         raise Http404("No such record")
-    context = {"sandbox": sandbox, "record": found.record, "explanations": found.explanations}
+    context = {"sandbox": sandbox, "record": found.record, "explanations": found.explanations,
+               "after": pages.after_authorization(found.record, found.explanations)}
     if fragment_wanted(request):
         return render(request, "console/trail_record.html#record", context)
     world = runner.load_world(sandbox.id)

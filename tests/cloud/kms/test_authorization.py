@@ -134,6 +134,55 @@ def test_cross_account_a_key_policy_naming_a_role_still_needs_that_accounts_iam(
     ok(world, bob, "Encrypt", KeyId=key["Arn"], Plaintext=b"x")
 
 
+def test_cross_account_the_explanation_names_both_halves_and_the_missing_one(world, admin):
+    """bob in B on a key of A: the key policy (A) and bob's IAM policies (B) must both allow.
+    Each combination says which half allows, which is missing, and looks for the nearest
+    miss only in the missing half: never statement 1's principal when A's side is there."""
+    both_sides = policy(grant_to(ROOT_A, "kms:*", Sid="Enable IAM User Permissions"),
+                        grant_to(ROOT_B, "kms:Encrypt", Sid="AccountB"))
+    shared, private = make_key(world, admin, both_sides), make_key(world, admin)
+    nobody = make_user(world, B, "bob")
+    allowed = make_user(world, B, "bea", allow("kms:Encrypt", "*"))
+
+    def halves(caller, key):
+        outcome = call(world, caller, "Encrypt", KeyId=key["Arn"], Plaintext=b"x")
+        explanation = outcome.explanations[-1]
+        return explanation, [side["allows"] for side in explanation["sides"]], render(explanation)
+
+    # Neither: both halves missing; the nearest miss is the key policy's, where the first gap is.
+    explanation, sides, text = halves(nobody, private)
+    assert sides == [False, False] and explanation["gate"] == "no-key-policy-allow"
+    assert f"  key policy (account {A}): missing: no statement allows the caller or its account {B}; " \
+           'nearest key policy, statement 1 (Sid "Enable IAM User Permissions"); unmet: principal.' in text
+    assert f"  IAM policies (account {B}): missing: no IAM policy in account {B} allows it." in text
+
+    # The key policy only: what is missing is B's IAM policy, and nothing in the key policy is blamed.
+    explanation, sides, text = halves(nobody, shared)
+    assert sides == [True, False] and explanation["gate"] == "no-iam-allow-cross-account"
+    assert explanation["nearest"] is None
+    assert f'  key policy (account {A}): allows, by key policy, statement 2 (Sid "AccountB").' in text
+    assert f"  IAM policies (account {B}): missing: no IAM policy in account {B} allows it." in text
+    assert not any("unmet: principal" in line for line in text)
+
+    # IAM only: B's policy allows, the key policy does not name B.
+    explanation, sides, text = halves(allowed, private)
+    assert sides == [False, True] and explanation["gate"] == "no-key-policy-allow"
+    assert explanation["nearest"]["unmet"] == ["principal"]
+    assert f"  IAM policies (account {B}): allows, by user/bea inline policy lab, statement 1." in text
+
+    # Both: allowed, and the explanation still names each half.
+    explanation, sides, text = halves(allowed, shared)
+    assert sides == [True, True] and explanation["decision"] == "Allow"
+    assert "Cross-account: the key policy of the key's account and an IAM policy of the caller's " \
+           "account must both allow." in text
+
+    # B's root user has no IAM policies to consult: its half is not needed.
+    explanation, sides, text = halves(principals.root_caller(B), shared)
+    assert sides == [True, True] and explanation["sides"][1]["root"] is True
+    assert f"  IAM policies (account {B}): not needed, the caller is the account's root user, " \
+           "which IAM policies do not limit." in text
+
+
 MFA_POLICY = [
     grant_to(ROOT_A, "kms:*", Sid="Enable IAM User Permissions"),
     grant_to(f"arn:aws:iam::{A}:role/key-admin", "kms:ScheduleKeyDeletion", Sid="DeleteWithFreshMFA",

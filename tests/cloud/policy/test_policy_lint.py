@@ -92,6 +92,8 @@ CASES = [
      iam_policy(ip("kms:Decrypt", "*", {"StringEquals": {"aws:ResourceTag/team": "blue"}}))),
     ("KMS-027", "key", key_policy(kp(f"arn:aws:iam::{B}:root", "kms:Decrypt")),
      key_policy(kp(f"arn:aws:iam::{B}:root", "kms:Decrypt", {"StringEquals": {"kms:EncryptionContext:app": "x"}}))),
+    ("KMS-028", "key", key_policy(kp(APP, ["kms:Decrypt", "kms:DescribeKey"], {"StringEquals": {"kms:EncryptionContext:app": "x"}})),
+     key_policy(kp(APP, "kms:Decrypt", {"StringEquals": {"kms:EncryptionContext:app": "x"}}), kp(APP, "kms:DescribeKey"))),
 ]
 
 
@@ -111,3 +113,84 @@ def test_a_finding_points_at_its_statement_and_says_why():
 def test_a_policy_that_does_not_parse_is_one_error_finding():
     [finding] = lint("{", "key")
     assert finding.severity == "error" and "not valid JSON" in finding.message
+
+
+# KMS-028: an encryption-context condition on operations that never carry a context.
+
+CONTEXT = {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}}
+USE_AND_LOOK = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+def context_findings(statement, kind="key"):
+    text = key_policy(statement) if kind == "key" else iam_policy(statement)
+    return [f for f in lint(text, kind, A) if f.id == "KMS-028"]
+
+
+@pytest.mark.parametrize("statement", [
+    kp(APP, USE_AND_LOOK, CONTEXT),
+    kp(APP, "kms:*", {"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["tenant"]}}),
+    kp(APP, ["kms:Decrypt", "kms:GetKeyPolicy"], {"Null": {"kms:EncryptionContextKeys": "false"}}),
+    kp(APP, ["kms:Encrypt", "kms:Describe*"], {"StringLike": {"kms:EncryptionContext:tenant": "ac*"}}),
+], ids=["StringEquals", "ForAnyValue keys", "Null false", "StringLike with a wildcard action"])
+def test_an_allow_requiring_a_context_is_flagged_for_describekey_and_friends(statement):
+    [finding] = context_findings(statement)
+    assert finding.severity == "warning" and finding.statement == 2
+    assert finding.message.startswith(("This Allow never allows kms:DescribeKey", "This Allow never allows kms:GetKeyPolicy"))
+    assert "own statement" in finding.why
+
+
+def test_the_same_trap_in_an_iam_policy_names_the_operation():
+    [finding] = context_findings(ip(USE_AND_LOOK, KEY, CONTEXT), kind="identity")
+    assert finding.message == "This Allow never allows kms:DescribeKey: it carries no encryption context."
+
+
+@pytest.mark.parametrize("statement", [
+    kp(APP, ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"], CONTEXT),
+    kp(APP, USE_AND_LOOK, {"StringEqualsIfExists": {"kms:EncryptionContext:tenant": "acme"}}),
+    kp(APP, USE_AND_LOOK, {"StringNotEquals": {"kms:EncryptionContext:tenant": "globex"}}),
+    kp(APP, USE_AND_LOOK, {"Null": {"kms:EncryptionContextKeys": "true"}}),
+    kp(APP, USE_AND_LOOK, {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["tenant"]}}),
+    # CreateGrant carries the context of its constraints: requiring one there is a real control.
+    kp(APP, ["kms:Decrypt", "kms:CreateGrant"], CONTEXT),
+    kp(APP, USE_AND_LOOK, {"StringEquals": {"kms:CallerAccount": A}}),
+], ids=["only cryptographic operations", "IfExists", "negated", "Null true", "ForAllValues", "CreateGrant",
+        "no context condition"])
+def test_an_allow_that_lets_contextless_calls_through_is_not_flagged(statement):
+    assert context_findings(statement) == []
+
+
+def test_a_deny_unless_the_context_matches_denies_describekey_and_putkeypolicy_every_time():
+    for operator in ("StringNotEquals", "StringNotEqualsIfExists"):
+        [finding] = context_findings(kp("*", "kms:*", {operator: {"kms:EncryptionContext:tenant": "acme"}}, effect="Deny"))
+        assert finding.severity == "high"
+        assert finding.message == ("This Deny always denies kms:DescribeKey, kms:GetKeyPolicy, kms:PutKeyPolicy "
+                                   "and 44 more: they carry no encryption context.")
+
+
+@pytest.mark.parametrize("condition", [
+    {"StringNotEquals": {"kms:EncryptionContext:tenant": "acme"}, "Null": {"kms:EncryptionContextKeys": "false"}},
+    {"StringEquals": {"kms:EncryptionContext:tenant": "globex"}},
+], ids=["absence handled by Null false", "plain operator"])
+def test_a_deny_that_leaves_contextless_calls_alone_is_not_flagged(condition):
+    assert context_findings(kp("*", "kms:*", condition, effect="Deny")) == []
+
+
+def test_a_context_condition_on_contextless_operations_only_is_kms_021_not_028():
+    ids = {f.id for f in lint(key_policy(kp(APP, "kms:DescribeKey", CONTEXT)), "key", A)}
+    assert "KMS-021" in ids and "KMS-028" not in ids
+
+
+def test_what_kms_028_says_is_what_the_evaluator_does(world, admin):
+    """alice's Allow requires a context: her Decrypt with it passes, her DescribeKey never can."""
+    from kmslab.cloud import iam, principals
+    from kmslab.cloud.kms import access
+
+    from ..kms.kms_factories import make_key
+
+    alice = principals.user_caller(A, iam.add_user(world, A, "alice"))
+    statement = kp(alice.arn, USE_AND_LOOK, CONTEXT)
+    key_id = make_key(world, admin, Policy=key_policy(statement), BypassPolicyLockoutSafetyCheck=True)["KeyId"]
+    key = world.doc["kms"]["keys"][key_id]
+    assert access.simulate(world, alice, "kms:Decrypt", key, {"kms:EncryptionContext:tenant": "acme"}).allowed
+    assert not access.simulate(world, alice, "kms:DescribeKey", key).allowed
+    assert context_findings(statement)
