@@ -529,3 +529,11 @@ def test_the_via_service_snippet_denies_direct_use(alice):
     assert statement["Condition"] == {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert f"<strong>admin ({A})</strong> loses <code>kms:Encrypt</code>" in response
     assert f"<strong>admin ({A})</strong> loses <code>kms:DescribeKey</code>" not in response
+
+
+def test_the_editor_names_the_kind_of_policy_it_reads_with_the_right_article(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    assert "reads it as a key policy." in alice.get(f"{alice.home}policies/key/{key_id}/").content.decode()
+    inline = alice.get(f"{alice.home}policies/{A}/user/admin/AdministratorAccess/").content.decode()
+    assert "reads it as an IAM policy." in inline and "a IAM" not in inline
