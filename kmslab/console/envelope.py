@@ -144,3 +144,26 @@ def encrypt_directly(run, key_id, message, context):
 def _context(context):
     # An empty context is left out of the request, as the SDKs do.
     return {"EncryptionContext": context} if context else {}
+
+
+def shown(response, context):
+    """What a direct Encrypt, Decrypt or GenerateDataKey returned, as the page shows it (the trail never holds it).
+
+    The ciphertext in base64 with its anatomy, so it can be decrypted or pasted anywhere; a plaintext in
+    base64, and as text too when it reads as text (what Encrypt was given), not when it is a data key."""
+    out = {"context_json": json.dumps(context)}
+    if response.get("CiphertextBlob"):
+        out["ciphertext"] = b64(response["CiphertextBlob"])
+        out["anatomy"] = anatomy(response["CiphertextBlob"])
+    if "Plaintext" in response:
+        out["plaintext"] = b64(response["Plaintext"])
+        out["text"] = _text(response["Plaintext"])
+    return out
+
+
+def _text(data):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if all(c.isprintable() or c.isspace() for c in text) else None

@@ -1,6 +1,10 @@
 """Console forms. Each one that makes a call says how its fields become the AWS request."""
+import base64
+import binascii
+
 from django import forms
 
+from kmslab.cloud import learner_json
 from kmslab.cloud.clock import parse_duration
 
 
@@ -75,7 +79,7 @@ class TagsField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 2})
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, help_text="One Key=Value a line.", **kwargs)
+        super().__init__(required=False, help_text="One Key=Value per line.", **kwargs)
 
     def clean(self, value):
         return parse_tags(super().clean(value))
@@ -94,13 +98,79 @@ class CreateKeyForm(CallForm):
         required=False, widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Leave empty for the default key policy (the account's root gets kms:*).",
     )
+    # Not CreateKey's: CreateAlias's, made right after it (AWS's console does the same two calls).
+    AliasName = forms.CharField(max_length=256, required=False, label="Alias (optional)",
+                                widget=forms.TextInput(attrs={"placeholder": "alias/payroll"}),
+                                help_text="Begins with alias/. CreateAlias runs right after CreateKey.")
 
     def request(self):
-        request = {k: v for k, v in self.cleaned_data.items() if v}
-        return request
+        return {k: v for k, v in self.cleaned_data.items() if v and k != "AliasName"}
 
 
 # Forms for the key page: each names its operation and builds the request for one key.
+
+
+class ContextField(forms.CharField):
+    """An encryption context typed as a JSON object of strings (how the API takes it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        kwargs.setdefault("help_text", 'A JSON object of strings, e.g. {"tenant": "acme"}; {} for none.')
+        super().__init__(required=False, strip=False, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip() or "{}"
+        try:
+            context = learner_json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        if not isinstance(context, dict) or not all(isinstance(v, str) for v in context.values()):
+            raise forms.ValidationError("An encryption context is an object whose values are strings.")
+        return context
+
+
+def _context(context):
+    # An empty context is left out of the request, as the SDKs do.
+    return {"EncryptionContext": context} if context else {}
+
+
+class EncryptForm(CallForm):
+    operation = "Encrypt"
+    Plaintext = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text="Text, sent as its UTF-8 bytes. KMS takes 1 to 4096 bytes.")
+    EncryptionContext = ContextField()
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "Plaintext": self.cleaned_data["Plaintext"].encode(),
+                **_context(self.cleaned_data["EncryptionContext"])}
+
+
+class DecryptForm(CallForm):
+    operation = "Decrypt"
+    CiphertextBlob = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                                     help_text="Base64, as the CLI and boto3's base64 encoding print it.")
+    EncryptionContext = ContextField(help_text="The context it was encrypted with, exactly: {} for none.")
+
+    def clean_CiphertextBlob(self):
+        try:
+            return base64.b64decode("".join(self.cleaned_data["CiphertextBlob"].split()), validate=True)
+        except (ValueError, binascii.Error):
+            raise forms.ValidationError("That is not base64.") from None
+
+    def request(self, key_id=None):
+        """With a KeyId (the key page's), KMS checks the blob is that key's: IncorrectKeyException if not."""
+        request = {"CiphertextBlob": self.cleaned_data["CiphertextBlob"], **_context(self.cleaned_data["EncryptionContext"])}
+        return {"KeyId": key_id, **request} if key_id else request
+
+
+class GenerateDataKeyForm(CallForm):
+    operation = "GenerateDataKey"
+    KeySpec = forms.ChoiceField(choices=[("AES_256", "AES_256"), ("AES_128", "AES_128")])
+    EncryptionContext = ContextField()
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "KeySpec": self.cleaned_data["KeySpec"],
+                **_context(self.cleaned_data["EncryptionContext"])}
 
 
 class KeyOnlyForm(CallForm):
@@ -240,6 +310,10 @@ KEY_ACTIONS = {
     "RevokeGrant": lambda data=None: GrantIdForm(data, operation="RevokeGrant"),
     "RetireGrant": lambda data=None: GrantIdForm(data, operation="RetireGrant"),
     "DeleteImportedKeyMaterial": lambda data=None: KeyOnlyForm(data, operation="DeleteImportedKeyMaterial"),
+    # Their own ids: three forms on one page with an EncryptionContext field each.
+    "Encrypt": lambda data=None: EncryptForm(data, auto_id="encrypt_%s"),
+    "Decrypt": lambda data=None: DecryptForm(data, auto_id="decrypt_%s"),
+    "GenerateDataKey": lambda data=None: GenerateDataKeyForm(data, auto_id="generate_%s"),
 }
 
 

@@ -6,6 +6,7 @@ from kmslab.cloud.errors import AccessDeniedException, AccessDenied
 from kmslab.sandboxes import runner
 
 from . import acting
+from .forms import ActAsForm
 
 DENIALS = (AccessDeniedException.__name__, AccessDenied.__name__)
 # Why a call the policies allowed still failed, where AWS's message says nothing: kmslab's
@@ -51,14 +52,34 @@ def clock(world):
     }
 
 
+HEADER_PREFIX = "switch"
+
+
+def act_as_form(world, identity, data=None, header=False):
+    """The Act as form, set to the current identity: the home page's, or the header's on every page.
+
+    The header's fields are prefixed, so both can be on one page, and its principal is labelled
+    "Act as", so a page's own "Principal" field (the simulator's) keeps its label to itself."""
+    form = ActAsForm(
+        data, prefix=HEADER_PREFIX if header else None, choices=acting.choices(world), users=acting.users(world),
+        initial={"principal": f"{identity.account}/{identity.kind}/{identity.name}", "mfa": identity.mfa,
+                 "via": identity.via},
+    )
+    if header:
+        form.fields["principal"].label = "Act as"
+    return form
+
+
 def context(request, sandbox, world, section, **extra):
     """The context of a sandbox page: the sandbox, the snapshot it was read from, who acts, what time it is."""
+    identity = acting.current(request, sandbox, world)
     return {
         "sandbox": sandbox,
         "world": world,
-        "identity": acting.current(request, sandbox, world),
+        "identity": identity,
         "clock": clock(world),
         "section": section,
+        "switch_form": act_as_form(world, identity, header=True),
         **extra,
     }
 

@@ -83,3 +83,14 @@ def render_rows(sandbox, rows):
     """Feed rows as HTML, newest first, from the autoescaped row template."""
     # Each piece is a SafeString from render_to_string; joining loses the mark, not the escaping.
     return mark_safe("".join(render_to_string("console/_trail_row.html", {"sandbox": sandbox, "r": row(r)}) for r in rows))
+
+
+# The calls that hand back a ciphertext under the key they name (ReEncrypt names two keys, so it is left out).
+CIPHERTEXT_CALLS = ["Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+                    "GenerateDataKeyPairWithoutPlaintext"]
+
+
+def ciphertexts_made(sandbox_id, key_arn):
+    """How many successful calls in the trail made a ciphertext under this key: what deleting it strands."""
+    return TrailRecord.objects.filter(sandbox_id=sandbox_id, event_name__in=CIPHERTEXT_CALLS, error_code="",
+                                      resource_names__contains=f"\n{key_arn}\n").count()

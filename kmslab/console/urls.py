@@ -39,6 +39,7 @@ urlpatterns = [
     path(S + "trail/<str:event_id>/", trail.trail_record, name="trail_record"),
     # The teaching pages: policy editors, simulator, envelope encryption (docs/architecture.md, "Console").
     path(S + "policies/", policies.policies, name="policies"),
+    path(S + "policies/create/", policies.create_policy, name="create_policy"),
     path(S + "policies/key/<str:key_id>/", policies.key_policy, name="key_policy"),
     path(S + "policies/key/<str:key_id>/sync/", policies.key_policy_sync, name="key_policy_sync"),
     # Before the inline policies' patterns, whose <kind> would take "managed".
@@ -53,6 +54,7 @@ urlpatterns = [
     path(S + "envelope/encrypt/", envelope.envelope_encrypt, name="envelope_encrypt"),
     path(S + "envelope/decrypt/", envelope.envelope_decrypt, name="envelope_decrypt"),
     path(S + "envelope/direct/", envelope.envelope_direct, name="envelope_direct"),
+    path(S + "envelope/direct/decrypt/", envelope.envelope_direct_decrypt, name="envelope_direct_decrypt"),
     path(S + "anatomy/", envelope.anatomy, name="anatomy"),
     path(S + "simulator/", simulator.simulator_page, name="simulator"),
 ]

@@ -265,6 +265,171 @@ def test_a_learner_writes_a_group_policy_and_sees_what_its_members_gain(learner,
     expect(page.locator("#preview")).to_contain_text("No change")  # saved: the edit is the policy in force
 
 
+def test_advancing_the_clock_updates_the_home_page_without_a_reload(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    key_id = create_key(page)
+    page.locator("summary", has_text="Deletion").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#key-body .lede")).to_contain_text("PendingDeletion")
+    page.goto(page.home)
+    expect(page.locator("#home-keys")).to_contain_text("PendingDeletion")
+    page.evaluate("window.notReloaded = true")
+    page.locator("#clock").get_by_role("textbox", name="Advance").fill("35d")
+    page.locator("#clock").get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#clock .result")).to_contain_text("DeleteKey")
+    expect(page.locator("#home-keys")).not_to_contain_text(key_id)
+    expect(page.locator("#home-keys")).to_contain_text("No keys yet")
+    expect(page.locator("#status")).to_contain_text("+35 d")
+    assert page.evaluate("window.notReloaded") is True
+    shot(page, "sandbox-home")
+
+
+def test_switching_identity_in_the_header_keeps_the_stored_envelope(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    create_key(page)
+    page.goto(page.home + "envelope/")
+    page.get_by_role("button", name="Encrypt with a data key").click()
+    expect(page.locator("#plaintext-key")).to_be_visible()
+    stored = page.locator("input[name=encrypted_data_key]").input_value()
+
+    # Account B's admin, chosen in the header: only the header changes.
+    page.locator("#status summary").click()
+    page.get_by_label("Act as").select_option("444455556666/user/admin")
+    page.locator("#status").get_by_role("button", name="Act as").click()
+    expect(page.locator("#status summary")).to_contain_text("444455556666")
+    expect(page.locator(".lede .acting-label")).to_have_text("admin")
+    assert page.locator("input[name=encrypted_data_key]").input_value() == stored
+    expect(page.locator("#plaintext-key")).to_be_visible()
+    page.get_by_role("button", name="Decrypt the data key, then the message").click()
+    expect(page.locator("#decrypted")).to_contain_text("AccessDeniedException")
+    expect(page.locator("#decrypted")).to_contain_text("arn:aws:iam::444455556666:user/admin")
+
+    # Back to account A's admin, from the header again: the same envelope opens.
+    page.locator("#status summary").click()
+    page.get_by_label("Act as").select_option("111122223333/user/admin")
+    shot(page, "identity-switcher")
+    page.locator("#status").get_by_role("button", name="Act as").click()
+    expect(page.locator("#status summary")).to_contain_text("111122223333")
+    page.get_by_role("button", name="Decrypt the data key, then the message").click()
+    expect(page.locator("#decrypted")).to_contain_text("identical to the message you encrypted")
+
+
+def test_a_trail_record_has_its_own_url_and_long_lines_stay_in_their_cards(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    key_id = create_key(page)
+    admin_a, admin_b = (client_factory(server.url, p)("kms") for p in sandbox["principals"][:2])
+    key_arn = admin_a.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    long_arn = "arn:aws:iam::444455556666:role/an-application-role-with-a-long-descriptive-name-for-payroll"
+    admin_a.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*",
+             "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {
+                 "ArnEquals": {"aws:PrincipalArn": long_arn},
+                 "StringEquals": {"kms:EncryptionContext:department-of-payroll-and-benefits": "payroll-2026-q4"}}},
+        ],
+    }))
+    with pytest.raises(Exception, match="AccessDeniedException"):
+        admin_b.describe_key(KeyId=key_arn)
+
+    page.goto(page.home + "trail/")
+    page.locator("#feed-rows tr", has_text="DescribeKey").first.get_by_role("link").click()
+    expect(page.locator("#record")).to_contain_text("AccessDeniedException")
+    assert re.search(r"/trail/[0-9a-f-]{36}/$", page.url)  # shareable
+    fits = "el => el.scrollWidth <= el.clientWidth"
+    assert page.locator("#record pre.json").evaluate(fits)
+    shot(page, "trail-why")
+    page.go_back()
+    expect(page).to_have_url(page.home + "trail/")
+    expect(page.locator("#record")).to_be_empty()
+    page.go_forward()
+    expect(page.locator("#record")).to_contain_text("AccessDeniedException")
+
+    # The simulator's conditions table, with a long ARN and a long condition key, stays in its card.
+    page.goto(page.home + f"simulator/?principal=444455556666/user/admin&action=kms:Decrypt&key={key_arn}&context=%7B%7D")
+    table = page.locator("#decision table").first
+    expect(table).to_contain_text("department-of-payroll-and-benefits")
+    card = page.locator("#decision").bounding_box()
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= card["x"] + card["width"]
+
+
+def test_a_learner_encrypts_on_the_key_page_then_disables_and_is_asked_before_deletion(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    create_key(page)
+    page.locator("summary", has_text="Encrypt, decrypt, data keys").click()
+    page.locator("#encrypt_Plaintext").fill("card 4111 1111 1111 1111")
+    page.locator("#encrypt_EncryptionContext").fill('{"app": "billing"}')
+    page.get_by_role("button", name="Encrypt", exact=True).click()
+    expect(page.locator("#ciphertext")).to_have_text(re.compile(r"^[A-Za-z0-9+/]+=*$"))
+    page.locator("#crypto-output summary", has_text="Anatomy").click()
+    expect(page.locator("#crypto-output div.range-key-id")).to_be_visible()
+    shot(page, "key")
+    page.get_by_role("button", name="Decrypt it").click()
+    expect(page.locator("#plaintext")).to_have_value("card 4111 1111 1111 1111")
+
+    page.locator("summary", has_text="Enable or disable").click()
+    page.get_by_role("button", name="DisableKey").click()
+    expect(page.locator("#disabled-note")).to_contain_text("reversible: re-enable at any time")
+
+    # Asked first: dismissing makes no call.
+    asked = []
+    page.locator("summary", has_text="Deletion").click()
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#disabled-note")).to_be_visible()
+    assert "cannot be undone" in asked[0] and "The trail shows 1 call that made ciphertexts" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="ScheduleKeyDeletion").click()
+    expect(page.locator("#key-body .lede")).to_contain_text("PendingDeletion")
+    shot(page, "key-pending-deletion")
+
+
+def test_a_learner_creates_a_key_with_an_alias_and_looks_around(learner, server):
+    from playwright.sync_api import expect
+
+    page, sandbox = learner
+    page.goto(page.base + "/")
+    shot(page, "sandboxes")
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("payroll")
+    page.get_by_label("Alias (optional)").fill("alias/payroll")
+    shot(page, "keys")
+    page.locator("#create button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/keys/[0-9a-f-]{36}/$"))
+    expect(page.locator("#key-body .lede")).to_contain_text("alias/payroll")
+
+    # The same alias again: KMS refuses it, and the second key is there all the same.
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("billing")
+    page.get_by_label("Alias (optional)").fill("alias/payroll")
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#create")).to_contain_text("AlreadyExistsException")
+    expect(page.locator("#create")).to_contain_text("The key was created without its alias.")
+    expect(page.locator("#all-keys")).to_contain_text("billing")
+
+    page.goto(page.home + "iam/")
+    shot(page, "iam")
+    page.goto(page.home + "iam/111122223333/users/admin/")
+    shot(page, "iam-user")
+    page.goto(page.home + "trail/")
+    expect(page.locator("#feed-rows")).to_contain_text("CreateAlias")
+    shot(page, "trail")
+
+
 def test_a_learner_shares_a_key_with_carol_in_another_account_through_the_share_panel(learner, server):
     from playwright.sync_api import expect
 

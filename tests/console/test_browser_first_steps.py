@@ -59,6 +59,7 @@ def test_a_denied_schedule_key_deletion_keeps_the_seven_day_window(learner):
     page.locator("details.action summary", has_text="Deletion").click()
     schedule = page.locator("form[action$='/ScheduleKeyDeletion/']")
     schedule.locator("input[name=PendingWindowInDays]").fill("7")
+    page.once("dialog", lambda dialog: dialog.accept())  # the console asks before ScheduleKeyDeletion
     schedule.get_by_role("button").click()
 
     expect(page.locator("#key-body")).to_contain_text("AccessDeniedException")

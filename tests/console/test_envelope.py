@@ -1,4 +1,5 @@
 """The envelope step-through's core, against a world: real calls, local AES-256-GCM."""
+import base64
 import dataclasses
 import json
 from urllib.parse import urlencode
@@ -235,3 +236,22 @@ def test_a_context_nested_thousands_deep_is_a_form_error_not_a_crash(keyed):
     assert response.status_code == 200
     assert "nested more than 32 levels deep" in response.content.decode()
     assert not TrailRecord.objects.filter(event_name="GenerateDataKey").exists()
+
+
+def test_direct_encrypt_of_a_short_message_shows_its_ciphertext_and_decrypts_it(keyed):
+    form = envelope_form(keyed)
+    form["message"] = ["payroll for december"]
+    page = keyed.post(keyed.home + "envelope/direct/", form, htmx=True).content.decode()
+    blob = page.split('id="ciphertext">')[1].split("<")[0]
+    assert base64.b64decode(blob)[:1] and "range-gcm-tag" in page  # base64, with its anatomy
+    decrypt = fields(page, "crypto-output")
+    assert decrypt["CiphertextBlob"] == [blob]
+    assert json.loads(decrypt["EncryptionContext"][0]) == {"purpose": "kmslab-lesson", "tenant": "acme"}
+    response = keyed.post(keyed.home + "envelope/direct/decrypt/", decrypt, htmx=True)
+    assert is_fragment(response) and codes(response) == []
+    assert ">payroll for december</textarea>" in response.content.decode()
+    decrypt["EncryptionContext"] = ["{}"]
+    assert codes(keyed.post(keyed.home + "envelope/direct/decrypt/", decrypt, htmx=True)) == ["InvalidCiphertextException"]
+    names = TrailRecord.objects.filter(sandbox=keyed.sandbox).order_by("sequence").values_list("event_name", flat=True)
+    assert list(names)[-3:] == ["Encrypt", "Decrypt", "Decrypt"]
+    assert not any(blob in r for r in TrailRecord.objects.values_list("record_json", flat=True))

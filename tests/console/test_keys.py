@@ -1,10 +1,15 @@
 """The keys list and a key's page: every lifecycle action is a real call, and errors are AWS's."""
+import base64
+import html
 import json
+import re
 
+from .html_forms import fields
 from .personas import A, B, codes, is_fragment
 
 from kmslab.console import acting
 from kmslab.sandboxes import runner
+from kmslab.sandboxes.models import TrailRecord
 
 
 def test_create_key_makes_the_call_and_opens_the_key(alice):
@@ -130,7 +135,7 @@ def test_learner_text_is_escaped(alice):
 def test_the_key_policy_is_shown(alice):
     key_page = alice.create_key()
     page = alice.get(key_page).content.decode()
-    policy = page[page.index("<pre>") + 5:page.index("</pre>")]
+    policy = page[page.index('<pre class="json">') + 18:page.index("</pre>")]
     assert json.loads(policy.replace("&quot;", '"'))["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{A}:root"}
 
 
@@ -139,6 +144,99 @@ def test_the_fold_of_the_action_just_made_stays_open(alice):
     body = alice.post(key_page + "EnableKeyRotation/", {"RotationPeriodInDays": "90"}, htmx=True).content.decode()
     assert '<details class="action" open><summary>Rotation</summary>' in body
     assert '<details class="action" ><summary>Enable or disable</summary>' in body
+
+
+def test_a_disabled_key_says_disabling_is_reversible_and_preferred_to_deletion(alice):
+    key_page = alice.create_key()
+    assert 'id="disabled-note"' not in alice.get(key_page).content.decode()
+    body = alice.post(key_page + "DisableKey/", htmx=True).content.decode()
+    assert "Disabled — reversible: re-enable at any time with <code>EnableKey</code>. Prefer this to deletion." in body
+    body = alice.post(key_page + "EnableKey/", htmx=True).content.decode()
+    assert 'id="disabled-note"' not in body
+
+
+def test_schedule_key_deletion_asks_first_saying_what_deletion_strands(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    who = acting.default(runner.load_world(alice.sandbox.id)).who()
+    for _ in range(2):
+        runner.run(alice.sandbox.id, who, "kms", "Encrypt", {"KeyId": key_id, "Plaintext": b"payroll"})
+    page = alice.get(key_page).content.decode()
+    form = page[page.index('action="' + key_page + 'ScheduleKeyDeletion/"'):]
+    confirm = html.unescape(re.search(r'hx-confirm="([^"]*)"', form[:form.index(">")]).group(1))
+    assert "7 to 30 days" in confirm
+    assert "cannot be undone" in confirm
+    assert "The trail shows 2 calls that made ciphertexts under this key." in confirm
+    assert "DisableKey instead: it is reversible" in confirm
+
+
+def test_create_key_can_name_an_alias_with_a_second_real_call(alice):
+    key_page = alice.create_key(Description="payroll", AliasName="alias/payroll")
+    assert "<code>alias/payroll</code>" in alice.get(key_page).content.decode()
+    names = [r["eventName"] for r in alice.get(alice.home + "trail.json").json()["Records"]]
+    assert names[-2:] == ["CreateKey", "CreateAlias"]
+
+
+def test_an_alias_kms_refuses_is_shown_and_the_key_is_still_created(alice):
+    alice.create_key(AliasName="alias/payroll")
+    response = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS", "Description": "second",
+                                                 "AliasName": "alias/payroll"}, htmx=True)
+    assert is_fragment(response)
+    assert codes(response) == ["AlreadyExistsException"]
+    fragment = response.content.decode()
+    assert "The key was created without its alias." in fragment
+    assert 'id="all-keys" aria-labelledby="all-h" hx-swap-oob="true"' in fragment and "second" in fragment
+    assert 'name="Description" maxlength="8192" id="id_Description">' in fragment  # a fresh form: no second key
+    records = alice.get(alice.home + "trail.json").json()["Records"]
+    assert [r["eventName"] for r in records[-2:]] == ["CreateKey", "CreateAlias"]
+    assert "errorCode" not in records[-2] and records[-1]["errorCode"] == "AlreadyExistsException"
+    page = alice.post(alice.home + "keys/", {"Origin": "AWS_KMS", "AliasName": "alias/payroll"}).content.decode()
+    assert page.count('id="all-keys"') == 1 and "The key was created without its alias." in page
+
+
+def test_the_key_page_encrypts_and_decrypts_what_it_encrypted(alice):
+    key_page = alice.create_key()
+    body = alice.post(key_page + "Encrypt/", {"Plaintext": "card 4111", "EncryptionContext": '{"app": "billing"}'},
+                      htmx=True).content.decode()
+    assert '<details class="action" open><summary>Encrypt, decrypt, data keys</summary>' in body
+    assert "Anatomy of the CiphertextBlob" in body and "range-key-id" in body
+    decrypt = fields(body, "crypto-output")
+    assert decrypt["EncryptionContext"] == ['{"app": "billing"}']
+    body = alice.post(key_page + "Decrypt/", decrypt, htmx=True).content.decode()
+    assert codes_of(body) == [] and ">card 4111</textarea>" in body
+    decrypt["EncryptionContext"] = ['{"app": "payroll"}']
+    assert codes(alice.post(key_page + "Decrypt/", decrypt, htmx=True)) == ["InvalidCiphertextException"]
+
+
+def test_decrypt_on_another_keys_page_is_refused_with_incorrect_key(alice):
+    first, second = alice.create_key(), alice.create_key()
+    body = alice.post(first + "Encrypt/", {"Plaintext": "x"}, htmx=True).content.decode()
+    decrypt = fields(body, "crypto-output")
+    assert codes(alice.post(second + "Decrypt/", decrypt, htmx=True)) == ["IncorrectKeyException"]
+    assert "That is not base64." in alice.post(second + "Decrypt/", {"CiphertextBlob": "%%%"}, htmx=True).content.decode()
+
+
+def test_generate_data_key_on_the_key_page_shows_the_data_key_once_and_its_encrypted_copy(alice):
+    key_page = alice.create_key()
+    body = alice.post(key_page + "GenerateDataKey/", {"KeySpec": "AES_256", "EncryptionContext": ""},
+                      htmx=True).content.decode()
+    data_key = body.split('id="plaintext">')[1].split("<")[0]
+    assert len(base64.b64decode(data_key)) == 32
+    assert "Anatomy of the CiphertextBlob" in body
+    assert not any(data_key in r for r in TrailRecord.objects.values_list("record_json", flat=True))
+    # Decrypting the encrypted copy gives the same data key back, as base64 (it is not text).
+    body = alice.post(key_page + "Decrypt/", fields(body, "crypto-output"), htmx=True).content.decode()
+    assert f'<code class="wrap" id="plaintext">{data_key}</code>' in body
+
+
+def test_encrypt_on_the_key_page_as_a_principal_it_does_not_allow_says_why(alice):
+    alice.post(alice.home + "iam/call/CreateUser/", {"UserName": "bob"})
+    key_page = alice.create_key()
+    alice.act_as(f"{A}/user/bob")
+    body = alice.post(key_page + "Encrypt/", {"Plaintext": "x"}, htmx=True).content.decode()
+    assert "AccessDeniedException" in body and "Implicitly denied" in body and 'id="crypto-output"' not in body
+    assert "An encryption context is an object whose values are strings." in alice.post(
+        key_page + "Encrypt/", {"Plaintext": "x", "EncryptionContext": "[1]"}, htmx=True).content.decode()
 
 
 # "Share this key": both halves from the policy engine.

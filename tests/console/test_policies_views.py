@@ -1,5 +1,6 @@
 """The visual policy editors: cards and JSON in sync, problems in place, the access preview, saving for real."""
 import json
+import re
 
 from kmslab.console import acting
 from kmslab.sandboxes import runner
@@ -380,6 +381,28 @@ def test_a_raw_card_whose_json_was_tampered_with_is_a_policy_problem(alice):
     assert response.status_code == 200 and "Statement" in response.content.decode()
 
 
+def test_create_policy_makes_a_customer_managed_policy_and_opens_its_editor(alice):
+    page = alice.get(alice.home + "policies/").content.decode()
+    assert f'action="{alice.home}policies/create/"' in page
+    response = alice.post(alice.home + "policies/create/", {
+        "PolicyName": "kms-use", "Description": "for the app",
+        "PolicyDocument": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
+                          '"Resource": "*"}]}',
+    })
+    assert response["Location"] == f"{alice.home}policies/{A}/managed/kms-use/"
+    record = alice.get(alice.home + "trail.json").json()["Records"][-1]
+    assert record["eventName"] == "CreatePolicy" and "errorCode" not in record
+    assert "kms-use" in alice.get(alice.home + "policies/").content.decode()
+
+
+def test_create_policy_shows_iams_error_and_keeps_the_form(alice):
+    data = {"PolicyName": "kms-use", "PolicyDocument": '{"Version": "2012-10-17", "Statement": []}'}
+    response = alice.post(alice.home + "policies/create/", data)
+    assert codes(response) == ["MalformedPolicyDocument"]
+    page = response.content.decode()
+    assert re.search(r'<details class="action" id="create-policy" [^>]*open>', page) and 'value="kms-use"' in page
+
+
 # Snippets, the key ARN picker and the principal picker.
 
 
@@ -506,3 +529,11 @@ def test_the_via_service_snippet_denies_direct_use(alice):
     assert statement["Condition"] == {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert f"<strong>admin ({A})</strong> loses <code>kms:Encrypt</code>" in response
     assert f"<strong>admin ({A})</strong> loses <code>kms:DescribeKey</code>" not in response
+
+
+def test_the_editor_names_the_kind_of_policy_it_reads_with_the_right_article(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    assert "reads it as a key policy." in alice.get(f"{alice.home}policies/key/{key_id}/").content.decode()
+    inline = alice.get(f"{alice.home}policies/{A}/user/admin/AdministratorAccess/").content.decode()
+    assert "reads it as an IAM policy." in inline and "a IAM" not in inline

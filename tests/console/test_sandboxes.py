@@ -8,7 +8,7 @@ from kmslab.console import learner as learners
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
 
-from .personas import A, B, is_fragment
+from .personas import A, B, codes, is_fragment
 
 
 def test_a_new_learner_sees_no_sandboxes_and_can_create_one(client, transactional_db):
@@ -96,6 +96,25 @@ def test_advancing_the_clock_runs_a_deletion_that_fell_due(alice):
     assert alice.get(key_page).status_code == 404
 
 
+def test_after_advancing_the_clock_the_home_page_lists_what_the_advance_did(alice):
+    key_page = alice.create_key(Description="payroll")
+    alice.create_key(Description="billing")
+    alice.post(key_page + "ScheduleKeyDeletion/", {"PendingWindowInDays": "7"})
+    alice.act_as(f"{A}/user/admin", mfa=True)
+    assert "PendingDeletion" in alice.get(alice.home).content.decode()
+
+    fragment = alice.post(alice.home + "clock/", {"advance": "8d"}, htmx=True).content.decode()
+    keys = fragment[fragment.index('<section class="panel" id="home-keys"'):]
+    keys = keys[:keys.index("</section>")]
+    assert 'hx-swap-oob="true"' in keys
+    assert "billing" in keys and "payroll" not in keys and "PendingDeletion" not in keys
+    # admin's MFA session (12 hours) ended: the sessions list and the Act as panel say so too.
+    sessions = fragment[fragment.index('<section class="panel" id="sessions"'):]
+    assert 'hx-swap-oob="true"' in sessions[:200] and "No STS sessions" in sessions[:sessions.index("</section>")]
+    act_as = fragment[fragment.index('<section class="panel" id="act-as"'):]
+    assert 'hx-swap-oob="true"' in act_as[:200] and "The STS session of admin ended" in act_as
+
+
 def test_the_custom_clock_step_is_validated(alice):
     response = alice.post(alice.home + "clock/", {"advance": "tomorrow"}, htmx=True)
     assert "is not a duration" in response.content.decode()
@@ -114,7 +133,7 @@ def test_reset_starts_the_sandbox_over(alice):
     response = alice.post(alice.home + "reset/")
     assert response.status_code == 200
     assert alice.get(key_page).status_code == 404
-    assert b"Acting as</span>\n    <b>admin" in alice.get(alice.home).content
+    assert re.search(r"Acting as</span>\s*<b>admin", alice.get(alice.home).content.decode())
 
 
 def test_reset_shows_both_admins_new_keys_once_and_says_the_old_ones_stop_working(alice):
@@ -206,3 +225,47 @@ def test_when_the_session_ends_on_the_sandbox_clock_the_console_says_so(alice):
     page = alice.get(alice.home).content.decode()
     assert "The STS session of admin ended on the sandbox clock" in page
     assert '<span class="badge warn"' in page and "no MFA" in page
+
+
+PAGES_WITH_THE_SWITCHER = ["", "keys/", "iam/", "trail/", "policies/", "simulator/", "envelope/", "anatomy/",
+                           f"iam/{A}/users/admin/"]
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_THE_SWITCHER)
+def test_every_sandbox_page_can_switch_identity_from_its_header(alice, path):
+    page = alice.get(alice.home + path).content.decode()
+    header = page[page.index('id="status"'):page.index("</header>")]
+    assert f'hx-post="{alice.home}act-as/" hx-target="#status"' in header
+    assert 'name="switch-principal"' in header and f'value="{B}/root/root"' in header
+    assert f'name="next" value="{alice.home}{path}"' in header
+
+
+def test_switching_in_the_header_answers_with_the_header_alone(alice):
+    key_page = alice.create_key()
+    response = alice.post(alice.home + "act-as/", {"from": "header", "switch-principal": f"{B}/user/admin"}, htmx=True)
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<div class="status" id="status"')
+    assert re.search(r"Acting as</span>\s*<b>admin</b>\s*<span>IAM user · 444455556666", fragment)
+    # The page's own mentions of who acts follow, out of band.
+    assert f'hx-swap-oob="innerHTML:.acting-account">{B}<' in fragment
+    assert 'id="act-as-who" hx-swap-oob="true"' in fragment
+    assert f'<span class="acting-account">{B}</span>' in alice.get(key_page).content.decode()
+    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["NotFoundException"]  # B cannot see A's key
+
+
+def test_a_switch_the_form_refuses_stays_open_in_the_header_with_its_error(alice):
+    response = alice.post(alice.home + "act-as/", {"from": "header", "switch-principal": f"{A}/root/root",
+                                                   "switch-mfa": "on"}, htmx=True)
+    fragment = response.content.decode()
+    assert '<details class="switcher" open>' in fragment
+    assert "root MFA sessions are not simulated" in fragment
+    assert "no MFA" in fragment and "<b>admin</b>" in fragment
+
+
+def test_without_javascript_the_header_switch_goes_back_to_the_page(alice):
+    response = alice.post(alice.home + "act-as/", {"from": "header", "switch-principal": f"{A}/root/root",
+                                                   "next": alice.home + "trail/"})
+    assert response["Location"] == alice.home + "trail/"
+    response = alice.post(alice.home + "act-as/", {"from": "header", "switch-principal": f"{A}/root/root",
+                                                   "next": "https://elsewhere.example/"})
+    assert response["Location"] == alice.home

@@ -124,3 +124,21 @@ def test_an_explicit_deny_names_its_deciding_statement(alice):
     assert "an explicit Deny in the key policy matched" in body
     assert "statement 2 (Sid “NoDisable”)" in body
     assert 'class="stmt matched deciding"' in body
+
+
+def test_a_record_opened_from_the_feed_gets_its_own_url(alice):
+    make_calls(alice)
+    page = alice.get(alice.home + "trail/").content.decode()
+    link = re.search(r'<a href="([^"]+)" hx-get="\1" hx-target="#record"[^>]*>', page)
+    assert 'hx-push-url="true"' in link.group(0)
+    # Back, then Forward past htmx's history cache: htmx asks again for the pushed URL, and gets the page.
+    restore = alice.client.get(link.group(1), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<html" in restore.content and b"The record, as CloudTrail delivers it" in restore.content
+    assert "HX-Request" in alice.get(link.group(1), htmx=True)["Vary"]
+
+
+def test_the_records_json_wraps_its_long_arns(alice):
+    make_calls(alice)
+    created = alice.get(alice.home + "trail.json").json()["Records"][0]
+    body = alice.get(alice.home + f"trail/{created['eventID']}/", htmx=True).content.decode()
+    assert '<pre class="json">' in body

@@ -279,7 +279,7 @@ class _Linter:
             family = c.family.split("_")[0]
             allowed = FAMILY_TYPES[family]
             if key_type not in allowed and not (family == "arn" and key_type == "ArrayOfString"):
-                self.add("KMS-023", "error", s, f"{c.base} on {c.key}, a {key_type} key.",
+                self.add("KMS-023", "error", s, f"{c.base} on {c.key}, whose type is {key_type}.",
                          "An operator of the wrong type never matches.")
 
     def key_policy_rules(self):

@@ -13,12 +13,12 @@ from django import forms
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from kmslab.cloud import learner_json
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.kms import access
 from kmslab.sandboxes import runner
 
 from .. import envelope, learner, pages
+from ..forms import ContextField, DecryptForm
 
 TEMPLATE = "console/envelope.html"
 # A default message just over Encrypt's 4 KB limit, so the direct Encrypt beside it fails.
@@ -27,25 +27,6 @@ DEFAULT_MESSAGE = "\n".join(
     for n in range(1, 56)
 )
 DEFAULT_CONTEXT = '{"purpose": "kmslab-lesson", "tenant": "acme"}'
-
-
-class ContextField(forms.CharField):
-    """An encryption context typed as a JSON object of strings (how the API takes it)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
-        kwargs.setdefault("help_text", 'A JSON object of strings, e.g. {"tenant": "acme"}; {} for none.')
-        super().__init__(required=False, strip=False, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value).strip() or "{}"
-        try:
-            context = learner_json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
-        if not isinstance(context, dict) or not all(isinstance(v, str) for v in context.values()):
-            raise forms.ValidationError("An encryption context is an object whose values are strings.")
-        return context
 
 
 def key_choices(world):
@@ -173,14 +154,33 @@ def envelope_direct(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
     form = EncryptForm(request.POST, world=world)
-    results, size = [], None
+    results, size, output = [], None, None
     if form.is_valid():
         data = form.cleaned_data
         message = data["message"].encode()
         size = len(message)
-        envelope.encrypt_directly(_runner(request, sandbox, results), data["KeyId"], message, data["EncryptionContext"])
-    context = _context(request, sandbox, world, form=form, direct=results[0] if results else None,
+        outcome = envelope.encrypt_directly(_runner(request, sandbox, results), data["KeyId"], message,
+                                            data["EncryptionContext"])
+        if outcome.error is None:
+            output = envelope.shown(outcome.response, data["EncryptionContext"])
+    context = _context(request, sandbox, world, form=form, direct=results[0] if results else None, output=output,
                        message_size=size, over_limit=size is not None and size > envelope.DIRECT_ENCRYPT_LIMIT)
+    return render(request, TEMPLATE + "#direct" if request.htmx else TEMPLATE, context)
+
+
+@require_POST
+def envelope_direct_decrypt(request, sandbox_id):
+    """Decrypt of what the direct Encrypt returned: the blob names its key, so no KeyId."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    world = runner.load_world(sandbox.id)
+    form = DecryptForm(request.POST)
+    results, output = [], None
+    if form.is_valid():
+        outcome = _runner(request, sandbox, results)("Decrypt", form.request())
+        if outcome.error is None:
+            output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
+    context = _context(request, sandbox, world, direct=results[0] if results else None, output=output,
+                       direct_decrypt_form=form)
     return render(request, TEMPLATE + "#direct" if request.htmx else TEMPLATE, context)
 
 

@@ -12,7 +12,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.sandboxes import runner
 
-from .. import learner, pages, share, snapshot
+from .. import envelope, learner, pages, share, snapshot
+from ..trail import ciphertexts_made
 from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 
 
@@ -20,14 +21,23 @@ from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 def keys(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = CreateKeyForm(request.POST or None)
-    result = None
+    result = alias_result = created = None
     if request.method == "POST" and form.is_valid():
         outcome, result = pages.run(request, sandbox, "kms", "CreateKey", form.request())
         if outcome.error is None:
-            url = reverse("console:key", args=[sandbox.id, outcome.response["KeyMetadata"]["KeyId"]])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            key_id = outcome.response["KeyMetadata"]["KeyId"]
+            url = reverse("console:key", args=[sandbox.id, key_id])
+            alias = form.cleaned_data["AliasName"]
+            if alias:
+                alias_outcome, alias_result = pages.run(request, sandbox, "kms", "CreateAlias",
+                                                        {"AliasName": alias, "TargetKeyId": key_id})
+            if not alias or alias_outcome.error is None:
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            # The key exists without its alias: say both, and offer a fresh form (not one that makes a second key).
+            created, form = url, CreateKeyForm()
     world = runner.load_world(sandbox.id)
-    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result)
+    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result,
+                            alias_result=alias_result, created=created, oob=request.htmx)
     template = "console/keys.html#create" if request.htmx and request.method == "POST" else "console/keys.html"
     return render(request, template, context)
 
@@ -41,20 +51,35 @@ FOLDS = {
     "TagResource": "tags", "UntagResource": "tags",
     "CreateGrant": "grants", "RetireGrant": "grants", "RevokeGrant": "grants",
     "ImportKeyMaterial": "material", "DeleteImportedKeyMaterial": "material",
+    "Encrypt": "crypto", "Decrypt": "crypto", "GenerateDataKey": "crypto",
 }
 
 
-def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None):
+def deletion_warning(ciphertexts):
+    """What the browser asks before ScheduleKeyDeletion: the waiting period, that it is final, what it strands."""
+    stranded = (f" The trail shows {ciphertexts} call{'s' if ciphertexts != 1 else ''} that made ciphertexts under "
+                "this key." if ciphertexts else "")
+    return ("Schedule this key for deletion?\n\n"
+            "When the waiting period ends (PendingWindowInDays: 7 to 30 days, on the sandbox clock), KMS deletes the "
+            "key and all its key material. That cannot be undone: every ciphertext encrypted under it can never be "
+            f"decrypted again.{stranded}\n\n"
+            "Until then, CancelKeyDeletion brings it back. Not sure? DisableKey instead: it is reversible.")
+
+
+def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None, output=None):
     """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
     world = runner.load_world(sandbox.id)
     key = snapshot.key(world, key_id)
     if key is None:
         raise Http404("No such key")
+    ciphertexts = ciphertexts_made(sandbox.id, key["meta"]["Arn"])
     actions = {name: make() for name, make in KEY_ACTIONS.items()}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
-    context = pages.context(request, sandbox, world, "keys", key=key, result=result, actions=actions, oob=request.htmx,
-                            fold=FOLDS.get(operation, "state"))
+    context = pages.context(request, sandbox, world, "keys", key=key, result=result, output=output, actions=actions,
+                            oob=request.htmx,
+                            fold=FOLDS.get(operation, "state"), ciphertexts=ciphertexts,
+                            deletion_warning=deletion_warning(ciphertexts))
     template = "console/key.html#key-body" if request.htmx else "console/key.html"
     return render(request, template, context, status=status)
 
@@ -74,9 +99,12 @@ def key_action(request, sandbox_id, key_id, operation):
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
-    _, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
+    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
+    output = None
+    if "EncryptionContext" in form.fields and outcome.error is None:
+        output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
     # A refused call keeps what the learner typed (PendingWindowInDays 3 stays 3), to fix and send again.
-    return key_page(request, sandbox, key_id, result=result, operation=operation,
+    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output,
                     forms=None if result["ok"] else {operation: form})
 
 

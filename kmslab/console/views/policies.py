@@ -280,7 +280,7 @@ def _policies_context(request, sandbox, world, new_form, new_for=None):
             managed.append({"account": account, "name": name, "default": policy["DefaultVersionId"],
                             "versions": len(policy["Versions"]), "attached": attached})
     return pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders, managed=managed,
-                         new_form=new_form)
+                         new_form=new_form, create_form=CreatePolicyForm())
 
 
 class NewInlinePolicyForm(forms.Form):
@@ -393,3 +393,31 @@ def _sync(request, sandbox, world, target):
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
                              rerender_cards=rerender, notes_oob=not rerender)
     return render(request, TEMPLATE + "#sync", context)
+
+
+class CreatePolicyForm(forms.Form):
+    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", label="PolicyName",
+                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
+    Description = forms.CharField(max_length=1000, required=False, label="Description")
+    PolicyDocument = forms.CharField(strip=False, label="PolicyDocument", initial=NEW_IDENTITY_POLICY,
+                                     widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+
+    def request(self):
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+@require_POST
+def create_policy(request, sandbox_id):
+    """CreatePolicy as the acting principal, in its own account (IAM calls go there); then on to its editor."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    form = CreatePolicyForm(request.POST)
+    result = None
+    if form.is_valid():
+        outcome, result = pages.run(request, sandbox, "iam", "CreatePolicy", form.request())
+        if outcome.error is None:
+            arn = outcome.response["Policy"]["Arn"]
+            return redirect("console:managed_policy", sandbox.id, arn.split(":")[4], form.cleaned_data["PolicyName"])
+    world = runner.load_world(sandbox.id)
+    context = _policies_context(request, sandbox, world, NewInlinePolicyForm())
+    context.update(create_form=form, create_result=result)
+    return render(request, "console/policies.html", context, status=200 if result else 400)

@@ -3,13 +3,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
 from kmslab.sandboxes import runner
 
 from .. import acting, learner, pages
-from ..forms import ActAsForm, ClockForm, SandboxForm
+from ..forms import ClockForm, SandboxForm
 from .. import snapshot
 
 
@@ -47,11 +48,7 @@ def sandbox_context(request, sandbox, world, **extra):
         sessions=snapshot.sessions(world),
         clock_form=ClockForm(),
         clock_steps=ClockForm.STEPS,
-        act_as_form=ActAsForm(
-            initial={"principal": f"{identity.account}/{identity.kind}/{identity.name}", "mfa": identity.mfa,
-                     "via": identity.via},
-            choices=acting.choices(world), users=acting.users(world),
-        ),
+        act_as_form=pages.act_as_form(world, identity),
         device=acting.mfa_device(world, *identity.mfa_user()) if identity.mfa else None,
     )
     return pages.context(request, sandbox, world, "home", **{**parts, **extra})
@@ -68,15 +65,20 @@ def advance_clock(request, sandbox_id):
             return redirect("console:sandbox", sandbox.id)
         return render(request, "console/sandbox.html", sandbox_context(request, sandbox, world, clock_form=form),
                       status=422)
-    context = sandbox_context(request, sandbox, world, clock_form=form, happened=records, oob=True)
-    return render(request, "console/sandbox.html#clock", context)
+    context = sandbox_context(request, sandbox, world, clock_form=form, happened=records)
+    return render(request, "console/sandbox.html#advanced", context)
 
 
 @require_POST
 def act_as(request, sandbox_id):
+    """Act as, from the home page's panel or from the header's switcher on any page.
+
+    The header's answer is the header alone (htmx): the page it was used on keeps its
+    state — a stored envelope, a half-filled form — and only who makes the next call changes."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    form = ActAsForm(request.POST, choices=acting.choices(world), users=acting.users(world))
+    header = request.POST.get("from") == "header"
+    form = pages.act_as_form(world, acting.current(request, sandbox, world), request.POST, header=header)
     results = []
     if form.is_valid():
         data = form.cleaned_data
@@ -89,12 +91,20 @@ def act_as(request, sandbox_id):
             acting.remember(request, sandbox, identity)
             form = None
     if not request.htmx and form is None:
+        back = request.POST.get("next", "")
+        if header and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("console:sandbox", sandbox.id)
     world = runner.load_world(sandbox.id)
-    context = sandbox_context(request, sandbox, world, oob=True, results=results)
+    if header and request.htmx:
+        context = pages.context(request, sandbox, world, None, switched=form is None, switch_results=results)
+        if form is not None:
+            context["switch_form"] = form
+        return render(request, "console/_status.html", context)
+    context = sandbox_context(request, sandbox, world, results=results)
     if form is not None:
-        context["act_as_form"] = form
-    template = "console/sandbox.html#act-as" if request.htmx else "console/sandbox.html"
+        context["switch_form" if header else "act_as_form"] = form
+    template = "console/sandbox.html#acted" if request.htmx else "console/sandbox.html"
     return render(request, template, context)
 
 

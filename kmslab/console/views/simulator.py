@@ -7,11 +7,13 @@ as any input changes (htmx, hx-push-url).
 from django import forms
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from kmslab.sandboxes import runner
 
 from .. import acting, learner, pages, simulator
-from .envelope import ContextField
+from ..forms import ContextField
+from .trail import fragment_wanted
 
 
 class SimulatorForm(forms.Form):
@@ -43,6 +45,7 @@ def _query(request, world):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def simulator_page(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
@@ -62,7 +65,8 @@ def simulator_page(request, sandbox_id):
             outcome["explanation"] = outcome["decision"].to_dict()
     context = pages.context(request, sandbox, world, "simulator", form=form, outcome=outcome,
                             key_refs=_key_refs(world))
-    return render(request, "console/simulator.html#decision" if request.htmx else "console/simulator.html", context)
+    return render(request, "console/simulator.html#decision" if fragment_wanted(request) else "console/simulator.html",
+                  context)
 
 
 def _key_refs(world):

@@ -5,6 +5,7 @@ import json
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
@@ -13,7 +14,13 @@ from .. import learner, pages
 from ..trail import TrailFilterForm, records, row
 
 
+def fragment_wanted(request):
+    """htmx asks for a fragment, except when it restores a pushed URL it has no snapshot of: then the page."""
+    return request.htmx and not request.htmx.history_restore_request
+
+
 @require_GET
+@vary_on_headers("HX-Request")
 def trail(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = TrailFilterForm(request.GET)
@@ -27,18 +34,20 @@ def trail(request, sandbox_id):
         query=request.GET.urlencode(),
         event_names=sorted(set(names)),
     )
-    return render(request, "console/trail.html#feed" if request.htmx else "console/trail.html", context)
+    return render(request, "console/trail.html#feed" if fragment_wanted(request) else "console/trail.html", context)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def trail_record(request, sandbox_id, event_id):
+    """One record: opened from the feed, above it (its URL pushed, so it can be shared and Back closes it); or a page."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     found = TrailRecord.objects.filter(sandbox=sandbox, event_id=event_id).first()
     if found is None:
         raise Http404("No such record")
     context = {"sandbox": sandbox, "record": found.record, "explanations": found.explanations,
                "after": pages.after_authorization(found.record, found.explanations)}
-    if request.htmx:
+    if fragment_wanted(request):
         return render(request, "console/trail_record.html#record", context)
     world = runner.load_world(sandbox.id)
     return render(request, "console/trail_record.html", {**pages.context(request, sandbox, world, "trail"), **context})
