@@ -115,8 +115,9 @@ def test_a_key_of_the_other_account_is_listed_and_its_actions_denied_cross_accou
     key_page = alice.create_key()
     alice.act_as(f"{A}/user/admin")
     assert f"<td>{B}</td>" in alice.get(alice.home + "keys/").content.decode()
-    # The console names the key by id, which resolves in the caller's own account: NotFound, as in AWS.
-    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["NotFoundException"]
+    # From another account the console names the key by its ARN (an id would resolve in the caller's own
+    # account): the call reaches the key, and its key policy, which names no one of account A, denies it.
+    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["AccessDeniedException"]
 
 
 def test_an_unknown_action_or_key_is_not_found(alice):
@@ -237,6 +238,19 @@ def test_encrypt_on_the_key_page_as_a_principal_it_does_not_allow_says_why(alice
     assert "AccessDeniedException" in body and "Implicitly denied" in body and 'id="crypto-output"' not in body
     assert "An encryption context is an object whose values are strings." in alice.post(
         key_page + "Encrypt/", {"Plaintext": "x", "EncryptionContext": "[1]"}, htmx=True).content.decode()
+
+
+def test_from_another_account_the_key_page_names_the_key_by_its_arn(alice):
+    key_page = alice.create_key()
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    arn = f"arn:aws:kms:us-east-1:{A}:key/{key_id}"
+    put_key_policy(alice, key_id, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                                   "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"})
+    alice.act_as("444455556666/user/admin")
+    body = alice.post(key_page + "Encrypt/", {"Plaintext": "from B"}, htmx=True).content.decode()
+    assert 'id="crypto-output"' in body and "NotFoundException" not in body
+    record = TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="Encrypt").latest("sequence").record
+    assert record["requestParameters"]["keyId"] == arn and record["userIdentity"]["accountId"] == "444455556666"
 
 
 # "Share this key": both halves from the policy engine.

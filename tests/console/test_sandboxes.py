@@ -250,7 +250,7 @@ def test_switching_in_the_header_answers_with_the_header_alone(alice):
     assert f'hx-swap-oob="innerHTML:.acting-account">{B}<' in fragment
     assert 'id="act-as-who" hx-swap-oob="true"' in fragment
     assert f'<span class="acting-account">{B}</span>' in alice.get(key_page).content.decode()
-    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["NotFoundException"]  # B cannot see A's key
+    assert codes(alice.post(key_page + "DisableKey/", htmx=True)) == ["AccessDeniedException"]  # not shared with B
 
 
 def test_a_switch_the_form_refuses_stays_open_in_the_header_with_its_error(alice):

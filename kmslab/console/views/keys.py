@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.sandboxes import runner
 
-from .. import envelope, learner, pages, share, snapshot
+from .. import acting, envelope, learner, pages, share, snapshot
 from ..trail import ciphertexts_made
 from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
 
@@ -99,13 +99,23 @@ def key_action(request, sandbox_id, key_id, operation):
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
-    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(key_id))
+    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(_key_id_for(request, sandbox, key_id)))
     output = None
     if "EncryptionContext" in form.fields and outcome.error is None:
         output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
     # A refused call keeps what the learner typed (PendingWindowInDays 3 stays 3), to fix and send again.
     return key_page(request, sandbox, key_id, result=result, operation=operation, output=output,
                     forms=None if result["ok"] else {operation: form})
+
+
+def _key_id_for(request, sandbox, key_id):
+    """How the acting identity names the page's key: by its id in the key's own account, by its ARN from
+    another account (a key id or an alias name resolves only in the caller's own account)."""
+    world = runner.load_world(sandbox.id)
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key and acting.current(request, sandbox, world).account != key["KeyMetadata"]["AWSAccountId"]:
+        return key["KeyMetadata"]["Arn"]
+    return key_id
 
 
 @require_POST
