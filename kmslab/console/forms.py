@@ -310,11 +310,18 @@ KEY_ACTIONS = {
     "RevokeGrant": lambda data=None: GrantIdForm(data, operation="RevokeGrant"),
     "RetireGrant": lambda data=None: GrantIdForm(data, operation="RetireGrant"),
     "DeleteImportedKeyMaterial": lambda data=None: KeyOnlyForm(data, operation="DeleteImportedKeyMaterial"),
-    # Their own ids: three forms on one page with an EncryptionContext field each.
-    "Encrypt": lambda data=None: EncryptForm(data, auto_id="encrypt_%s"),
-    "Decrypt": lambda data=None: DecryptForm(data, auto_id="decrypt_%s"),
-    "GenerateDataKey": lambda data=None: GenerateDataKeyForm(data, auto_id="generate_%s"),
+    "Encrypt": EncryptForm,
+    "Decrypt": DecryptForm,
+    "GenerateDataKey": GenerateDataKeyForm,
 }
+
+
+def key_action_form(operation, data=None):
+    """A key page's form for one operation, its field ids its own: the page holds them all, and several
+    share field names (EncryptionContext, AliasName, GrantId), which must not share ids and labels."""
+    form = KEY_ACTIONS[operation](data)
+    form.auto_id = f"{operation}_%s"
+    return form
 
 
 # IAM. Each call goes to the acting identity's own account, as IAM calls do.

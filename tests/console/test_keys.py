@@ -360,3 +360,9 @@ def test_a_bad_account_is_refused_and_another_learner_sees_nothing(alice, mallor
     response = alice.get(key_page + "share/?account=999999999999")
     assert response.status_code == 400 and b"Select a valid choice" in response.content
     assert mallory.get(key_page + "share/").status_code == 404
+
+
+def test_no_two_fields_of_the_key_page_share_an_id(alice):
+    page = alice.get(alice.create_key()).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

@@ -14,7 +14,7 @@ from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
 from ..trail import ciphertexts_made
-from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm
+from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm, key_action_form
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,7 +73,7 @@ def key_page(request, sandbox, key_id, result=None, forms=None, status=200, oper
     if key is None:
         raise Http404("No such key")
     ciphertexts = ciphertexts_made(sandbox.id, key["meta"]["Arn"])
-    actions = {name: make() for name, make in KEY_ACTIONS.items()}
+    actions = {name: key_action_form(name) for name in KEY_ACTIONS}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
     context = pages.context(request, sandbox, world, "keys", key=key, result=result, output=output, actions=actions,
@@ -92,10 +92,9 @@ def key(request, sandbox_id, key_id):
 @require_POST
 def key_action(request, sandbox_id, key_id, operation):
     sandbox = learner.get_sandbox(request, sandbox_id)
-    make = KEY_ACTIONS.get(operation)
-    if make is None:
+    if operation not in KEY_ACTIONS:
         raise Http404("No such action")
-    form = make(request.POST)
+    form = key_action_form(operation, request.POST)
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
