@@ -369,8 +369,8 @@ def test_a_learner_encrypts_on_the_key_page_then_disables_and_is_asked_before_de
     page, _ = learner
     create_key(page)
     page.locator("summary", has_text="Encrypt, decrypt, data keys").click()
-    page.locator("#encrypt_Plaintext").fill("card 4111 1111 1111 1111")
-    page.locator("#encrypt_EncryptionContext").fill('{"app": "billing"}')
+    page.locator("#Encrypt_Plaintext").fill("card 4111 1111 1111 1111")
+    page.locator("#Encrypt_EncryptionContext").fill('{"app": "billing"}')
     page.get_by_role("button", name="Encrypt", exact=True).click()
     expect(page.locator("#ciphertext")).to_have_text(re.compile(r"^[A-Za-z0-9+/]+=*$"))
     page.locator("#crypto-output summary", has_text="Anatomy").click()
