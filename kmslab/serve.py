@@ -9,13 +9,15 @@ HTTPChannel, whose limits daphne has no option for): a request line or a
 header line over 16 KB, or more than 16 KB of them together. Twisted hangs up
 on the first without a word and answers the second with a bare status line;
 kmslab answers both with a 400 a client can read: AWS's error on /aws/, the
-console's error page elsewhere.
+console's error page elsewhere. Twisted offers no public hook for this, so
+AnsweringChannel uses HTTPChannel's private names (Twisted 26.10);
+tests/api/test_limits_live.py fails if an upgrade moves them.
 """
 import sys
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
-from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
+from twisted.web.http import RESPONSES, HTTPChannel, _GenericHTTPChannelProtocol
 
 # After refusing a request, how long to keep reading (and dropping) what the
 # client still sends: closing with unread bytes makes the kernel reset the
@@ -55,8 +57,8 @@ class AnsweringChannel(HTTPChannel):
             status, response_headers, body = header_section_too_large(headers, self.totalHeadersSize)
         else:
             status, response_headers, body = 400, [(b"content-type", b"text/html; charset=utf-8")], _error_page()
-        head = [f"HTTP/1.1 {status} Bad Request".encode()]
-        head += [name + b": " + value for name, value in response_headers]
+        head = [b"HTTP/1.1 %d %s" % (status, RESPONSES[status])]
+        head += [field + b": " + content for field, content in response_headers]
         head += [b"content-length: " + str(len(body)).encode(), b"connection: close"]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         # Stop parsing, send FIN once the answer is out, drop what still comes, close after LINGER_SECONDS.
