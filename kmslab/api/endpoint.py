@@ -147,6 +147,21 @@ class MissingAction(AWSError):
     pass
 
 
+class RequestHeaderSectionTooLarge(AWSError):
+    """S3's name (its error responses list) for the one failure every AWS front end shares."""
+
+
+def header_section_too_large(headers, limit):
+    """(status, headers, body): the answer to a request whose request line and headers run past
+    `limit` bytes, which the HTTP server stops reading (kmslab/serve.py)."""
+    call = protocol(headers)(None)
+    error = RequestHeaderSectionTooLarge(
+        "Your request header section exceeds the maximum allowed size. "
+        f"kmslab note: kmslab reads at most {limit // 1024} KB of request line and headers."
+    )
+    return call.error(error, str(uuid.uuid4()))
+
+
 class InternalFailure(AWSError):
     status = 500
     sender_fault = False

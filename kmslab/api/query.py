@@ -8,13 +8,27 @@ error is an `<ErrorResponse>`, both in the service's XML namespace.
 """
 import base64
 import binascii
+import re
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote
 from xml.sax.saxutils import escape
 
-from kmslab.cloud.errors import InvalidParameterValue
+from kmslab.cloud.errors import AWSError, InvalidParameterValue
 
 CONTENT_TYPE = "text/xml"
+
+# No IAM or STS input nests deeper than 7 dotted parts
+# (ContextEntries.member.1.ContextKeyValues.member.1 is 6), and no list of
+# theirs may hold more than 50 members (tags) where the model bounds it at
+# all. A name or a list past these bounds cannot be a well-formed request, and
+# refusing it keeps the parser's work proportional to the body's size.
+MAX_NAME_PARTS = 10
+MAX_LIST_MEMBERS = 1000
+MALFORMED = "The AWS query string is malformed or does not adhere to AWS standards."
+
+
+class InvalidQueryParameter(AWSError):
+    """IAM's and STS's common error for a query string they cannot read (IAM API reference, Common Errors)."""
 
 # The JSON services' names for authentication and protocol failures, and
 # the codes IAM and STS give the same failures (with their HTTP status).
@@ -48,15 +62,32 @@ def parse_request(operation_model, params):
     shape = operation_model.input_shape
     if shape is None:
         return {}
-    # Every dotted prefix that occurs, so "is anything under X.member.3?" is one lookup.
+    # Every dotted prefix that occurs, so "is anything under X.member.3?" is one
+    # lookup; a name has at most MAX_NAME_PARTS of them.
     present = set()
     for name in params:
+        if name.count(".") >= MAX_NAME_PARTS:
+            raise InvalidQueryParameter(
+                f"{MALFORMED} kmslab note: the parameter name {_shown(name)} has {name.count('.') + 1} dotted "
+                f"parts; kmslab reads at most {MAX_NAME_PARTS}, more than any IAM or STS input needs."
+            )
         while True:
             present.add(name)
             name, dot, _ = name.rpartition(".")
             if not dot:
                 break
     return _structure(shape, params, present, "")
+
+
+def _shown(name):
+    return repr(name) if len(name) <= 80 else f"{name[:80]!r}... ({len(name)} characters)"
+
+
+def _too_many(base):
+    return InvalidQueryParameter(
+        f"{MALFORMED} kmslab note: {base} has more than {MAX_LIST_MEMBERS} members; kmslab reads at most "
+        f"{MAX_LIST_MEMBERS}, more than any IAM or STS list allows."
+    )
 
 
 def _name(shape, default):
@@ -82,6 +113,8 @@ def _parse(shape, params, present, key):
         base = key if shape.serialization.get("flattened") else f"{key}.{_name(shape.member, 'member')}"
         items = []
         while f"{base}.{len(items) + 1}" in present:
+            if len(items) == MAX_LIST_MEMBERS:
+                raise _too_many(base)
             items.append(_parse(shape.member, params, present, f"{base}.{len(items) + 1}"))
         return items
     if kind == "map":
@@ -90,6 +123,8 @@ def _parse(shape, params, present, key):
         out = {}
         i = 1
         while f"{base}.{i}" in present:
+            if i > MAX_LIST_MEMBERS:
+                raise _too_many(base)
             k = _parse(shape.key, params, present, f"{base}.{i}.{key_name}")
             out[k] = _parse(shape.value, params, present, f"{base}.{i}.{value_name}")
             i += 1
@@ -174,7 +209,7 @@ def _xml(shape, value, parts):
     elif kind == "map":
         key_tag, value_tag = _name(shape.key, "key"), _name(shape.value, "value")
         for k, v in value.items():
-            parts.append(f"<entry><{key_tag}>{escape(str(k))}</{key_tag}><{value_tag}>")
+            parts.append(f"<entry><{key_tag}>{_text(str(k))}</{key_tag}><{value_tag}>")
             _xml(shape.value, v, parts)
             parts.append(f"</{value_tag}></entry>")
     elif kind == "timestamp" and isinstance(value, (int, float)):
@@ -185,9 +220,20 @@ def _xml(shape, value, parts):
         parts.append(base64.b64encode(value).decode())
     elif shape.name == "policyDocumentType":
         # IAM returns policy documents URL-encoded; botocore decodes them back.
-        parts.append(escape(quote(value, safe="")))
+        parts.append(_text(quote(value, safe="")))
     else:
-        parts.append(escape(str(value)))
+        parts.append(_text(str(value)))
+
+
+# XML 1.0 has no way to write these characters, not even as &#1;: a parser
+# (botocore's among them) refuses the whole document. They become U+FFFD, the
+# replacement character, wherever a response echoes them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value):
+    """A string as XML character data: markup escaped, characters XML 1.0 forbids replaced."""
+    return _NOT_XML.sub("\ufffd", escape(value))
 
 
 def query_error(error):
@@ -200,7 +246,7 @@ def serialize_error(namespace, error, request_id):
     code, status = query_error(error)
     fault = "Sender" if error.sender_fault else "Receiver"
     body = (
-        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type><Code>{escape(code)}</Code>'
-        f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type><Code>{_text(code)}</Code>'
+        f"<Message>{_text(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return status, body.encode()

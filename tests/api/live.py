@@ -1,4 +1,4 @@
-"""A real kmslab server (daphne on a free port, its own SQLite database) and boto3 clients pointed at it."""
+"""A real kmslab server (daphne as `make run` starts it, on a free port, its own SQLite database) and boto3 clients."""
 import json
 import os
 import socket
@@ -20,7 +20,7 @@ def free_port():
 
 
 class Server:
-    """daphne serving kmslab on a free port. Servers on one var_dir share its database and master key.
+    """daphne serving kmslab (through kmslab.serve, as `make run` does) on a free port. Servers on one var_dir share its database and master key.
 
     Starting returns at once; `wait_until_ready` waits for the port, so several
     servers and commands can start side by side."""
@@ -37,7 +37,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/aws/"
         self.log = open(var_dir / f"daphne-{self.port}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "kmslab.asgi:application"],
+            [sys.executable, "-m", "kmslab.serve", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
+             "kmslab.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 

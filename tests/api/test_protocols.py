@@ -182,3 +182,58 @@ def test_a_query_error_parses_in_botocore_as_iam_and_sts_name_it(error, code, st
     parsed = botocore_parse("iam", "GetUser", got_status, body)
     assert (got_status, parsed["Error"]["Code"], parsed["Error"]["Message"]) == (status, code, error.message)
     assert parsed["Error"]["Type"] == "Sender" and parsed["ResponseMetadata"]["RequestId"] == "req-3"
+
+
+# What an outside probe sent: names nested past any input, and control characters echoed back
+
+
+def test_no_iam_or_sts_input_nests_deeper_than_the_parser_accepts():
+    def deepest(shape, seen=()):
+        if shape.name in seen:
+            return 0
+        seen += (shape.name,)
+        if shape.type_name == "structure":
+            return 1 + max((deepest(m, seen) for m in shape.members.values()), default=0)
+        if shape.type_name == "list":
+            return (1 if shape.serialization.get("flattened") else 2) + deepest(shape.member, seen)
+        if shape.type_name == "map":
+            return 3 + max(deepest(shape.key, seen), deepest(shape.value, seen))
+        return 0
+
+    for service in ("iam", "sts"):
+        model = shapes.service_model(service)
+        for name in model.operation_names:
+            shape = model.operation_model(name).input_shape
+            assert shape is None or deepest(shape) <= query.MAX_NAME_PARTS, name
+
+
+def test_mallory_s_name_of_five_thousand_dots_is_an_invalid_query_parameter():
+    params = {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "m", "Tags" + ".member" * 5000: "x"}
+    with pytest.raises(query.InvalidQueryParameter) as raised:
+        query.parse_request(shapes.operation_model("iam", "CreateUser"), params)
+    assert query.query_error(raised.value) == ("InvalidQueryParameter", 400)
+
+
+def test_a_list_past_the_member_limit_is_an_invalid_query_parameter():
+    model = shapes.operation_model("iam", "SimulatePrincipalPolicy")
+    params = {"PolicySourceArn": "arn:aws:iam::111122223333:user/alice"}
+    params.update({f"ActionNames.member.{i}": "kms:Encrypt" for i in range(1, query.MAX_LIST_MEMBERS + 1)})
+    assert len(query.parse_request(model, params)["ActionNames"]) == query.MAX_LIST_MEMBERS
+    params[f"ActionNames.member.{query.MAX_LIST_MEMBERS + 1}"] = "kms:Decrypt"
+    with pytest.raises(query.InvalidQueryParameter):
+        query.parse_request(model, params)
+
+
+@pytest.mark.parametrize("value", ["\x01", "\x1b[31m", "\x00", "a\ufffeb", "\ud800"])
+def test_an_error_that_echoes_a_control_character_still_parses_in_botocore(value):
+    error = errors.InvalidParameterValue(f"Value ({value}) for parameter MaxItems is invalid. Expected an integer.")
+    status, body = query.serialize_error("https://iam.amazonaws.com/doc/2010-05-08/", error, "req-4")
+    parsed = botocore_parse("iam", "ListUsers", status, body)
+    assert parsed["Error"]["Code"] == "InvalidParameterValue"
+    assert parsed["Error"]["Message"].startswith("Value (") and "for parameter MaxItems" in parsed["Error"]["Message"]
+
+
+def test_a_response_holding_a_control_character_still_parses_in_botocore():
+    model = shapes.operation_model("iam", "ListUserTags")
+    body = query.serialize_response(model, {"Tags": [{"Key": "k\x07", "Value": "v\x1f"}], "IsTruncated": False}, "r")
+    assert botocore_parse("iam", "ListUserTags", 200, body)["Tags"] == [{"Key": "k\ufffd", "Value": "v\ufffd"}]
