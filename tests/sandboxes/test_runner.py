@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
 
-from kmslab.cloud import calls, principals
+from kmslab.cloud import calls, iam, principals
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
@@ -148,6 +148,36 @@ def test_a_world_saved_by_another_process_is_read_again():
     outcome = runner.run(sandbox.id, alice, "iam", "GetUser", {})
 
     assert outcome.response["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
+
+
+def test_an_access_key_another_process_made_works_at_its_first_call():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here at version 1
+    elsewhere = runner.load_world(sandbox.id)  # another worker, or `manage.py sandbox reset`, commits a new key
+    key, _ = iam.add_access_key(elsewhere, "111122223333", "admin")
+    Sandbox.objects.filter(pk=sandbox.pk).update(world=elsewhere.to_json(), version=F("version") + 1)
+
+    outcome = runner.run(sandbox.id, as_principal({"access_key_id": key["AccessKeyId"]}), "sts", "GetCallerIdentity", {})
+
+    assert outcome.error is None
+    assert outcome.response["Arn"] == "arn:aws:iam::111122223333:user/admin"
+    assert stored(sandbox).version == 3
+
+
+def test_credentials_a_current_world_does_not_know_are_still_refused_after_a_second_look(monkeypatch):
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here
+    reads = []
+    real_parse = runner._parse
+    monkeypatch.setattr(runner, "_parse", lambda text: reads.append(text) or real_parse(text))
+
+    with pytest.raises(UnrecognizedClientException):
+        runner.run(sandbox.id, lambda world: None, "kms", "ListKeys", {})
+
+    # Refused on the world read afresh, once; nothing recorded.
+    assert len(reads) == 1
+    assert stored(sandbox).version == 1
+    assert TrailRecord.objects.filter(sandbox=sandbox).count() == 1
 
 
 def test_an_unknown_sandbox_does_not_exist():
