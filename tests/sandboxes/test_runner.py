@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from kmslab.cloud import calls, iam, principals
+from kmslab.cloud.clock import LATEST, ClockLimitError
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
@@ -264,6 +265,31 @@ def test_advancing_the_clock_runs_a_due_deletion_and_records_it():
     assert key["KeyId"] not in runner.load_world(sandbox.id).doc["kms"]["keys"]
     deleted = TrailRecord.objects.get(sandbox=sandbox, event_name="DeleteKey")
     assert (deleted.event_type, deleted.resource_names) == ("AwsServiceEvent", f"\n{key['Arn']}\n")
+
+
+def test_advancing_the_clock_past_the_latest_time_is_refused_and_changes_nothing():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)
+
+    with pytest.raises(ClockLimitError):
+        runner.advance_clock(sandbox.id, 3_000_000 * 86400)
+
+    assert stored(sandbox).version == 1
+    assert runner.load_world(sandbox.id).clock.offset == 0
+
+
+def test_a_sandbox_whose_stored_clock_is_past_the_latest_time_still_answers_calls():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here
+    # What `sandbox clock --advance 3000000d` committed before the clock had a limit: the year 10240.
+    far = json.loads(stored(sandbox).world) | {"clock_offset": 3_000_000 * 86400.0}
+    Sandbox.objects.filter(pk=sandbox.pk).update(world=json.dumps(far), version=F("version") + 1)
+
+    outcome = runner.run(sandbox.id, alice, "kms", "ListKeys", {})
+
+    assert outcome.error is None
+    assert outcome.record["eventTime"].startswith("9990-01-01T00:0")
+    assert runner.load_world(sandbox.id).now() < LATEST + 3600
 
 
 def test_lookup_events_reads_the_stored_trail_of_its_own_account():
