@@ -8,10 +8,14 @@ from datetime import datetime, timezone
 
 UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
-# The latest time a sandbox clock may show. Every time a world writes down
-# (CloudTrail's eventTime, the console's dates) goes through datetime, which
-# ends with the year 9999, and a world schedules up to 2,560 days past its
-# clock (a key's rotation period): the clock stops ten years short.
+# Every time a world writes down (CloudTrail's eventTime, the console's
+# dates) goes through datetime, which ends with the year 9999, and a world
+# schedules up to 2,560 days past its clock (a key's rotation period).
+END = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+HORIZON = 2560 * 86400
+# The latest time an advance may take a sandbox clock to: ten years short of
+# END, which leaves room for HORIZON and for the real time that carries a
+# clock on after its last advance.
 LATEST = datetime(9990, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
@@ -21,9 +25,12 @@ class ClockLimitError(ValueError):
 
 class Clock:
     def __init__(self, offset=0.0, real=time.time):
+        self.offset = float(offset)
         self.real = real
-        # A world saved before the clock had a limit may be past it: it resumes at the limit.
-        self.offset = min(float(offset), LATEST - real())
+        # A clock advanced before advances had a limit may be where no date
+        # can be written: it resumes at the limit.
+        if self.now() > END - HORIZON:
+            self.offset = LATEST - real()
 
     def now(self):
         return self.real() + self.offset

@@ -34,3 +34,9 @@ def test_a_clock_saved_past_the_latest_time_resumes_at_it():
 
     assert clock.now() == LATEST
     assert iso(clock.now()) == "9990-01-01T00:00:00Z"
+
+
+def test_a_clock_at_the_latest_time_still_runs_with_real_time():
+    clock = Clock(LATEST - T0 + 3600, real=lambda: T0)  # advanced to the limit an hour of real time ago
+
+    assert clock.now() == LATEST + 3600
