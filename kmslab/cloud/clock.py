@@ -8,11 +8,29 @@ from datetime import datetime, timezone
 
 UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
+# Every time a world writes down (CloudTrail's eventTime, the console's
+# dates) goes through datetime, which ends with the year 9999, and a world
+# schedules up to 2,560 days past its clock (a key's rotation period).
+END = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+HORIZON = 2560 * 86400
+# The latest time an advance may take a sandbox clock to: ten years short of
+# END, which leaves room for HORIZON and for the real time that carries a
+# clock on after its last advance.
+LATEST = datetime(9990, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+class ClockLimitError(ValueError):
+    """An advance that would take the clock past LATEST."""
+
 
 class Clock:
     def __init__(self, offset=0.0, real=time.time):
         self.offset = float(offset)
         self.real = real
+        # A clock advanced before advances had a limit may be where no date
+        # can be written: it resumes at the limit.
+        if self.now() > END - HORIZON:
+            self.offset = LATEST - real()
 
     def now(self):
         return self.real() + self.offset
@@ -20,6 +38,13 @@ class Clock:
     def advance(self, seconds):
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
+        now = self.now()
+        if now + seconds > LATEST:
+            left = _largest_duration(LATEST - now)
+            reach = f"from {iso(now)} it can move ahead at most {left}" if left else "it can move ahead no further"
+            raise ClockLimitError(
+                f"The sandbox clock cannot pass {iso(LATEST)}, the latest time kmslab can represent: {reach}."
+            )
         self.offset += seconds
 
 
@@ -29,6 +54,15 @@ def parse_duration(text):
     if len(text) < 2 or text[-1] not in UNITS or not text[:-1].isdigit():
         raise ValueError(f"'{text}' is not a duration like 30d, 12h or 90m")
     return int(text[:-1]) * UNITS[text[-1]]
+
+
+def _largest_duration(seconds):
+    """The duration in parse_duration's words, in its largest whole unit, that fits in `seconds`: '3d', or ''."""
+    for unit in "dhm":
+        count = int(seconds // UNITS[unit])
+        if count:
+            return f"{count}{unit}"
+    return ""
 
 
 def iso(epoch):

@@ -5,7 +5,8 @@ import binascii
 from django import forms
 
 from kmslab.cloud import learner_json
-from kmslab.cloud.clock import parse_duration
+from kmslab.cloud.clock import ClockLimitError, parse_duration
+from kmslab.sandboxes import runner
 
 
 class CallForm(forms.Form):
@@ -35,6 +36,16 @@ class ClockForm(forms.Form):
         if not 0 < seconds <= 400 * 86400:
             raise forms.ValidationError("Advance the clock by between 1 minute and 400 days.")
         return seconds
+
+    def advance_clock(self, sandbox_id):
+        """Advance the sandbox's clock: the records of what fell due, or [] and the refusal as this form's error.
+
+        Only the sandbox's own clock tells how far it may still go (clock.LATEST)."""
+        try:
+            return runner.advance_clock(sandbox_id, self.cleaned_data["advance"])
+        except ClockLimitError as exc:
+            self.add_error("advance", str(exc))
+            return []
 
 
 class ActAsForm(forms.Form):

@@ -10,7 +10,10 @@ console its broadcast.
 Parsing a world's JSON and unsealing its keys is most of the cost of a call,
 so each process keeps the last World it committed per sandbox, with its
 version, and runs the next call on it without asking the database: the
-UPDATE's version check tells if another process committed in between. An
+UPDATE's version check tells if another process committed in between. A call
+that fails before its UPDATE (credentials the cached world does not know, as
+a new access key made on another worker or by a reset) runs again on the
+world read afresh, so only a current world refuses a caller. An
 entry is taken out of the cache for the length of a call and put back only
 after its commit, so a call that fails or loses a conflict can never leave a
 half-changed world behind for the next one. On SQLite, where BEGIN IMMEDIATE
@@ -282,7 +285,17 @@ def _attempt(db, cursor, sandbox_id, work, retry):
         world, snapshot = _parse(row[2])
 
     keys_before = _access_key_ids(world)
-    result, records = work(world)
+    try:
+        result, records = work(world)
+    except Exception:
+        # The UPDATE's version check below vouches for a cached world, but a
+        # call that fails never reaches it: credentials another process made
+        # since (a reset, an access key or a session made on another worker)
+        # would be refused on an older world. A failure is answered only on
+        # the world read afresh.
+        if cached is not None:
+            raise Conflict from None
+        raise
     # Comparing with a parsed copy costs a tenth of serialising the world
     # again, and Encrypt and its kind change nothing but the trail.
     changed = world.doc != snapshot or world.clock.offset != snapshot["clock_offset"]

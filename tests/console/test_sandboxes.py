@@ -1,9 +1,12 @@
 """The sandbox list, creating and claiming sandboxes, the home page, the clock, reset, and who may see what."""
+import json
 import re
 
 import pytest
+from django.db.models import F
 
 from kmslab.cloud import principals
+from kmslab.cloud.clock import LATEST
 from kmslab.console import learner as learners
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
@@ -118,6 +121,31 @@ def test_after_advancing_the_clock_the_home_page_lists_what_the_advance_did(alic
 def test_the_custom_clock_step_is_validated(alice):
     response = alice.post(alice.home + "clock/", {"advance": "tomorrow"}, htmx=True)
     assert "is not a duration" in response.content.decode()
+
+
+def test_the_clock_refuses_to_pass_the_latest_time_kmslab_can_represent(alice):
+    now = runner.load_world(alice.sandbox.id).now()
+    runner.advance_clock(alice.sandbox.id, LATEST - 10 * 86400 - now)  # ten days short
+
+    response = alice.post(alice.home + "clock/", {"advance": "30d"}, htmx=True)
+
+    assert response.status_code == 200 and is_fragment(response)
+    assert "cannot pass 9990-01-01T00:00:00Z, the latest time kmslab can represent" in response.content.decode()
+    assert runner.load_world(alice.sandbox.id).now() < LATEST - 9 * 86400
+    assert alice.post(alice.home + "clock/", {"advance": "30d"}).status_code == 422
+    assert alice.get(alice.home).status_code == 200
+
+
+def test_a_sandbox_whose_stored_clock_is_past_the_latest_time_still_opens(alice):
+    # What 7,300 advances of 400 days committed before the clock had a limit: the year 10021.
+    world = json.loads(Sandbox.objects.get(pk=alice.sandbox.id).world) | {"clock_offset": 7300 * 400 * 86400.0}
+    Sandbox.objects.filter(pk=alice.sandbox.id).update(world=json.dumps(world), version=F("version") + 1)
+
+    page = alice.get(alice.home)
+
+    assert page.status_code == 200
+    assert "9990-01-01" in page.content.decode()
+    assert alice.get(alice.home + "keys/").status_code == 200
 
 
 def admin_keys(sandbox_id):

@@ -143,6 +143,17 @@ def test_clock_refuses_what_is_not_a_duration():
         sandbox_command("clock", created["id"], "--advance", "2w")
 
 
+def test_clock_refuses_to_pass_the_latest_time_kmslab_can_represent():
+    created = json.loads(sandbox_command("create", "--json"))
+
+    with pytest.raises(CommandError, match="cannot pass 9990-01-01T00:00:00Z, the latest time kmslab can represent"):
+        sandbox_command("clock", created["id"], "--advance", "3000000d")
+
+    assert runner.load_world(created["id"]).clock.offset == 0
+    admin = as_principal(created["principals"][0])
+    assert runner.run(created["id"], admin, "sts", "GetCallerIdentity", {}).error is None
+
+
 def test_demo_makes_one_demo_sandbox_and_prints_both_accounts_admin_keys():
     first = sandbox_command("demo", "--base-url", "http://127.0.0.1:8123")
     second = sandbox_command("demo", "--base-url", "http://127.0.0.1:8123")

@@ -12,7 +12,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
 
-from kmslab.cloud import calls, principals
+from kmslab.cloud import calls, iam, principals
+from kmslab.cloud.clock import LATEST, ClockLimitError
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
@@ -150,6 +151,36 @@ def test_a_world_saved_by_another_process_is_read_again():
     assert outcome.response["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
 
 
+def test_an_access_key_another_process_made_works_at_its_first_call():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here at version 1
+    elsewhere = runner.load_world(sandbox.id)  # another worker, or `manage.py sandbox reset`, commits a new key
+    key, _ = iam.add_access_key(elsewhere, "111122223333", "admin")
+    Sandbox.objects.filter(pk=sandbox.pk).update(world=elsewhere.to_json(), version=F("version") + 1)
+
+    outcome = runner.run(sandbox.id, as_principal({"access_key_id": key["AccessKeyId"]}), "sts", "GetCallerIdentity", {})
+
+    assert outcome.error is None
+    assert outcome.response["Arn"] == "arn:aws:iam::111122223333:user/admin"
+    assert stored(sandbox).version == 3
+
+
+def test_credentials_a_current_world_does_not_know_are_still_refused_after_a_second_look(monkeypatch):
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here
+    reads = []
+    real_parse = runner._parse
+    monkeypatch.setattr(runner, "_parse", lambda text: reads.append(text) or real_parse(text))
+
+    with pytest.raises(UnrecognizedClientException):
+        runner.run(sandbox.id, lambda world: None, "kms", "ListKeys", {})
+
+    # Refused on the world read afresh, once; nothing recorded.
+    assert len(reads) == 1
+    assert stored(sandbox).version == 1
+    assert TrailRecord.objects.filter(sandbox=sandbox).count() == 1
+
+
 def test_an_unknown_sandbox_does_not_exist():
     with pytest.raises(Sandbox.DoesNotExist):
         runner.run("00000000-0000-4000-8000-000000000000", lambda world: None, "kms", "ListKeys", {})
@@ -234,6 +265,31 @@ def test_advancing_the_clock_runs_a_due_deletion_and_records_it():
     assert key["KeyId"] not in runner.load_world(sandbox.id).doc["kms"]["keys"]
     deleted = TrailRecord.objects.get(sandbox=sandbox, event_name="DeleteKey")
     assert (deleted.event_type, deleted.resource_names) == ("AwsServiceEvent", f"\n{key['Arn']}\n")
+
+
+def test_advancing_the_clock_past_the_latest_time_is_refused_and_changes_nothing():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)
+
+    with pytest.raises(ClockLimitError):
+        runner.advance_clock(sandbox.id, 3_000_000 * 86400)
+
+    assert stored(sandbox).version == 1
+    assert runner.load_world(sandbox.id).clock.offset == 0
+
+
+def test_a_sandbox_whose_stored_clock_is_past_the_latest_time_still_answers_calls():
+    sandbox, alice = alice_sandbox()
+    create_key(sandbox, alice)  # cached here
+    # What `sandbox clock --advance 3000000d` committed before the clock had a limit: the year 10240.
+    far = json.loads(stored(sandbox).world) | {"clock_offset": 3_000_000 * 86400.0}
+    Sandbox.objects.filter(pk=sandbox.pk).update(world=json.dumps(far), version=F("version") + 1)
+
+    outcome = runner.run(sandbox.id, alice, "kms", "ListKeys", {})
+
+    assert outcome.error is None
+    assert outcome.record["eventTime"].startswith("9990-01-01T00:0")
+    assert runner.load_world(sandbox.id).now() < LATEST + 3600
 
 
 def test_lookup_events_reads_the_stored_trail_of_its_own_account():

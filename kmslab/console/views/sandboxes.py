@@ -58,7 +58,7 @@ def sandbox_context(request, sandbox, world, **extra):
 def advance_clock(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ClockForm(request.POST)
-    records = runner.advance_clock(sandbox.id, form.cleaned_data["advance"]) if form.is_valid() else []
+    records = form.advance_clock(sandbox.id) if form.is_valid() else []
     world = runner.load_world(sandbox.id)
     if not request.htmx:
         if form.is_valid():

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from kmslab.cloud import principals as cloud_principals
-from kmslab.cloud.clock import iso, parse_duration
+from kmslab.cloud.clock import ClockLimitError, iso, parse_duration
 from kmslab.console.learner import claim_path
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
@@ -90,7 +90,10 @@ class Command(BaseCommand):
             seconds = parse_duration(advance)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        records = runner.advance_clock(sandbox.id, seconds)
+        try:
+            records = runner.advance_clock(sandbox.id, seconds)
+        except ClockLimitError as exc:
+            raise CommandError(str(exc)) from None
         now = runner.load_world(sandbox.id).now()
         self.stdout.write(f"Sandbox {sandbox.id}: clock advanced {advance}, now {iso(now)}")
         for record in records:
