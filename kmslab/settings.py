@@ -6,6 +6,7 @@ KMSLAB_DATABASE_URL (PostgreSQL) and KMSLAB_REDIS_URL (channels-redis).
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -36,6 +37,9 @@ KMSLAB_MASTER_KEY_FILE = Path(os.environ.get("KMSLAB_MASTER_KEY_FILE", VAR_DIR /
 KMSLAB_ALLOW_ANY_CREDENTIALS = envbool("KMSLAB_ALLOW_ANY_CREDENTIALS")
 # Where learners reach the site: the console links that `manage.py sandbox` prints start here.
 KMSLAB_BASE_URL = os.environ.get("KMSLAB_BASE_URL", "http://127.0.0.1:8000")
+_base = urlsplit(KMSLAB_BASE_URL)
+# The site's own origin, as a browser sends it in Origin: the websockets' origin check accepts it.
+KMSLAB_ORIGIN = f"{_base.scheme}://{_base.netloc}"
 
 INSTALLED_APPS = [
     "daphne",
