@@ -35,6 +35,8 @@ ALLOWED_HOSTS = os.environ.get("KMSLAB_ALLOWED_HOSTS", "127.0.0.1,localhost,test
 
 KMSLAB_MASTER_KEY_FILE = Path(os.environ.get("KMSLAB_MASTER_KEY_FILE", VAR_DIR / "master.key"))
 KMSLAB_ALLOW_ANY_CREDENTIALS = envbool("KMSLAB_ALLOW_ANY_CREDENTIALS")
+# How long a console link (`sandbox create`, `labs start`) can be opened; a reset or a delete ends it sooner.
+KMSLAB_CLAIM_LINK_HOURS = float(os.environ.get("KMSLAB_CLAIM_LINK_HOURS", 24))
 # Where learners reach the site: the console links that `manage.py sandbox` prints start here.
 KMSLAB_BASE_URL = os.environ.get("KMSLAB_BASE_URL", "http://127.0.0.1:8000")
 _base = urlsplit(KMSLAB_BASE_URL)

@@ -1,6 +1,6 @@
 """A learner in a real browser: Debian's Chromium, driven by Playwright, against daphne on a free port.
 
-The learner opens the console link `manage.py sandbox create` printed, creates
+The learner opens the console link `manage.py sandbox create` printed and confirms it, creates
 a key, edits its policy in the visual editor and reads the access preview,
 saves it, runs the envelope step-through, and watches a boto3 call arrive in
 the live CloudTrail feed (a websocket: hence daphne, not pytest-django's WSGI
@@ -60,6 +60,8 @@ def learner(chromium, server):
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(base + urlsplit(sandbox["console_url"]).path)
+    page.get_by_role("button", name="Open sandbox").click()
+    page.wait_for_url(re.compile(r"/s/[0-9a-f-]{36}/$"))
     page.base = base
     page.home = page.url
     yield page, sandbox
