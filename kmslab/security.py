@@ -1,4 +1,4 @@
-"""What keeps other sites out: the websockets' origin check and the Content-Security-Policy.
+"""What keeps other sites out: the websockets' origin check, the Content-Security-Policy, rate limits.
 
 Django's CSRF check covers the forms; a websocket has no CSRF token, and a
 browser opens one from any page, with the site's cookies, so the handshake's
@@ -6,9 +6,13 @@ Origin must be the site's own — the whole origin, as the same-origin policy
 compares it (scheme, host and port): a page served from another port of the
 same host is another site.
 """
+import time
+
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.core.cache import cache
 from django.http.request import split_domain_port, validate_host
+from django.shortcuts import render
 
 
 def own_origins(scope):
@@ -73,4 +77,46 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+# The views that anyone may POST to without any sandbox and that make something
+# that lasts: a sandbox (the list page's form), a claim on one, a lab run.
+RATE_LIMITED_VIEWS = {"console:home", "console:claim", "labs:start"}
+
+
+def client_address(request):
+    """The address the request came from; behind the proxy, the one the proxy saw.
+
+    The proxy appends the address it saw to X-Forwarded-For, so only the last
+    entry is its word; earlier ones are whatever the browser sent."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].rsplit(",", 1)[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class CreationRateLimitMiddleware:
+    """At most KMSLAB_CREATE_RATE creations (sandboxes, claims, lab runs) per client address a minute.
+
+    A fixed one-minute window in the cache (the default cache is per process,
+    so with several workers each counts on its own)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        if request.method != "POST" or request.resolver_match.view_name not in RATE_LIMITED_VIEWS:
+            return None
+        window = int(time.time() // 60)
+        counter = f"kmslab-create:{client_address(request)}:{window}"
+        cache.add(counter, 0, timeout=120)
+        if cache.incr(counter) <= settings.KMSLAB_CREATE_RATE:
+            return None
+        retry_after = 60 - int(time.time()) % 60
+        response = render(request, "429.html", {"rate": settings.KMSLAB_CREATE_RATE, "retry_after": retry_after},
+                          status=429)
+        response["Retry-After"] = str(retry_after)
         return response

@@ -63,6 +63,8 @@ KMSLAB_MASTER_KEY_FILE = Path(os.environ.get("KMSLAB_MASTER_KEY_FILE", VAR_DIR /
 KMSLAB_ALLOW_ANY_CREDENTIALS = envbool("KMSLAB_ALLOW_ANY_CREDENTIALS")
 # How long a console link (`sandbox create`, `labs start`) can be opened; a reset or a delete ends it sooner.
 KMSLAB_CLAIM_LINK_HOURS = float(os.environ.get("KMSLAB_CLAIM_LINK_HOURS", 24))
+# Sandboxes, claims and lab runs one client address may make a minute (a classroom behind one NAT shares it).
+KMSLAB_CREATE_RATE = int(os.environ.get("KMSLAB_CREATE_RATE", 60))
 
 INSTALLED_APPS = [
     "daphne",
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kmslab.security.ContentSecurityPolicyMiddleware",
+    "kmslab.security.CreationRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
