@@ -14,12 +14,12 @@ django_app = get_asgi_application()
 
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from kmslab.api.endpoint import aws_endpoint  # noqa: E402
 from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
 from kmslab.labs.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
+from kmslab.security import SameOriginWebsockets  # noqa: E402
 
 
 async def http(scope, receive, send):
@@ -35,6 +35,6 @@ async def http(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns + lab_websockets))),
+        "websocket": SameOriginWebsockets(SessionMiddlewareStack(URLRouter(websocket_urlpatterns + lab_websockets))),
     }
 )

@@ -6,6 +6,7 @@ KMSLAB_DATABASE_URL (PostgreSQL) and KMSLAB_REDIS_URL (channels-redis).
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -30,12 +31,40 @@ def _secret_key():
 
 SECRET_KEY = os.environ.get("KMSLAB_SECRET_KEY") or _secret_key()
 DEBUG = envbool("KMSLAB_DEBUG")
-ALLOWED_HOSTS = os.environ.get("KMSLAB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+# Where learners reach the site: the console links that `manage.py sandbox` prints start here.
+KMSLAB_BASE_URL = os.environ.get("KMSLAB_BASE_URL", "http://127.0.0.1:8000")
+_base = urlsplit(KMSLAB_BASE_URL)
+# The site's own origin, as a browser sends it in Origin: the CSRF check and the websockets' origin check accept it.
+KMSLAB_ORIGIN = f"{_base.scheme}://{_base.netloc}"
+ALLOWED_HOSTS = os.environ.get("KMSLAB_ALLOWED_HOSTS", f"127.0.0.1,localhost,testserver,{_base.hostname}").split(",")
+CSRF_TRUSTED_ORIGINS = [KMSLAB_ORIGIN]
+
+# Production mode: an https base URL means a TLS-terminating proxy in front (the
+# README's workshop deployment). The proxy talks plain http to the ASGI workers
+# and says so in X-Forwarded-Proto (which it must set, overwriting whatever the
+# browser sent); without trusting it, Django takes every request for http and
+# refuses each form's `Origin: https://…`.
+if _base.scheme == "https":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KMSLAB_HSTS_SECONDS", 60 * 60 * 24 * 365))
+    # Covers only the names under kmslab's own host (kms.example.edu's, not example.edu's).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# HSTS preloading is for a registered domain's apex, submitted to the browsers'
+# list by its owner (hstspreload.org); a host serving kmslab cannot qualify alone.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# /healthz answers the proxy's and the orchestrator's plain-http probes.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 KMSLAB_MASTER_KEY_FILE = Path(os.environ.get("KMSLAB_MASTER_KEY_FILE", VAR_DIR / "master.key"))
 KMSLAB_ALLOW_ANY_CREDENTIALS = envbool("KMSLAB_ALLOW_ANY_CREDENTIALS")
-# Where learners reach the site: the console links that `manage.py sandbox` prints start here.
-KMSLAB_BASE_URL = os.environ.get("KMSLAB_BASE_URL", "http://127.0.0.1:8000")
+# How long a console link (`sandbox create`, `labs start`) can be opened; a reset or a delete ends it sooner.
+KMSLAB_CLAIM_LINK_HOURS = float(os.environ.get("KMSLAB_CLAIM_LINK_HOURS", 24))
+# Sandboxes, claims and lab runs one client address may make a minute (a classroom behind one NAT shares it).
+KMSLAB_CREATE_RATE = int(os.environ.get("KMSLAB_CREATE_RATE", 60))
 
 INSTALLED_APPS = [
     "daphne",
@@ -61,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kmslab.security.ContentSecurityPolicyMiddleware",
+    "kmslab.security.CreationRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]

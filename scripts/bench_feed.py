@@ -36,7 +36,9 @@ def new_sandbox(server):
     """(sandbox id, session cookie, boto3 KMS client for the admin of the first account)."""
     created = json.loads(server.manage("sandbox", "create", "--json", "--base-url", server.base))
     with httpx.Client(base_url=server.base) as browser:
-        claimed = browser.get(urlparse(created["console_url"]).path)
+        link = urlparse(created["console_url"]).path
+        browser.get(link)  # the confirmation page, which sets the CSRF cookie its Open sandbox form posts
+        claimed = browser.post(link, data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]})
         assert claimed.status_code == 302, claimed.status_code
         cookie = browser.cookies["sessionid"]
     admin = created["principals"][0]

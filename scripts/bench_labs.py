@@ -186,7 +186,9 @@ async def drain(ws, seconds):
 async def one_tick(server, run, pause, timeout):
     """(latency ms or None, bob's Encrypt round trip ms, what went wrong or None)."""
     with httpx.Client(base_url=server.base, timeout=30) as browser:
-        claimed = browser.get(urlparse(run["console_url"]).path)
+        link = urlparse(run["console_url"]).path
+        browser.get(link)  # the confirmation page, which sets the CSRF cookie its Open sandbox form posts
+        claimed = browser.post(link, data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]})
         if claimed.status_code != 302:
             return None, None, f"claim: HTTP {claimed.status_code}"
         cookie = browser.cookies["sessionid"]

@@ -3,11 +3,12 @@
 A learner is an opaque random token in the session (signed-cookie sessions, so
 the browser cannot forge it). A sandbox is visible to a session when its owner
 is that token, or when the session claimed it through the signed console URL
-that `manage.py sandbox create` prints. Everything else is a 404: a learner can
+that `manage.py sandbox create` prints (see claim_path). Everything else is a 404: a learner can
 never learn that another learner's sandbox exists.
 """
 import secrets
 
+from django.conf import settings
 from django.core import signing
 from django.db.models import Q
 from django.urls import reverse
@@ -42,30 +43,39 @@ def get_sandbox(request, sandbox_id):
     return sandbox
 
 
-# The console URL of a sandbox made outside the browser (manage.py sandbox create):
-# /claim/<token>, the token signed with Django's SECRET_KEY under this salt.
+# The console URL of a sandbox made outside the browser (manage.py sandbox create,
+# labs start): /claim/<token>/, the token signed with Django's SECRET_KEY under
+# this salt. It names the sandbox and how many resets it had when the link was
+# made, and carries its time of signing: a reset, a delete or
+# KMSLAB_CLAIM_LINK_HOURS end it. Opening it shows what it would add; only the
+# confirmation's POST (CSRF-checked, so no other site can send it) adds it.
 CLAIM_SALT = "kmslab.console.claim"
 
 
-def claim_path(sandbox_id):
-    """The path that adds a sandbox to whichever browser session opens it."""
-    return reverse("console:claim", args=[signing.dumps(str(sandbox_id), salt=CLAIM_SALT)])
+def claim_path(sandbox):
+    """The path that offers a sandbox to whichever browser session opens it."""
+    return reverse("console:claim", args=[signing.dumps([str(sandbox.id), sandbox.resets], salt=CLAIM_SALT)])
 
 
-def claimed_sandbox_id(token):
-    """The sandbox id a claim token names, or None when the signature does not hold."""
+def claimable(token):
+    """The Sandbox a claim token offers; Http404 saying why when it offers none."""
     try:
-        return signing.loads(token, salt=CLAIM_SALT)
-    except signing.BadSignature:
-        return None
-
-
-def claim(request, sandbox_id):
-    """Add a sandbox to the session; the claimed Sandbox, or 404 when it no longer exists."""
+        sandbox_id, resets = signing.loads(token, salt=CLAIM_SALT, max_age=settings.KMSLAB_CLAIM_LINK_HOURS * 3600)
+    except signing.SignatureExpired:
+        raise Http404(f"This console link has expired: console links work for "
+                      f"{settings.KMSLAB_CLAIM_LINK_HOURS:g} hours") from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise Http404("This console link is not valid") from None
     sandbox = Sandbox.objects.filter(id=sandbox_id).first()
     if sandbox is None:
-        raise Http404("No such sandbox")
+        raise Http404("This console link's sandbox was deleted")
+    if sandbox.resets != resets:
+        raise Http404("This console link's sandbox was reset since the link was made")
+    return sandbox
+
+
+def claim(request, sandbox):
+    """Add a sandbox to the session."""
     claimed = request.session.get("claimed", [])
     if str(sandbox.id) not in claimed:
         request.session["claimed"] = claimed + [str(sandbox.id)]
-    return sandbox

@@ -18,6 +18,8 @@ class Sandbox(models.Model):
     version = models.PositiveBigIntegerField(default=0)
     # The sequence number of the newest trail record.
     last_sequence = models.PositiveBigIntegerField(default=0)
+    # How many times it was started over: a console link names the count it was made at, so a reset ends it.
+    resets = models.PositiveIntegerField(default=0)
     world = models.TextField()
 
     class Meta:

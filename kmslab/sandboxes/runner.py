@@ -146,7 +146,8 @@ def reset(sandbox_id, seeded=None, history=()):
         sandbox.world = world.to_json()
         sandbox.version += 1  # a call in flight on the old world now conflicts and reruns on this one
         sandbox.last_sequence = 0
-        sandbox.save(update_fields=["world", "version", "last_sequence"])
+        sandbox.resets += 1  # the console links made before stop working
+        sandbox.save(update_fields=["world", "version", "last_sequence", "resets"])
         TrailRecord.objects.filter(sandbox=sandbox).delete()
         AccessKeyIndex.objects.filter(sandbox=sandbox).delete()
         AccessKeyIndex.objects.bulk_create(

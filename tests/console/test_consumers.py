@@ -14,9 +14,10 @@ from kmslab.sandboxes import runner
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def socket(learner_or_cookie, sandbox_id, query="", origin=b"http://127.0.0.1:8000"):
+def socket(learner_or_cookie, sandbox_id, query="", origin=b"http://127.0.0.1:8000", host=b"127.0.0.1:8000",
+           extra=()):
     cookie = learner_or_cookie if isinstance(learner_or_cookie, str) else learner_or_cookie.session_cookie
-    headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
+    headers = [(b"origin", origin), (b"host", host), (b"cookie", f"sessionid={cookie}".encode()), *extra]
     path = f"/ws/sandboxes/{sandbox_id}/trail/" + (f"?{query}" if query else "")
     return WebsocketCommunicator(application, path, headers=headers)
 
@@ -63,6 +64,35 @@ async def test_no_session_cannot_join():
 async def test_a_foreign_origin_is_refused():
     alice = await sync_to_async(new_learner)()
     ok, _ = await socket(alice, alice.sandbox.id, origin=b"http://evil.example").connect()
+    assert not ok
+
+
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:9999", b"https://127.0.0.1:8000", b"http://localhost:8000"])
+async def test_a_page_from_another_port_or_scheme_of_the_same_host_is_refused(origin):
+    # The same-origin policy's origin is scheme, host and port: each of these is another site.
+    alice = await sync_to_async(new_learner)()
+    ok, _ = await socket(alice, alice.sandbox.id, origin=origin).connect()
+    assert not ok
+
+
+async def test_a_page_of_the_site_behind_its_tls_proxy_is_let_in(settings):
+    settings.KMSLAB_ORIGIN = "https://kms.example.edu"
+    settings.ALLOWED_HOSTS = ["kms.example.edu", "testserver"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    alice = await sync_to_async(new_learner)()
+    proxied = socket(alice, alice.sandbox.id, origin=b"https://kms.example.edu", host=b"kms.example.edu",
+                     extra=[(b"x-forwarded-proto", b"https")])
+    await connected(proxied)
+    await proxied.disconnect()
+    plain = socket(alice, alice.sandbox.id, origin=b"http://kms.example.edu", host=b"kms.example.edu",
+                   extra=[(b"x-forwarded-proto", b"https")])
+    assert not (await plain.connect())[0]
+
+
+async def test_no_origin_is_refused():
+    alice = await sync_to_async(new_learner)()
+    headers = [(b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={alice.session_cookie}".encode())]
+    ok, _ = await WebsocketCommunicator(application, f"/ws/sandboxes/{alice.sandbox.id}/trail/", headers=headers).connect()
     assert not ok
 
 

@@ -1,9 +1,13 @@
 """The sandbox list, creating and claiming sandboxes, the home page, the clock, reset, and who may see what."""
 import json
 import re
+import time
+from types import SimpleNamespace
 
 import pytest
+from django.core import signing
 from django.db.models import F
+from django.test import Client
 
 from kmslab.cloud import principals
 from kmslab.cloud.clock import LATEST
@@ -54,19 +58,92 @@ def test_a_key_page_of_another_learners_sandbox_is_not_found(alice, mallory):
     assert mallory.post(key_page + "DisableKey/").status_code == 404
 
 
-def test_a_signed_console_url_adds_the_sandbox_to_any_browser(transactional_db, client):
+def cli_sandbox():
+    """A sandbox as `manage.py sandbox create` makes it, owned by no browser."""
     sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
-    response = client.get(learners.claim_path(sandbox.id))
+    return sandbox
+
+
+def confirm(client, link):
+    """Open a console link and press its Open sandbox button, as a learner does."""
+    page = client.get(link)
+    assert page.status_code == 200 and b"Open sandbox" in page.content
+    return client.post(link)
+
+
+def test_a_console_link_shows_the_sandbox_it_offers_and_adds_it_only_when_confirmed(transactional_db, client):
+    sandbox = cli_sandbox()
+    link = learners.claim_path(sandbox)
+    page = client.get(link)
+    assert page.status_code == 200
+    assert str(sandbox.id) in page.content.decode() and b'<form method="post"' in page.content
+    assert client.get(f"/s/{sandbox.id}/").status_code == 404  # looking at the offer took nothing
+
+    response = client.post(link)
     assert response["Location"] == f"/s/{sandbox.id}/"
     assert client.get(f"/s/{sandbox.id}/").status_code == 200
     assert str(sandbox.id) in client.get("/").content.decode()
+    assert client.get(link)["Location"] == f"/s/{sandbox.id}/"  # opened again, it goes straight there
+
+
+def test_another_site_cannot_add_mallorys_sandbox_to_alices_browser(transactional_db):
+    # mallory's page navigates alice's browser to mallory's console link, or posts its form: alice's
+    # browser shows the offer, and the post, without alice's CSRF token, is refused.
+    mallorys = cli_sandbox()
+    alice = Client(enforce_csrf_checks=True)
+    link = learners.claim_path(mallorys)
+    assert alice.get(link, headers={"Referer": "https://evil.example/"}).status_code == 200
+    assert alice.post(link, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert alice.get(f"/s/{mallorys.id}/").status_code == 404
+    assert str(mallorys.id) not in alice.get("/").content.decode()
 
 
 def test_a_forged_console_url_is_not_found(transactional_db, client):
-    sandbox, _ = runner.create_sandbox(owner="made-by-the-cli")
-    forged = learners.claim_path(sandbox.id)[:-3] + "xx/"
+    sandbox = cli_sandbox()
+    forged = learners.claim_path(sandbox)[:-3] + "xx/"
     assert client.get(forged).status_code == 404
+    assert client.post(forged).status_code == 404
     assert client.get(f"/s/{sandbox.id}/").status_code == 404
+
+
+def made_hours_ago(sandbox, hours, monkeypatch):
+    now = time.time()
+    with monkeypatch.context() as patched:
+        patched.setattr(signing, "time", SimpleNamespace(time=lambda: now - hours * 3600))
+        return learners.claim_path(sandbox)
+
+
+def test_a_console_link_expires_after_a_day(transactional_db, client, monkeypatch):
+    sandbox = cli_sandbox()
+    yesterdays, todays = made_hours_ago(sandbox, 25, monkeypatch), made_hours_ago(sandbox, 23, monkeypatch)
+    response = client.get(yesterdays)
+    assert response.status_code == 404 and b"This console link has expired" in response.content
+    assert client.post(yesterdays).status_code == 404
+    assert confirm(client, todays).status_code == 302
+
+
+def test_how_long_a_console_link_works_is_a_setting(transactional_db, client, settings, monkeypatch):
+    settings.KMSLAB_CLAIM_LINK_HOURS = 2
+    response = client.get(made_hours_ago(cli_sandbox(), 3, monkeypatch))
+    assert response.status_code == 404 and b"console links work for 2 hours" in response.content
+
+
+def test_a_reset_ends_the_console_links_made_before_it(transactional_db, client):
+    sandbox = cli_sandbox()
+    before = learners.claim_path(sandbox)
+    runner.reset(sandbox.id)
+    response = client.get(before)
+    assert response.status_code == 404 and b"was reset since the link was made" in response.content
+    assert client.post(before).status_code == 404
+    assert confirm(client, learners.claim_path(Sandbox.objects.get(id=sandbox.id))).status_code == 302
+
+
+def test_a_deleted_sandboxs_console_link_is_not_found(transactional_db, client):
+    sandbox = cli_sandbox()
+    link = learners.claim_path(sandbox)
+    runner.delete(sandbox.id)
+    assert client.get(link).status_code == 404
+    assert client.post(link).status_code == 404
 
 
 def test_home_shows_accounts_principals_and_keys_at_a_glance(alice):

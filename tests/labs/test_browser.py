@@ -12,7 +12,7 @@ import re
 import pytest
 
 from ..api.live import client_factory
-from ..console.test_browser import chromium, server, shot  # noqa: F401  (fixtures)
+from ..console.test_browser import chromium, server, shot, watch_content_security_policy  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -37,6 +37,7 @@ def test_a_learner_completes_the_encryption_context_lab_in_the_console_and_with_
     page = context.new_page()
     page.set_default_timeout(15000)
     page.on("dialog", lambda dialog: dialog.accept())
+    refused = watch_content_security_policy(page)
 
     page.goto(base + "/labs/")
     expect(page.locator('[data-lab="encryption-context"]')).to_contain_text("Not started")
@@ -104,7 +105,11 @@ def test_a_learner_completes_the_encryption_context_lab_in_the_console_and_with_
     page.get_by_role("link", name="Completion page").click()
     expect(page.locator("h1")).to_have_text("Lab completed")
     shot(page, "lab-certificate")
+    page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")  # no print dialog in a test
+    page.get_by_role("button", name="Print").click()
+    expect(page.locator("body")).to_have_attribute("data-printed", "yes")
     page.goto(base + "/labs/progress/")
     expect(page.locator(f'[data-run="{sandbox_id}"]')).to_contain_text("Completed")
     shot(page, "lab-progress")
     context.close()
+    assert refused == []

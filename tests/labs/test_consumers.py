@@ -50,6 +50,13 @@ async def test_the_page_gets_the_objectives_on_connect_and_a_tick_when_a_call_me
     await ws.disconnect()
 
 
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:9999", b"https://127.0.0.1:8000"])
+async def test_a_page_from_another_port_or_scheme_of_the_same_host_cannot_watch_a_run(origin):
+    client, run = await sync_to_async(learner_with_run)()
+    ok, _ = await socket(client, run.sandbox_id, origin=origin).connect()
+    assert not ok
+
+
 async def test_a_call_that_meets_nothing_sends_nothing():
     client, run = await sync_to_async(learner_with_run)()
     ws = socket(client, run.sandbox_id)

@@ -47,7 +47,9 @@ class Learner:
         self.run = run
         self.principals = {p["name"]: p for p in self.run["principals"]}
         self.browser = httpx.Client(base_url=self.base)
-        assert self.browser.get(urlsplit(self.run["console_url"]).path).status_code == 302
+        link = urlsplit(self.run["console_url"]).path
+        self.browser.get(link)  # the confirmation page, which sets the CSRF cookie its Open sandbox form posts
+        assert self.browser.post(link, data={"csrfmiddlewaretoken": self.browser.cookies["csrftoken"]}).status_code == 302
         self.sessions = {}
 
     def client(self, name, service, with_mfa):

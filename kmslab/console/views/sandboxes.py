@@ -24,13 +24,16 @@ def home(request):
     return render(request, "console/home.html", {"sandboxes": sandboxes, "form": form})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def claim(request, token):
-    """The console URL `manage.py sandbox create` prints: a signed claim on one sandbox."""
-    sandbox_id = learner.claimed_sandbox_id(token)
-    if sandbox_id is None:
-        raise Http404("This console link is not valid")
-    return redirect("console:sandbox", learner.claim(request, sandbox_id).id)
+    """The console URL `manage.py sandbox create` prints: a signed offer of one sandbox, taken by a confirmed POST."""
+    sandbox = learner.claimable(token)
+    if request.method == "POST":
+        learner.claim(request, sandbox)
+        return redirect("console:sandbox", sandbox.id)
+    if learner.visible(request.session).filter(id=sandbox.id).exists():
+        return redirect("console:sandbox", sandbox.id)
+    return render(request, "console/claim.html", {"offered": sandbox})
 
 
 @require_GET

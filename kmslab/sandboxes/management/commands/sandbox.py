@@ -160,8 +160,8 @@ Other sandboxes: manage.py sandbox create --json
 
 
 def console_url(sandbox_id, base_url):
-    """The console's claim link: whoever opens it gets this sandbox in their session."""
-    return base_url.rstrip("/") + claim_path(sandbox_id)
+    """The console's claim link: whoever opens it, and confirms, gets this sandbox in their session."""
+    return base_url.rstrip("/") + claim_path(Sandbox.objects.only("id", "resets").get(pk=sandbox_id))
 
 
 def _principals_of(world):
