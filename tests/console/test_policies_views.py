@@ -400,7 +400,7 @@ def test_create_policy_shows_iams_error_and_keeps_the_form(alice):
     response = alice.post(alice.home + "policies/create/", data)
     assert codes(response) == ["MalformedPolicyDocument"]
     page = response.content.decode()
-    assert re.search(r'<details class="action" id="create-policy" [^>]*open>', page) and 'value="kms-use"' in page
+    assert re.search(r'<details class="action gap-above" id="create-policy" [^>]*open>', page) and 'value="kms-use"' in page
 
 
 # Snippets, the key ARN picker and the principal picker.
