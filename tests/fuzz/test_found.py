@@ -1,0 +1,51 @@
+"""What the fuzz found, each pinned by a plain test."""
+import tracemalloc
+from urllib.parse import parse_qsl
+
+import pytest
+
+from kmslab.api import endpoint, query
+from kmslab.cloud import errors, learner_json
+
+
+def peak_of(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_query_body_of_percent_escapes_parses_in_a_few_times_its_size():
+    # Python's unquote splits a run of escapes into one object per escape: a 1 MB body
+    # of %7B took some 75 MB to parse, for every request mallory sent.
+    body = b"Action=ListUsers&Version=2010-05-08&PathPrefix=" + b"%7B" * (endpoint.MAX_BODY // 3 - 20)
+    assert peak_of(lambda: query.parse_form(body)) < 8 * len(body)
+
+
+@pytest.mark.parametrize("body", [
+    b"Action=GetCallerIdentity&Version=2011-06-15",
+    b"a=1&a=2&b=&c&&d=x+y%20z&e=%zz%4&f=%C3%A9%e2%82%ac&g=%2B%26%3D",
+    b"=v&k==&%41%42=%61",
+    b"",
+])
+def test_a_query_body_parses_as_pythons_form_parser_reads_it(body):
+    expected = {}
+    for name, value in parse_qsl(body.decode(), keep_blank_values=True, errors="strict"):
+        expected.setdefault(name, value)
+    assert query.parse_form(body) == expected
+
+
+@pytest.mark.parametrize("body", [b"Action=GetCallerIdentity&x=\xff", b"x=%ff", b"%c3=1"])
+def test_a_query_body_that_is_not_utf8_even_once_unescaped_is_an_invalid_parameter_value(body):
+    with pytest.raises(errors.InvalidParameterValue):
+        query.parse_form(body)
+
+
+@pytest.mark.parametrize("string", [" " * 150_000, "\\n" * 75_000, "a\\u00e9" * 25_000])
+def test_a_long_json_string_is_checked_for_depth_in_a_few_times_its_size(string):
+    # The depth check's pattern for a string pushed a backtracking state per character:
+    # any 150 KB string member (of any operation, even one it ignores) took 20 MB.
+    text = '{"Description": "' + string + '"}'
+    assert peak_of(lambda: learner_json.loads(text, max_chars=len(text))) < 8 * len(text)
