@@ -246,7 +246,7 @@ def trail_pages(m):
 
 def card_fields(m):
     """The statement cards' fields (policy_form.cards_from_post): s{i}-… and s{i}-c{j}-…."""
-    spec = {"statements": offers("0", "1", "2"), "document": offers(POLICY, "{}", "[]"),
+    spec = {"statements": offers("0", "1", "2", "1000000000"), "document": offers(POLICY, "{}", "[]"),
             "source": offers("json", "cards", "preview"),
             "op": offers("add-statement", "remove-statement:0", "add-condition:0", "remove-condition:0:0",
                        "remove-statement:99", *[f"snippet:{s.name}" for s in pf.SNIPPETS]),
@@ -261,7 +261,7 @@ def card_fields(m):
                      p + "principal": offers(f"arn:aws:iam::{A}:root", "*"), p + "principal_other": offers(),
                      p + "action": offers("kms:Decrypt", "kms:*"), p + "action_other": offers("kms:Foo"),
                      p + "resource": offers("*", *m.key_arns), p + "resource_pick": offers(*m.key_arns),
-                     p + "conditions": offers("0", "1")})
+                     p + "conditions": offers("0", "1", "1000000000")})
         c = p + "c0-"
         spec.update({c + "operator": offers(*pf.OPERATORS), c + "key": offers("kms:EncryptionContext:tenant",
                                                                             "aws:MultiFactorAuthPresent"),

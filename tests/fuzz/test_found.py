@@ -6,6 +6,7 @@ import pytest
 
 from kmslab.api import endpoint, query
 from kmslab.cloud import errors, learner_json
+from kmslab.console import policy_form as pf
 
 
 def peak_of(fn):
@@ -49,3 +50,31 @@ def test_a_long_json_string_is_checked_for_depth_in_a_few_times_its_size(string)
     # any 150 KB string member (of any operation, even one it ignores) took 20 MB.
     text = '{"Description": "' + string + '"}'
     assert peak_of(lambda: learner_json.loads(text, max_chars=len(text))) < 8 * len(text)
+
+
+def test_a_policy_editor_post_has_only_the_cards_and_conditions_it_sends():
+    # "statements=1000000000" made the sync view build a billion empty cards: one request
+    # held a worker (and its memory) for good. A count beyond the posted cards counts for nothing.
+    posted = {"statements": ["100000"], "s0-effect": ["Deny"], "s0-conditions": ["100000"],
+              "s0-c0-operator": ["Bool"], "s0-c0-key": ["aws:SecureTransport"], "s0-c0-values": ["false"]}
+    cards = pf.cards_from_post(posted)
+    assert [(c.effect, [(x.operator, x.key, x.values) for x in c.conditions]) for c in cards] == [
+        ("Deny", [("Bool", "aws:SecureTransport", ["false"])])]
+
+
+def test_a_policy_editor_post_keeps_a_card_whose_only_field_is_its_effect():
+    cards = pf.cards_from_post({"statements": ["2"], "s0-effect": ["Allow"], "s1-effect": ["Deny"]})
+    assert [c.effect for c in cards] == ["Allow", "Deny"]
+
+
+def test_a_policy_editor_post_of_one_far_numbered_card_makes_one_card():
+    cards = pf.cards_from_post({"statements": ["1000000000"], "s999999-effect": ["Deny"]})
+    assert [c.effect for c in cards] == ["Deny"]
+
+
+@pytest.mark.parametrize("number", ["²", "1" * 5000])
+def test_a_policy_editor_post_with_a_number_int_cannot_read_counts_as_none(number):
+    # str.isdigit takes "²", and int() refuses both: the sync view answered 500.
+    cards = pf.cards_from_post({"statements": ["1"], "s0-index": [number], "s0-effect": ["Deny"],
+                                "s0-conditions": [number], "s0-c0-operator": ["Bool"]})
+    assert [(c.index, c.effect, c.conditions) for c in cards] == [(None, "Deny", [])]
