@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 SECONDS = 2.0
 MEGABYTES = 8
 # A request body is held a few times over: as read, decoded, parsed, and in
-# the answer (a console form keeps what was typed, the page shows it); that
-# much is the body's, not a blow-up.
-BODY_COPIES = 8
+# the answer (a console form keeps what was typed, and shows it HTML-escaped,
+# where one " is six bytes); that much is the body's, not a blow-up. The
+# blow-ups found so far took 80 to 130 times the body.
+BODY_COPIES = 24
 
 # Fixed, derandomized and without a stored example database: the same run here and in CI.
 FUZZ = settings(

@@ -6,6 +6,7 @@ import pytest
 
 from kmslab.api import endpoint, query
 from kmslab.cloud import errors, learner_json
+from kmslab.console import forms as console_forms
 from kmslab.console import policy_form as pf
 
 
@@ -78,3 +79,14 @@ def test_a_policy_editor_post_with_a_number_int_cannot_read_counts_as_none(numbe
     cards = pf.cards_from_post({"statements": ["1"], "s0-index": [number], "s0-effect": ["Deny"],
                                 "s0-conditions": [number], "s0-c0-operator": ["Bool"]})
     assert [(c.index, c.effect, c.conditions) for c in cards] == [(None, "Deny", [])]
+
+
+def test_a_tag_line_without_an_equals_sign_is_named_in_the_error_but_not_repeated_whole():
+    # The message quoted the whole line: a 600 KB line was on the page twice over (in its field and
+    # in the error), escaped, some 30 times the body.
+    with pytest.raises(console_forms.forms.ValidationError) as refused:
+        console_forms.parse_tags("team=blue\n" + "x" * 600_000)
+    assert refused.value.messages == [f"'{'x' * 80}…' is not Key=Value"]
+    with pytest.raises(console_forms.forms.ValidationError) as refused:
+        console_forms.parse_tags("nokey")
+    assert refused.value.messages == ["'nokey' is not Key=Value"]
