@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote, unquote_to_bytes
 from xml.sax.saxutils import escape
 
 from kmslab.cloud.errors import AWSError, InvalidParameterValue
@@ -45,16 +45,38 @@ ERROR_CODES = {
 
 
 def parse_form(body):
-    """The form-encoded body -> {name: value}; the first of repeated names wins."""
-    try:
-        text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidParameterValue("The request body is not a valid UTF-8 form-encoded query string.") from None
+    """The form-encoded body -> {name: value}; the first of repeated names wins.
+
+    Read as urllib's parse_qsl reads it (& between pairs, + for a space, %XX
+    escapes, malformed escapes kept as they are), but unescaped a slice at a
+    time: unquote makes an object of every escape it finds, and a 1 MB body of
+    escapes took some 75 MB to parse whole."""
     params = {}
-    for name, value in pairs:
-        params.setdefault(name, value)
+    try:
+        for pair in body.split(b"&"):
+            if pair:
+                name, _, value = pair.partition(b"=")
+                params.setdefault(_unquote_plus(name), _unquote_plus(value))
+    except UnicodeDecodeError:
+        raise InvalidParameterValue("The request body is not a valid UTF-8 form-encoded query string.") from None
     return params
+
+
+_SLICE = 16384
+
+
+def _unquote_plus(raw):
+    raw = raw.replace(b"+", b" ")
+    pieces, start = [], 0
+    while start < len(raw):
+        end = start + _SLICE
+        # Never between a % and its two hex digits.
+        percent = raw.rfind(b"%", end - 2, end)
+        if percent > start:
+            end = percent
+        pieces.append(unquote_to_bytes(raw[start:end]))
+        start = end
+    return b"".join(pieces).decode("utf-8")
 
 
 def parse_request(operation_model, params):

@@ -81,7 +81,9 @@ def parse_tags(text):
         if line.strip():
             key, sep, value = line.partition("=")
             if not sep:
-                raise forms.ValidationError(f"'{line.strip()}' is not Key=Value")
+                # The page shows the text again in its field: the message names the line, not all of it.
+                shown = line.strip() if len(line.strip()) <= 80 else line.strip()[:80] + "…"
+                raise forms.ValidationError(f"'{shown}' is not Key=Value")
             tags.append({"TagKey": key.strip(), "TagValue": value.strip()})
     return tags
 

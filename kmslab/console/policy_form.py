@@ -439,11 +439,22 @@ def cards_from_post(data):
     def lines(name):
         return [line for value in data.get(name, []) for line in value.splitlines() if line.strip()]
 
+    # Only the cards and condition rows the post has fields of (every card posts its index, every row
+    # its operator): a count beyond them (statements=1000000000) must not make the view build that many.
+    rows = {}
+    for name in data:
+        posted = _POSTED.match(name)
+        if posted:
+            rows.setdefault(int(posted[1]), set()).add(int(posted[2]) if posted[2] else -1)
+
+    def numbers(count, posted):
+        limit = _number(count) or 0
+        return sorted(n for n in posted if 0 <= n < limit)
+
     cards = []
-    for i in range(_count(one("statements", "0"))):
+    for i in numbers(one("statements", "0"), rows):
         p = f"s{i}-"
-        index = one(p + "index")
-        card = Card(index=int(index) if index.isdigit() else None)
+        card = Card(index=_number(one(p + "index")))
         if one(p + "raw"):
             card.raw = one(p + "raw")
             card.why_raw = one(p + "why_raw")
@@ -457,7 +468,7 @@ def cards_from_post(data):
         pick = one(p + "resource_pick")  # a key ARN from the Resource field's picker
         if pick and pick not in card.resources:
             card.resources.append(pick)
-        for j in range(_count(one(p + "conditions", "0"))):
+        for j in numbers(one(p + "conditions", "0"), rows[i]):
             c = f"{p}c{j}-"
             # A value chosen in the row's picker joins the values; the picker then starts over.
             values, pick = lines(c + "values"), one(c + "pick")
@@ -468,14 +479,19 @@ def cards_from_post(data):
     return cards
 
 
+_POSTED = re.compile(r"s(\d{1,6})-(?:c(\d{1,6})-)?")
+
+
 def picked_a_value(data):
     """Whether a picker (a condition's value, a Resource's key) chose something: the view then
     re-renders the cards, so the field it went into shows it."""
     return any(name.endswith(("-pick", "-resource_pick")) and any(data[name]) for name in data)
 
 
-def _count(text):
-    return int(text) if text.isdigit() else 0
+def _number(text):
+    """A posted count or index, or None. Not str.isdigit, which takes "²" (int() does not),
+    and not long: int() refuses a number of over 4300 digits."""
+    return int(text) if text.isdecimal() and len(text) < 20 else None
 
 
 def apply_op(cards, op, kind):
