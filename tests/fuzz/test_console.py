@@ -87,7 +87,7 @@ def mallory(transactional_db):
         users=entities["users"], groups=entities["groups"], roles=entities["roles"], inline=inline,
         managed=entities["policies"],
         event_ids=list(TrailRecord.objects.filter(sandbox_id=sandbox_id).values_list("event_id", flat=True)[:5]),
-        claim=learner.claim_path(other.id),
+        claim=learner.claim_path(other),
     )
 
 
@@ -172,6 +172,7 @@ def sandbox_pages(m):
         asks("GET", st.just("/")),
         asks("GET", st.just("/healthz")),
         asks("GET", path("/claim/", segment(m.claim.split("/")[2], "x"), "/")),
+        asks("POST", path("/claim/", segment(m.claim.split("/")[2], "x"), "/")),
         asks("GET", path("/s/", segment(m.home.split("/")[2], "00000000-0000-0000-0000-000000000000"), "/")),
         asks("GET", st.just(h)),
         asks("POST", st.just(h + "act-as/"), {
@@ -286,6 +287,10 @@ def policy_pages(m):
         asks("POST", editor.map(lambda p: p + "sync/"), cards),
         asks("GET", path(h, "policies/", segment(A, B), "/", segment("user", "group", "role"), "/",
                          segment(*[n for _, n in m.users]), "/"), {"PolicyName": offers("kms-access", "bad name")}),
+        asks("POST", st.just(h + "policies/create/"), {
+            "PolicyName": offers("kms-readers", "bad name"), "Description": offers("readers"),
+            "PolicyDocument": offers('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                                     '"Action": "kms:DescribeKey", "Resource": "*"}]}')}),
     )
 
 
@@ -301,6 +306,9 @@ def envelope_pages(m):
         asks("POST", st.just(h + "envelope/encrypt/"), encrypt),
         asks("POST", st.just(h + "envelope/direct/"), encrypt),
         asks("POST", st.just(h + "envelope/decrypt/"), envelope),
+        asks("POST", st.just(h + "envelope/direct/decrypt/"), {
+            "CiphertextBlob": offers("AQICAHg=", "AAAA", "not base64"),
+            "EncryptionContext": offers('{"tenant": "acme"}', "{}", '{"a": 1}')}),
         asks("GET", st.just(h + "anatomy/"), {"CiphertextBlob": offers("AQICAHg=", "AAAA")}),
     )
 
@@ -400,9 +408,9 @@ FUZZED = {
     trail_pages: ["console:trail", "console:trail_json", "console:trail_csv", "console:trail_record"],
     policy_pages: ["console:policies", "console:key_policy", "console:key_policy_sync", "console:managed_policy",
                    "console:managed_policy_sync", "console:new_inline_policy", "console:identity_policy",
-                   "console:identity_policy_sync"],
+                   "console:identity_policy_sync", "console:create_policy"],
     envelope_pages: ["console:envelope", "console:envelope_encrypt", "console:envelope_decrypt",
-                     "console:envelope_direct", "console:anatomy"],
+                     "console:envelope_direct", "console:envelope_direct_decrypt", "console:anatomy"],
     simulator_pages: ["console:simulator"],
     lab_pages: ["labs:catalogue", "labs:progress", "labs:run", "labs:hint", "labs:debrief", "labs:certificate"],
     test_the_clock_reset_and_lab_reset: ["console:advance_clock", "console:reset", "labs:reset", "labs:start"],
