@@ -189,7 +189,7 @@ def test_after_advancing_the_clock_the_home_page_lists_what_the_advance_did(alic
     assert 'hx-swap-oob="true"' in keys
     assert "billing" in keys and "payroll" not in keys and "PendingDeletion" not in keys
     # admin's MFA session (12 hours) ended: the sessions list and the Act as panel say so too.
-    sessions = fragment[fragment.index('<section class="panel" id="sessions"'):]
+    sessions = fragment[fragment.index('<section class="panel gap-above" id="sessions"'):]
     assert 'hx-swap-oob="true"' in sessions[:200] and "No STS sessions" in sessions[:sessions.index("</section>")]
     act_as = fragment[fragment.index('<section class="panel" id="act-as"'):]
     assert 'hx-swap-oob="true"' in act_as[:200] and "The STS session of admin ended" in act_as
