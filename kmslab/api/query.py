@@ -45,27 +45,33 @@ ERROR_CODES = {
 
 
 def parse_form(body):
-    """The form-encoded body -> {name: value}; the first of repeated names wins.
-
-    Read as urllib's parse_qsl reads it (& between pairs, + for a space, %XX
-    escapes, malformed escapes kept as they are), but unescaped a slice at a
-    time: unquote makes an object of every escape it finds, and a 1 MB body of
-    escapes took some 75 MB to parse whole."""
+    """The form-encoded body -> {name: value}; the first of repeated names wins."""
     params = {}
     try:
-        for pair in body.split(b"&"):
-            if pair:
-                name, _, value = pair.partition(b"=")
-                params.setdefault(_unquote_plus(name), _unquote_plus(value))
+        for name, value in form_pairs(body):
+            params.setdefault(name, value)
     except UnicodeDecodeError:
         raise InvalidParameterValue("The request body is not a valid UTF-8 form-encoded query string.") from None
     return params
 
 
+def form_pairs(body, errors="strict"):
+    """The (name, value) pairs of a form-encoded body, in order.
+
+    Read as urllib's parse_qsl reads it (& between pairs, + for a space, %XX
+    escapes, malformed escapes kept as they are), but unescaped a slice at a
+    time: unquote makes an object of every escape it finds, and a 1 MB body of
+    escapes took some 75 MB to parse whole."""
+    for pair in body.split(b"&"):
+        if pair:
+            name, _, value = pair.partition(b"=")
+            yield _unquote_plus(name, errors), _unquote_plus(value, errors)
+
+
 _SLICE = 16384
 
 
-def _unquote_plus(raw):
+def _unquote_plus(raw, errors="strict"):
     raw = raw.replace(b"+", b" ")
     pieces, start = [], 0
     while start < len(raw):
@@ -76,7 +82,7 @@ def _unquote_plus(raw):
             end = percent
         pieces.append(unquote_to_bytes(raw[start:end]))
         start = end
-    return b"".join(pieces).decode("utf-8")
+    return b"".join(pieces).decode("utf-8", errors)
 
 
 def parse_request(operation_model, params):
