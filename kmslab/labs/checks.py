@@ -19,7 +19,7 @@ from .setup import lab_keys, principal_arn
 def _list(value):
     if value is None:
         return []
-    return [value] if isinstance(value, (str, dict)) else list(value)
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def callers(world, name, mfa=False, source_ip=None, via_service=None):
@@ -200,8 +200,7 @@ def _state(world, check, records, baseline):
         return False
     if check.get("user") and not _user_state(world, check):
         return False
-    wanted = check.get("key_count")
-    if wanted is not None and _key_count(world, check) not in (wanted if isinstance(wanted, list) else [wanted]):
+    if "key_count" in check and _key_count(world, check) not in _list(check["key_count"]):
         return False
     if not check.get("key"):
         return True
@@ -263,7 +262,7 @@ def _who(record):
     return identity.get("userName") or identity.get("arn", "").rsplit("/", 1)[-1], identity.get("accountId")
 
 
-def record_matches(world, record, spec):
+def _event_and_principal_match(record, spec):
     if spec.get("event") and record.get("eventName") not in _list(spec["event"]):
         return False
     if spec.get("principal"):
@@ -271,6 +270,12 @@ def record_matches(world, record, spec):
         wanted, _, ref = spec["principal"].partition("@")
         if name != wanted or (ref and account != ACCOUNTS.get(ref, ref)):
             return False
+    return True
+
+
+def record_matches(world, record, spec):
+    if not _event_and_principal_match(record, spec):
+        return False
     if "mfa" in spec:
         attributes = record.get("userIdentity", {}).get("sessionContext", {}).get("attributes", {})
         if (attributes.get("mfaAuthenticated") == "true") != spec["mfa"]:
@@ -323,16 +328,8 @@ def _material_matches(world, record, spec):
 def reads(lab, record):
     """Whether a trail check of the lab could match this record, judged by its event and principal alone:
     a record that none could match, in a call that changed nothing else, cannot change an objective."""
-    if record.get("eventName") not in lab.trail_events:
-        return False
-    name, account = _who(record)
-    for spec in lab.trail_specs:
-        if spec.get("event") and record["eventName"] not in _list(spec["event"]):
-            continue
-        wanted, _, ref = (spec.get("principal") or "").partition("@")
-        if not wanted or name == wanted and (not ref or account == ACCOUNTS.get(ref, ref)):
-            return True
-    return False
+    return record.get("eventName") in lab.trail_events and any(
+        _event_and_principal_match(record, spec) for spec in lab.trail_specs)
 
 
 def _trail(world, check, records, baseline):

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 
-from kmslab.cloud import calls, mfa, principals, seed
+from kmslab.cloud import calls, mfa, principals, seed, shapes
 from kmslab.cloud.clock import parse_duration
 from kmslab.cloud.kms.schedule import run_due
 
@@ -103,7 +103,10 @@ def build(lab, master_key, clock=None):
         meta = call(account, "kms", "CreateKey", request, admin)["KeyMetadata"]
         keys[spec["alias"]] = meta["Arn"]
         if spec.get("origin") == "EXTERNAL" and spec.get("material_file"):
-            material = _import_material(world, call, account, admin, meta["KeyId"], spec)
+            material = os.urandom(32)
+            valid_to = world.now() + parse_duration(spec["material_expires"]) if spec.get("material_expires") else None
+            import_material(lambda op, request: ("", call(account, "kms", op, request, admin)), meta["KeyId"],
+                            material, valid_to)
             # The learner's own copy, to import again after DeleteImportedKeyMaterial (base64, as boto3 takes it).
             files[spec["material_file"]] = base64.b64encode(material).decode()
         call(account, "kms", "CreateAlias", {"AliasName": spec["alias"], "TargetKeyId": meta["KeyId"]}, admin)
@@ -176,8 +179,6 @@ def _probes(lab, world, made, lookup):
     """The setup's `probes`: calls as named principals ({as, call = "kms:Op", request, expect = error
     code or "ok", advance = "2h" before the call}); -> [{"record", "explanations"}], oldest first:
     each CloudTrail record with the authorization decisions its call took, as the runner keeps them."""
-    from .solve import decode_blobs
-
     keys_of = {p["name"]: p["access_key_id"] for p in made}
     records = []
     for i, spec in enumerate(lab.setup.get("probes", ()), 1):
@@ -220,19 +221,28 @@ def principal_arn(world, name):
     return principals.user_arn(account, user)
 
 
-def _import_material(world, call, account, admin, key_id, spec):
-    """GetParametersForImport, the material wrapped with its public key, then ImportKeyMaterial:
-    what a key administrator does with BYOK. -> the 32 bytes of key material."""
-    params = call(account, "kms", "GetParametersForImport", {"KeyId": key_id, **WRAPPING}, admin)
-    material = os.urandom(32)
+def import_material(call, key_id, material, valid_to=None):
+    """GetParametersForImport, the material wrapped with its public key, then ImportKeyMaterial: what a key
+    administrator does with BYOK. `call(operation, request)` -> (error code or "", response); returns
+    ImportKeyMaterial's."""
+    code, params = call("GetParametersForImport", {"KeyId": key_id, **WRAPPING})
+    if code:
+        return code, None
     request = {"KeyId": key_id, "ImportToken": params["ImportToken"],
                "EncryptedKeyMaterial": wrap_material(params["PublicKey"], material),
                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
-    if spec.get("material_expires"):
-        request.update(ExpirationModel="KEY_MATERIAL_EXPIRES",
-                       ValidTo=world.now() + parse_duration(spec["material_expires"]))
-    call(account, "kms", "ImportKeyMaterial", request, admin)
-    return material
+    if valid_to is not None:
+        request.update(ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    return call("ImportKeyMaterial", request)
+
+
+def decode_blobs(service, operation, request):
+    """Base64 text (as lab files hold it) -> bytes for the operation's blob members (top-level ones: all KMS needs)."""
+    out = dict(request)
+    for name, member in shapes.operation_model(service, operation).input_shape.members.items():
+        if name in out and member.type_name == "blob" and isinstance(out[name], str):
+            out[name] = base64.b64decode(out[name])
+    return out
 
 
 # The wrapping a lab asks GetParametersForImport for (AWS's recommended RSA one).

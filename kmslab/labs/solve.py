@@ -4,52 +4,18 @@
 `call(principal, service, operation, request, mfa)` -> error code or "" is
 given by the caller (the sandboxes runner for `labs validate`, boto3 against
 a live server in the tests). Blob members arrive as base64 text in the lab
-file and are decoded here, from botocore's model of the operation.
+file and are decoded from botocore's model of the operation (setup.decode_blobs).
 """
 import base64
-
-from botocore.loaders import Loader
-from botocore.model import ServiceModel
 
 from kmslab.cloud.clock import parse_duration
 
 from .catalog import placeholders, substitute
-from .setup import WRAPPING, wrap_material
+from .setup import decode_blobs, import_material
+
 
 class SolveFailed(AssertionError):
     pass
-
-
-_models = {}
-
-
-def _model(service):
-    if service not in _models:
-        _models[service] = ServiceModel(Loader().load_service_model(service, "service-2"), service)
-    return _models[service]
-
-
-def decode_blobs(service, operation, request):
-    """Base64 text -> bytes for the operation's blob members (top-level ones: all KMS needs)."""
-    shape = _model(service).operation_model(operation).input_shape
-    out = dict(request)
-    for name, member in shape.members.items():
-        if name in out and member.type_name == "blob" and isinstance(out[name], str):
-            out[name] = base64.b64decode(out[name])
-    return out
-
-
-def _import_material(step, spec, call):
-    """An `import_material = {key, material}` step: GetParametersForImport, the material wrapped locally with
-    its public key, then ImportKeyMaterial, both as the step's principal. -> ImportKeyMaterial's outcome."""
-    who, with_mfa = step["as"], step.get("mfa", False)
-    code, params = call(who, "kms", "GetParametersForImport", {"KeyId": spec["key"], **WRAPPING}, with_mfa)
-    if code:
-        return code, None
-    wrapped = wrap_material(params["PublicKey"], base64.b64decode(spec["material"]))
-    return call(who, "kms", "ImportKeyMaterial", {
-        "KeyId": spec["key"], "ImportToken": params["ImportToken"], "EncryptedKeyMaterial": wrapped,
-        "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}, with_mfa)
 
 
 def run(lab, keys, files, call, advance):
@@ -60,8 +26,11 @@ def run(lab, keys, files, call, advance):
             advance(parse_duration(step["advance"]))
             continue
         if step.get("import_material"):
-            operation = "ImportKeyMaterial"
-            code, response = _import_material(step, substitute(step["import_material"], lookup), call)
+            # GetParametersForImport, the material wrapped locally, ImportKeyMaterial: as the learner's own code does.
+            operation, spec = "ImportKeyMaterial", substitute(step["import_material"], lookup)
+            code, response = import_material(
+                lambda op, request: call(step["as"], "kms", op, request, step.get("mfa", False)),
+                spec["key"], base64.b64decode(spec["material"]))
         else:
             service, _, operation = step["call"].partition(":")
             request = decode_blobs(service, operation, substitute(step.get("request", {}), lookup))
