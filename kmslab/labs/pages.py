@@ -48,18 +48,21 @@ def progress_context(run):
             "complete": run.completed is not None, "steps": steps(lab, run)}
 
 
-def run_context(request, run):
-    """Everything a lab run page and the console's side panel show, evaluated now."""
-    runs.evaluate(run)
-    world = runner.load_world(run.sandbox_id)
-    lab = catalog.get(run.lab)
-    principals = runs.credentials(lab, world)
+def lab_context(request, run, world):
+    """What the side panel and the lab page show of a run: its progress, principals, keys and files."""
+    principals = runs.credentials(catalog.get(run.lab), world)
     return {
-        **console_pages.context(request, run.sandbox, world, "lab"),
         **progress_context(run),
+        "world": world,
         "principals": principals,
         "snippet_principal": next((p for p in principals if p["name"] not in ("admin", "admin@B")), principals[0]),
         "keys": setup.lab_keys(world),
         "files": setup.lab_files(world),
         "endpoint": request.build_absolute_uri("/aws/"),
     }
+
+
+def run_context(request, run):
+    """The lab page: a console page of the run's sandbox (header, clock) with the run on it."""
+    world = runner.load_world(run.sandbox_id)
+    return {**console_pages.context(request, run.sandbox, world, "lab"), **lab_context(request, run, world)}

@@ -67,7 +67,6 @@ def reset(request, sandbox_id):
 @require_GET
 def debrief(request, sandbox_id):
     run = pages.get_run(request, sandbox_id)
-    runs.evaluate(run)
     calls = [{"record": r.record, "explanations": r.explanations, "principal": trail_row(r)["principal_short"],
               "after": console_pages.after_authorization(r.record, r.explanations)}
              for r in runs.decisive_calls(run)] if run.completed else []
