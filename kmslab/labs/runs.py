@@ -22,7 +22,7 @@ CHANGES_ACCESS = {
     "AttachRolePolicy", "DetachRolePolicy", "CreatePolicyVersion", "AddUserToGroup", "RemoveUserFromGroup",
     "CreateGrant", "RetireGrant", "RevokeGrant", "UpdateAlias", "CreateAlias", "DeleteAlias", "DisableKey",
     "EnableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation", "RotateKeyOnDemand",
-    "UpdateAccessKey", "GetSessionToken",
+    "CreateAccessKey", "DeleteAccessKey", "GetSessionToken",
 }
 
 
