@@ -12,7 +12,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_app = get_asgi_application()
 
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from kmslab.api.endpoint import aws_endpoint  # noqa: E402
@@ -20,6 +20,7 @@ from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
 from kmslab.labs.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
 from kmslab.security import SameOriginWebsockets  # noqa: E402
+from kmslab.workshops.routing import websocket_urlpatterns as workshop_websockets  # noqa: E402
 
 
 async def http(scope, receive, send):
@@ -30,11 +31,12 @@ async def http(scope, receive, send):
         await django_app(scope, receive, send)
 
 
-# Sessions, not auth: kmslab has no user accounts (django.contrib.auth is not
-# installed); a learner is a token in the session, which the consumers check.
+# A learner is a token in the session, which the consumers check; an
+# instructor is a Django user (the dashboard's consumer checks scope["user"]).
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": SameOriginWebsockets(SessionMiddlewareStack(URLRouter(websocket_urlpatterns + lab_websockets))),
+        "websocket": SameOriginWebsockets(AuthMiddlewareStack(
+            URLRouter(websocket_urlpatterns + lab_websockets + workshop_websockets))),
     }
 )

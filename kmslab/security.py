@@ -82,7 +82,7 @@ class ContentSecurityPolicyMiddleware:
 
 # The views that anyone may POST to without any sandbox and that make something
 # that lasts: a sandbox (the list page's form), a claim on one, a lab run.
-RATE_LIMITED_VIEWS = {"console:home", "console:claim", "labs:start"}
+RATE_LIMITED_VIEWS = {"console:home", "console:claim", "labs:start", "workshops:start"}
 
 
 def client_address(request):
@@ -98,8 +98,8 @@ def client_address(request):
 class CreationRateLimitMiddleware:
     """At most KMSLAB_CREATE_RATE creations (sandboxes, claims, lab runs) per client address a minute.
 
-    A fixed one-minute window in the cache (the default cache is per process,
-    so with several workers each counts on its own)."""
+    A fixed one-minute window in the cache: per process by default, in Redis
+    (shared by every worker) when KMSLAB_REDIS_URL is set."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -120,3 +120,29 @@ class CreationRateLimitMiddleware:
                           status=429)
         response["Retry-After"] = str(retry_after)
         return response
+
+
+# Join codes and instructors' passwords: failed attempts one client address may make in ten minutes.
+GUESS_WINDOW = 600
+
+
+def _guess_counter(request, what):
+    return f"kmslab-guess:{what}:{client_address(request)}:{int(time.time() // GUESS_WINDOW)}"
+
+
+def guessing_refused(request, what):
+    """A 429 page when this address has failed `what` ("join", "login") too often lately, else None."""
+    failed = cache.get(_guess_counter(request, what), 0)
+    if failed < settings.KMSLAB_GUESS_RATE:
+        return None
+    retry_after = GUESS_WINDOW - int(time.time()) % GUESS_WINDOW
+    response = render(request, "429.html", {"rate": settings.KMSLAB_GUESS_RATE, "retry_after": retry_after,
+                                            "guesses": True}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def count_failed_guess(request, what):
+    counter = _guess_counter(request, what)
+    cache.add(counter, 0, timeout=GUESS_WINDOW * 2)
+    cache.incr(counter)

@@ -68,6 +68,7 @@ KMSLAB_CREATE_RATE = int(os.environ.get("KMSLAB_CREATE_RATE", 60))
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "kmslab.sandboxes",
     "kmslab.console",
     "kmslab.labs",
+    "kmslab.workshops",
 ]
 
 # WhiteNoise's middleware is sync-only, and it comes last on purpose: under
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kmslab.lean_forms.LeanFormMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -108,6 +111,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
             ],
         },
     }
@@ -139,9 +143,25 @@ if os.environ.get("KMSLAB_REDIS_URL"):
             "CONFIG": {"hosts": [os.environ["KMSLAB_REDIS_URL"]], "capacity": 10000},
         }
     }
+    # The rate limits' counters (security.py), shared by every worker.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["KMSLAB_REDIS_URL"], "KEY_PREFIX": "kmslab"}}
 else:
     # The default capacity of 100 silently drops bursts (perf-baseline §4).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
+
+# Instructors are Django users; learners have no account (console/learner.py).
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/instructor/"
+LOGOUT_REDIRECT_URL = "/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Failed join codes and logins one client address may try in ten minutes.
+KMSLAB_GUESS_RATE = int(os.environ.get("KMSLAB_GUESS_RATE", 20))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True

@@ -46,6 +46,9 @@ class ClockForm(forms.Form):
         except ClockLimitError as exc:
             self.add_error("advance", str(exc))
             return []
+        except runner.ReadOnly:
+            self.add_error("advance", runner.READ_ONLY_MESSAGE)
+            return []
 
 
 class ActAsForm(forms.Form):

@@ -12,9 +12,11 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Q
 from django.urls import reverse
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from kmslab.sandboxes.models import Sandbox
+from kmslab.sandboxes.runner import READ_ONLY_MESSAGE
 
 
 def token(request):
@@ -37,9 +39,12 @@ def visible(session):
 
 
 def get_sandbox(request, sandbox_id):
+    """The session's sandbox; a POST to a read-only one (a closed workshop's run) is refused."""
     sandbox = visible(request.session).filter(id=sandbox_id).first()
     if sandbox is None:
         raise Http404("No such sandbox")
+    if request.method == "POST" and sandbox.read_only:
+        raise PermissionDenied(READ_ONLY_MESSAGE)
     return sandbox
 
 

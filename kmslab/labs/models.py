@@ -17,6 +17,11 @@ class LabRun(models.Model):
     baseline = models.JSONField(default=dict)
     # {objective id: hint tiers revealed (1-3)}; kept across a reset, as hints once read were used.
     hints = models.JSONField(default=dict)
+    # The workshop learner whose run this is (None for a learner practising alone).
+    learner = models.ForeignKey("workshops.Learner", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="runs")
+    # How many trail records the lab's setup wrote before the learner's first call (its probes).
+    seeded = models.PositiveIntegerField(default=0)
 
     @property
     def hints_used(self):

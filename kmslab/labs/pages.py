@@ -1,9 +1,11 @@
 """What the lab pages show of a run: its steps, objectives with hints, principals, keys and files."""
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from kmslab.console import learner
 from kmslab.console import pages as console_pages
 from kmslab.sandboxes import runner
+from kmslab.sandboxes.runner import READ_ONLY_MESSAGE
 
 from . import catalog, runs, setup, text
 from .models import LabRun
@@ -11,13 +13,16 @@ from .models import LabRun
 
 def runs_of(session):
     """Every lab run a browser session may see (its own sandboxes and those it claimed)."""
-    return LabRun.objects.filter(sandbox__in=learner.visible(session)).select_related("sandbox")
+    return LabRun.objects.filter(sandbox__in=learner.visible(session)).select_related("sandbox", "learner__workshop")
 
 
 def get_run(request, sandbox_id):
+    """The session's lab run; a POST to a read-only one (its workshop closed) is refused."""
     run = runs_of(request.session).filter(pk=sandbox_id).first()
     if run is None or catalog.get(run.lab) is None:
         raise Http404("No such lab run")
+    if request.method == "POST" and run.sandbox.read_only:
+        raise PermissionDenied(READ_ONLY_MESSAGE)
     return run
 
 
@@ -45,7 +50,8 @@ def progress_context(run):
     """What the objectives partial needs; the websocket consumer renders it too."""
     lab = catalog.get(run.lab)
     return {"run": run, "lab": lab, "objectives": objectives(lab, run),
-            "complete": run.completed is not None, "steps": steps(lab, run)}
+            "complete": run.completed is not None, "steps": steps(lab, run),
+            "workshop": run.learner.workshop if run.learner_id else None}
 
 
 def lab_context(request, run, world):

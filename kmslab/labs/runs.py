@@ -4,6 +4,7 @@ The checks are pure (checks.py); this module feeds them a sandbox's current
 world and the CloudTrail records they read, and keeps what was met.
 """
 import json
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,8 @@ from kmslab.sandboxes.models import TrailRecord
 
 from . import catalog, checks, setup
 from .models import LabRun
+
+logger = logging.getLogger(__name__)
 
 # What a debrief shows beside the records the lab's checks read: the calls that change who may do what.
 CHANGES_ACCESS = {
@@ -26,13 +29,29 @@ CHANGES_ACCESS = {
 }
 
 
-def start(lab, owner=""):
-    """A new run of a lab. -> (LabRun, principals with secrets, keys {alias: ARN}, files)."""
+# Called with a run after its progress changed (objectives met, or a reset), in the thread that changed it;
+# the workshops app updates its dashboards from here. A hook must be quick.
+progress_hooks = []
+
+
+def _progress_changed(run):
+    for hook in progress_hooks:
+        try:
+            hook(run)
+        except Exception:
+            logger.exception("a hook after a lab run's progress changed failed")
+
+
+def start(lab, owner="", learner=None, read_only_from=None):
+    """A new run of a lab (a workshop learner's, when `learner` is given; read-only from
+    `read_only_from`, when its workshop closes then). -> (LabRun, principals with secrets, keys {alias: ARN}, files)."""
     world, made, keys, files = setup.build(lab, master_key())
+    history = setup.seeded_trail(world)
     with transaction.atomic():
-        sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made),
-                                           history=setup.seeded_trail(world))
-        run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=checks.baseline_for(lab, world))
+        sandbox, _ = runner.create_sandbox(owner, name=lab.title, seeded=(world, made), history=history,
+                                           read_only_from=read_only_from)
+        run = LabRun.objects.create(sandbox=sandbox, lab=lab.slug, baseline=checks.baseline_for(lab, world),
+                                    learner=learner, seeded=len(history))
     return run, made, keys, files
 
 
@@ -40,10 +59,12 @@ def reset(run):
     """Back to the lab's setup: a fresh world with new credentials, the trail emptied, nothing met."""
     lab = catalog.get(run.lab)
     world, made, _, _ = setup.build(lab, master_key())
-    runner.reset(run.sandbox_id, seeded=(world, made), history=setup.seeded_trail(world))
+    history = setup.seeded_trail(world)
+    runner.reset(run.sandbox_id, seeded=(world, made), history=history)
     run.progress, run.completed, run.started = {}, None, timezone.now()
-    run.baseline = checks.baseline_for(lab, world)
-    run.save(update_fields=["progress", "completed", "started", "baseline"])
+    run.baseline, run.seeded = checks.baseline_for(lab, world), len(history)
+    run.save(update_fields=["progress", "completed", "started", "baseline", "seeded"])
+    _progress_changed(run)
 
 
 def records(sandbox_id, lab, after=0):
@@ -74,6 +95,7 @@ def evaluate(run, trail=None):
                 current.completed = now
             current.save(update_fields=["progress", "completed"])
         run.progress, run.completed = current.progress, current.completed
+        _progress_changed(run)
     return status, met
 
 

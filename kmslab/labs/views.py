@@ -1,6 +1,7 @@
 """The lab pages: catalogue, a run (with hints and reset), its debrief and completion page, progress."""
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from kmslab.console import learner
@@ -47,6 +48,8 @@ def hint(request, sandbox_id, objective_id):
     run = pages.get_run(request, sandbox_id)
     if catalog.get(run.lab).objective(objective_id) is None:
         raise Http404("No such objective")
+    if run.learner is not None and run.learner.workshop.hints_locked:
+        raise PermissionDenied("Your instructor has locked hints for now.")
     runs.reveal_hint(run, objective_id)
     if not request.htmx:
         return redirect("labs:run", run.sandbox_id)

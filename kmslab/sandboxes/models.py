@@ -20,6 +20,10 @@ class Sandbox(models.Model):
     last_sequence = models.PositiveBigIntegerField(default=0)
     # How many times it was started over: a console link names the count it was made at, so a reset ends it.
     resets = models.PositiveIntegerField(default=0)
+    # From this time on every call is refused (a closed workshop's runs); the console still shows it.
+    read_only_from = models.DateTimeField(null=True, blank=True)
+    # The console offers no clock control (a workshop's instructor keeps the clock); manage.py still moves it.
+    clock_locked = models.BooleanField(default=False)
     world = models.TextField()
 
     class Meta:
@@ -27,6 +31,10 @@ class Sandbox(models.Model):
 
     def __str__(self):
         return self.name or str(self.id)
+
+    @property
+    def read_only(self):
+        return self.read_only_from is not None and self.read_only_from <= timezone.now()
 
 
 class TrailRecord(models.Model):

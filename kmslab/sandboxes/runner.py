@@ -33,7 +33,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from kmslab.cloud import calls, cloudtrail, seed
-from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
+from kmslab.cloud.errors import AccessDenied, AccessDeniedException, InvalidClientTokenId, UnrecognizedClientException
 from kmslab.cloud.kms.schedule import run_due
 from kmslab.cloud.world import World
 
@@ -52,6 +52,13 @@ class Conflict(Exception):
     """Another call committed on the version this one read."""
 
 
+class ReadOnly(Exception):
+    """The sandbox takes no more calls (Sandbox.read_only_from has passed): a closed workshop's run."""
+
+
+READ_ONLY_MESSAGE = "This sandbox is read-only: the workshop it belongs to has closed. You can still look at it in the console."
+
+
 def group_name(sandbox_id):
     return f"trail.{_uuid(sandbox_id).hex}"
 
@@ -62,13 +69,13 @@ def group_name(sandbox_id):
 committed_hooks = []
 
 
-def create_sandbox(owner, name="", seeded=None, history=()):
+def create_sandbox(owner, name="", seeded=None, history=(), read_only_from=None):
     """A sandbox with the default world, or `seeded` = (world, principals) such as a lab's.
     `history`: [(CloudTrail record, explanations)] its trail starts with (a lab's seeded records).
     Returns (sandbox, principals with their secrets)."""
     world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic():
-        sandbox = Sandbox.objects.create(owner=owner, name=name, world=world.to_json())
+        sandbox = Sandbox.objects.create(owner=owner, name=name, world=world.to_json(), read_only_from=read_only_from)
         AccessKeyIndex.objects.bulk_create(
             AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
         )
@@ -112,11 +119,15 @@ def run(sandbox_id, who, service, operation, request, region=None):
         records = [(r, []) for r in outcome.service_records] + [(outcome.record, outcome.explanations)]
         return outcome, records
 
-    return _commit(sandbox_id, work)
+    try:
+        return _commit(sandbox_id, work)
+    except ReadOnly:
+        raise (AccessDenied if service in QUERY_SERVICES else AccessDeniedException)(READ_ONLY_MESSAGE) from None
 
 
 def advance_clock(sandbox_id, seconds):
-    """Move a sandbox's clock forward, run what falls due, and return the records that wrote."""
+    """Move a sandbox's clock forward, run what falls due, and return the records that wrote.
+    Raises ReadOnly when the sandbox takes no more calls."""
     if seconds < 0:
         raise ValueError("the sandbox clock only moves forward")
 
@@ -274,14 +285,18 @@ def _attempt(db, cursor, sandbox_id, work, retry):
     # A world this process committed is taken as current without asking: if
     # another call committed since, the UPDATE below finds a newer version,
     # and the retry reads the world afresh. That saves a query per call.
+    # A read-only sandbox is found by the UPDATE (its condition fails) or here.
+    now = db.ops.adapt_datetimefield_value(datetime.now(timezone.utc))
     cached = None if retry else _take(sandbox_id)
     if cached is not None:
         version, last_sequence, snapshot, world = cached
     else:
-        cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [db_id])
+        cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [now, db_id])
         row = cursor.fetchone()
         if row is None:
             raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
+        if row[3]:
+            raise ReadOnly
         version, last_sequence = row[0], row[1]
         world, snapshot = _parse(row[2])
 
@@ -303,9 +318,9 @@ def _attempt(db, cursor, sandbox_id, work, retry):
     if changed:
         text = world.to_json()
         snapshot = json.loads(text)
-        cursor.execute(sql["save_world"], [version + 1, last_sequence + len(records), text, db_id, version])
+        cursor.execute(sql["save_world"], [version + 1, last_sequence + len(records), text, db_id, version, now])
     else:
-        cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version])
+        cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version, now])
     if cursor.rowcount != 1:
         raise Conflict
 
@@ -334,15 +349,18 @@ TRAIL_COLUMNS = (
 def _statements(vendor):
     sandbox, trail, keys = Sandbox._meta.db_table, TrailRecord._meta.db_table, AccessKeyIndex._meta.db_table
     p = "?" if vendor == "sqlite" else "%s"
+    writable = f" AND (read_only_from IS NULL OR read_only_from > {p})"
     return {
         # IMMEDIATE: an SQLite writer takes the write lock at once, so two queue instead of one failing.
         "begin": "BEGIN IMMEDIATE" if vendor == "sqlite" else "BEGIN",
-        "load": f"SELECT version, last_sequence, world FROM {sandbox} WHERE id = {p}",
+        "load": f"SELECT version, last_sequence, world, (read_only_from IS NOT NULL AND read_only_from <= {p}) "
+        f"FROM {sandbox} WHERE id = {p}",
         # SQLite has no row locks; its BEGIN IMMEDIATE has already serialised writers.
         "lock": " FOR UPDATE" if vendor != "sqlite" else "",
-        "save_version": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p} WHERE id = {p} AND version = {p}",
+        "save_version": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p} WHERE id = {p} AND version = {p}"
+        f"{writable}",
         "save_world": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p}, world = {p} "
-        f"WHERE id = {p} AND version = {p}",
+        f"WHERE id = {p} AND version = {p}{writable}",
         "append": f"INSERT INTO {trail} ({', '.join(TRAIL_COLUMNS)}) "
         f"VALUES ({', '.join([p] * len(TRAIL_COLUMNS))}) RETURNING id",
         "add_key": f"INSERT INTO {keys} (access_key_id, sandbox_id) VALUES ({p}, {p})",

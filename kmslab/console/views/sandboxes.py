@@ -1,5 +1,6 @@
 """The learner's sandboxes: list, create, claim, and a sandbox's home page."""
 from django.http import Http404
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -60,6 +61,8 @@ def sandbox_context(request, sandbox, world, **extra):
 @require_POST
 def advance_clock(request, sandbox_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
+    if sandbox.clock_locked:
+        raise PermissionDenied("Your instructor keeps this sandbox's clock: ask them to move it forward.")
     form = ClockForm(request.POST)
     records = form.advance_clock(sandbox.id) if form.is_valid() else []
     world = runner.load_world(sandbox.id)

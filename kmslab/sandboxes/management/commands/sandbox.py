@@ -94,6 +94,8 @@ class Command(BaseCommand):
             records = runner.advance_clock(sandbox.id, seconds)
         except ClockLimitError as exc:
             raise CommandError(str(exc)) from None
+        except runner.ReadOnly:
+            raise CommandError(runner.READ_ONLY_MESSAGE) from None
         now = runner.load_world(sandbox.id).now()
         self.stdout.write(f"Sandbox {sandbox.id}: clock advanced {advance}, now {iso(now)}")
         for record in records:

@@ -1,0 +1,160 @@
+"""The instructor's grid: one row a learner, one cell an objective of the workshop's labs, and where the room is.
+
+A row is a dict of pieces, each the value one element of the page shows:
+("cell", lab, objective) -> the time it was met or None, and "where", "hints",
+"progress", "call", "stuck". The page renders every piece; a dashboard's
+websocket keeps the pieces it sent and, when a learner changes, sends only
+the pieces whose value changed (consumers.py), so an event costs a few
+elements, never the grid.
+"""
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from kmslab.labs import catalog, pages
+from kmslab.labs.models import LabRun
+from kmslab.sandboxes.models import TrailRecord
+
+from .models import Learner
+
+DENIALS = ("AccessDeniedException", "AccessDenied")
+STUCK_DENIALS = 3  # denied calls in a row on one operation
+RECENT = 10  # the newest records of a run a row reads
+
+
+@dataclass(frozen=True)
+class Column:
+    lab: object  # catalog.Lab
+    objective: object  # catalog.Objective
+
+    @property
+    def key(self):
+        return ("cell", self.lab.slug, self.objective.id)
+
+
+def labs(workshop):
+    return [catalog.get(slug) for slug in workshop.labs if catalog.get(slug) is not None]
+
+
+def columns(workshop):
+    return [Column(lab, objective) for lab in labs(workshop) for objective in lab.objectives]
+
+
+def rows(workshop, learner_ids=None, now=None):
+    """{learner id: row} for every learner of the workshop, or those named."""
+    now = now or timezone.now()
+    learners = Learner.objects.filter(workshop=workshop)
+    if learner_ids is not None:
+        learners = learners.filter(id__in=learner_ids)
+    learners = {learner.id: learner for learner in learners}
+    runs_by_learner = {}
+    for run in LabRun.objects.filter(learner_id__in=learners).order_by("started"):
+        runs_by_learner.setdefault(run.learner_id, []).append(run)
+    return {learner_id: row(workshop, learner, runs_by_learner.get(learner_id, []), now)
+            for learner_id, learner in learners.items()}
+
+
+def row(workshop, learner, runs, now):
+    the_labs = labs(workshop)
+    slugs = {lab.slug for lab in the_labs}
+    runs = [run for run in runs if run.lab in slugs]
+    by_lab = {run.lab: run for run in runs}
+    pieces = {("cell", lab.slug, o.id): (by_lab[lab.slug].progress.get(o.id) if lab.slug in by_lab else None)
+              for lab in the_labs for o in lab.objectives}
+    calls = recent_calls(runs)
+    current = _current_run(runs, calls)
+    met_times = [t for run in runs for t in run.progress.values()]
+    last_progress = max([datetime.fromisoformat(t) for t in met_times] + [learner.joined]
+                        + [run.started for run in runs])
+    complete = bool(the_labs) and all(by_lab.get(lab.slug) and by_lab[lab.slug].completed for lab in the_labs)
+    pieces["where"] = _where(current)
+    pieces["hints"] = sum(run.hints_used for run in runs)
+    idle_minutes = int((now - last_progress).total_seconds() // 60)
+    pieces["progress"] = idle_minutes
+    pieces["call"] = _last_call(calls)
+    pieces["stuck"] = "" if complete else stuck_reason(idle_minutes, workshop.stuck_minutes, calls)
+    return pieces
+
+
+def recent_calls(runs):
+    """The learner's newest calls across their runs, newest first: their own calls, not the lab's probes
+    or service events. Each {"run", "event", "error", "id"}."""
+    found = []
+    for run in runs:
+        records = (TrailRecord.objects.filter(sandbox_id=run.sandbox_id, sequence__gt=run.seeded)
+                   .exclude(event_type="AwsServiceEvent").order_by("-sequence")
+                   .values_list("id", "event_name", "error_code")[:RECENT])
+        found.extend({"run": run, "id": i, "event": event, "error": error} for i, event, error in records)
+    # Record ids grow with every commit, whichever sandbox: they order calls across runs (each run's own clock does not).
+    found.sort(key=lambda call: call["id"], reverse=True)
+    return found[:RECENT]
+
+
+def denied_streak(calls):
+    """(operation, how many of the newest calls in a row were denied on it)."""
+    if not calls or calls[0]["error"] not in DENIALS:
+        return None, 0
+    event, count = calls[0]["event"], 0
+    for call in calls:
+        if call["event"] != event or call["error"] not in DENIALS:
+            break
+        count += 1
+    return event, count
+
+
+def stuck_reason(idle_minutes, stuck_minutes, calls):
+    event, count = denied_streak(calls)
+    if count >= STUCK_DENIALS:
+        return f"{count}{'+' if count == RECENT else ''} denied {event} calls in a row"
+    if idle_minutes >= stuck_minutes:
+        return f"no progress for {idle_minutes} min"
+    return ""
+
+
+def _current_run(runs, calls):
+    """The run of the learner's newest call, else the one they started last."""
+    if calls:
+        return calls[0]["run"]
+    return runs[-1] if runs else None
+
+
+def _where(run):
+    if run is None:
+        return None
+    lab = catalog.get(run.lab)
+    steps = pages.steps(lab, run)
+    current = next(s["number"] for s in steps if s["current"])
+    return (lab.slug, lab.title, current, len(steps), run.completed is not None, str(run.sandbox_id))
+
+
+def _last_call(calls):
+    if not calls:
+        return None
+    call = calls[0]
+    return (call["event"], call["error"], call["error"] in DENIALS, call["id"], str(call["run"].sandbox_id))
+
+
+def explanation(record_id):
+    """The authorization decision that denied a call, for the row's "why"."""
+    text = TrailRecord.objects.filter(id=record_id).values_list("explanations_json", flat=True).first()
+    decisions = json.loads(text) if text else []
+    return decisions[-1] if decisions else None
+
+
+def totals(workshop, all_rows):
+    """{("total", lab, objective): how many learners have met it}."""
+    return {("total",) + column.key[1:]: sum(1 for r in all_rows.values() if r[column.key])
+            for column in columns(workshop)}
+
+
+def changed_since(workshop, since, at):
+    """The learners whose rows may differ from a page that showed the trail up to record `since`, at time `at`:
+    a call since, an objective met or a run started (or reset) since."""
+    changed = set(TrailRecord.objects.filter(id__gt=since, sandbox__lab_run__learner__workshop=workshop)
+                  .values_list("sandbox__lab_run__learner_id", flat=True).distinct())
+    for run in LabRun.objects.filter(learner__workshop=workshop).only("learner_id", "started", "progress"):
+        if run.started >= at or any(datetime.fromisoformat(t) >= at for t in run.progress.values()):
+            changed.add(run.learner_id)
+    return changed
