@@ -29,6 +29,9 @@ def workers(postgres_url, tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("workshop")
     # A Redis database of its own, and a prefix: no other test's groups or counters.
     redis = REDIS.rsplit("/", 1)[0] + "/5"
+    import redis as redis_client
+
+    redis_client.Redis.from_url(redis).flushdb()  # counters and groups an earlier run left
     env = {"KMSLAB_DATABASE_URL": postgres_url, "KMSLAB_REDIS_URL": redis, "KMSLAB_GUESS_RATE": "4",
            "KMSLAB_CREATE_RATE": "1000"}
     running = [Server(var_dir, **env), Server(var_dir, **env)]
