@@ -18,6 +18,7 @@ from kmslab.labs import catalog, runs
 from kmslab.labs.models import LabRun
 from kmslab.sandboxes.models import Sandbox
 
+from . import live
 from .models import Learner, Workshop
 
 # No 0/O, 1/I/L: a code is read off a projector and typed by hand.
@@ -99,6 +100,7 @@ def join(workshop, display_name, token):
                                              resume_digest=digest(secret))
     except IntegrityError:
         raise Refused(f"“{name}” is taken in this workshop: choose another display name.") from None
+    transaction.on_commit(lambda: live.learner_changed(workshop.id, learner.id))  # the dashboards add the row
     return learner, secret
 
 
@@ -151,6 +153,7 @@ def start_run(learner, slug):
                              read_only_from=workshop.closed_at)
         if not workshop.learner_clock:
             Sandbox.objects.filter(pk=run.sandbox_id).update(clock_locked=True)
+    transaction.on_commit(lambda: live.learner_changed(workshop.id, learner.id))  # "where": the lab started
     return run
 
 
