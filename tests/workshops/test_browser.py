@@ -94,6 +94,7 @@ def test_an_instructor_watches_the_room_resets_a_run_announces_and_exports(chrom
         return re.search(r"/labs/runs/([0-9a-f-]+)/", page.url).group(1)
 
     alice = join("alice", picture="workshop-join")
+    expect(iris.locator("#nobody")).to_have_count(0)  # "Nobody has joined yet" goes with the first row
     shot(alice, "workshop-learner-page")
     ben = join("ben")
     start(alice)
