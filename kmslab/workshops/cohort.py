@@ -100,7 +100,7 @@ def join(workshop, display_name, token):
                                              resume_digest=digest(secret))
     except IntegrityError:
         raise Refused(f"“{name}” is taken in this workshop: choose another display name.") from None
-    live.learner_changed(workshop.id, learner.id)
+    transaction.on_commit(lambda: live.learner_changed(workshop.id, learner.id))  # the dashboards add the row
     return learner, secret
 
 
@@ -153,7 +153,7 @@ def start_run(learner, slug):
                              read_only_from=workshop.closed_at)
         if not workshop.learner_clock:
             Sandbox.objects.filter(pk=run.sandbox_id).update(clock_locked=True)
-    live.learner_changed(workshop.id, learner.id)
+    transaction.on_commit(lambda: live.learner_changed(workshop.id, learner.id))  # "where": the lab started
     return run
 
 

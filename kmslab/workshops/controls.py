@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kmslab.console.pages import duration
+from kmslab.labs import live as lab_live
 from kmslab.labs import runs
 from kmslab.labs.models import LabRun
 from kmslab.sandboxes import runner
@@ -28,6 +29,7 @@ def reset_run(workshop, user, run):
     """A learner's run back to its lab's setup (new credentials, trail emptied, nothing met)."""
     _open(workshop)
     runs.reset(run)
+    lab_live.announce(run)  # the learner's open lab pages show nothing met again
     record(workshop, user, "reset", f"{run.learner.display_name}'s run of {run.lab}")
 
 
