@@ -71,6 +71,7 @@ PRINCIPAL = re.compile(r'<tr data-principal="([^"]+)".*?data-access-key-id>([^<]
                        re.S)
 KEY = re.compile(r'<tr data-key="([^"]+)"><th scope="row"><code>[^<]*</code></th><td><code>([^<]+)</code>')
 FILE = re.compile(r'<tr data-file="([^"]+)"><th scope="row">[^<]*</th><td><code class="file">([^<]*)</code>')
+SESSION, SESSION_LOCK = boto3.session.Session(), threading.Lock()
 TD = re.compile(r"<td\b[^>]*>")
 ATTR = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 
@@ -185,11 +186,12 @@ class Learner:
     def client(self, principal, service):
         if (principal, service) not in self.clients:
             access, secret = self.principals[principal]
-            self.clients[principal, service] = boto3.session.Session().client(
-                service, endpoint_url=f"{self.base}/aws/", region_name="us-east-1",
-                aws_access_key_id=access, aws_secret_access_key=secret,
-                config=Config(retries={"max_attempts": 0}, connect_timeout=10, read_timeout=60,
-                              max_pool_connections=1))
+            with SESSION_LOCK:  # one session (its loaded models) for every client; clients are thread-safe
+                self.clients[principal, service] = SESSION.client(
+                    service, endpoint_url=f"{self.base}/aws/", region_name="us-east-1",
+                    aws_access_key_id=access, aws_secret_access_key=secret,
+                    config=Config(retries={"max_attempts": 0}, connect_timeout=10, read_timeout=60,
+                                  max_pool_connections=1))
         return self.clients[principal, service]
 
     def call(self, principal, service, operation, request):
