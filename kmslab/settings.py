@@ -140,7 +140,11 @@ if os.environ.get("KMSLAB_REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["KMSLAB_REDIS_URL"]], "capacity": 10000},
+            # channels-redis blocks 5 s per read, redis-py 8 times a socket out
+            # after 5 s by default: a quiet websocket would close with 1011
+            # (redis/redis-py#4091). A longer timeout still notices a dead Redis.
+            "CONFIG": {"hosts": [{"address": os.environ["KMSLAB_REDIS_URL"], "socket_timeout": 15}],
+                       "capacity": 10000},
         }
     }
     # The rate limits' counters (security.py), shared by every worker.

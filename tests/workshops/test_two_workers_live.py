@@ -79,6 +79,31 @@ def test_a_call_on_one_worker_turns_the_cell_on_a_dashboard_held_by_the_other(wo
     asyncio.run(watch())
 
 
+def test_a_dashboard_socket_outlives_an_idle_spell_longer_than_the_layers_blocking_read(workers):
+    # channels-redis blocks 5 s per read; redis-py 8's default 5 s socket timeout
+    # used to close every quiet socket with code 1011 (redis/redis-py#4091).
+    first, second = workers
+    made = json.loads(first.manage("workshop", "create", "--instructor", "iris", "--title", "Quiet room",
+                                   "--labs", "encryption-context", "--json"))
+    iris = Browser(site(second))
+    iris.login("iris", PASSWORD)
+    carol = Browser(site(first))
+    carol.join(made["join_code"], "carol")
+
+    async def watch():
+        url = site(second).replace("http", "ws") + f"/ws/workshops/{made['id']}/dashboard/"
+        async with websockets.connect(url, origin=site(second),
+                                      additional_headers={"Cookie": iris.cookie_header()}) as ws:
+            assert "dashboard-live" in await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.sleep(7)
+            await asyncio.to_thread(carol.start, made["id"], "encryption-context")
+            seen = ""
+            while "Encryption context" not in seen:  # carol's "where" piece: she has started the lab
+                seen += await asyncio.wait_for(ws.recv(), 5)
+
+    asyncio.run(watch())
+
+
 def test_wrong_join_codes_count_across_workers(workers):
     first, second = workers
     guesser = [Browser(site(first)), Browser(site(second))]
