@@ -135,6 +135,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI each request runs on a thread of its own, and a persistent
+    # connection per thread piles up until PostgreSQL refuses more ("too many
+    # clients"): a 500. A pool per worker caps them (Django's advice for ASGI);
+    # a request waits for a free connection instead. Workers x KMSLAB_DB_POOL
+    # must stay under the server's max_connections (100 by default).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": int(os.environ.get("KMSLAB_DB_POOL", "20")), "timeout": 30}}
 
 if os.environ.get("KMSLAB_REDIS_URL"):
     CHANNEL_LAYERS = {
