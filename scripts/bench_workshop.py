@@ -360,7 +360,7 @@ def bench(config, n, args, lab, met_by_step, index):
           f"errors {errors}")
     for problem in (stats["unexpected"] + stats["exceptions"] + dash_errors)[:8]:
         print(f"    ! {problem}")
-    if dash_errors or stats["exceptions"]:
+    if dash_errors or stats["exceptions"] or any(seen.get("_disconnects") for seen in arrivals):
         for server in config.servers:
             log = Path(server.log.name)
             print(f"    last lines of {log.name}:", *log.read_text(errors="replace").splitlines()[-25:],

@@ -59,7 +59,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         except (KeyError, ValueError):
             since, at = 0, timezone.now()
         self.learners = {learner.id: learner for learner in self.workshop.learners.all()}
-        rows = dashboard.rows(self.workshop)
+        rows = dashboard.rows(self.workshop, self.learners.values())
         changed = dashboard.changed_since(self.workshop, since, at) if query else set(rows)
         # The page has the rows of the learners nothing happened to since; the others get every piece
         # (a learner who joined after it gets a new row).
@@ -111,7 +111,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if new:
             self.learners.update({learner.id: learner for learner in self.workshop.learners.filter(id__in=new)})
         self.workshop.refresh_from_db()
-        return self._changes(dashboard.rows(self.workshop, learner_ids))
+        return self._changes(dashboard.rows(self.workshop, [self.learners[i] for i in learner_ids if i in self.learners]))
 
     async def _refresh_forever(self):
         while True:
