@@ -197,4 +197,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KMSLAB_LOG_LEVEL", "WARNING")},
+    # What outlives the records it is about: a deleted workshop takes its Action log with it.
+    "loggers": {"kmslab.audit": {"level": "INFO"}},
 }
