@@ -145,17 +145,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 2, "max_size": int(os.environ.get("KMSLAB_DB_POOL", "20")), "timeout": 30}}
 
-if os.environ.get("KMSLAB_REDIS_URL"):
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # channels-redis blocks 5 s per read, redis-py 8 times a socket out
-            # after 5 s by default: a quiet websocket would close with 1011
-            # (redis/redis-py#4091). A longer timeout still notices a dead Redis.
-            "CONFIG": {"hosts": [{"address": os.environ["KMSLAB_REDIS_URL"], "socket_timeout": 15}],
-                       "capacity": 10000},
-        }
+
+def redis_channel_layer(url):
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels-redis blocks 5 s per read, redis-py 8 times a socket out
+        # after 5 s by default: a quiet websocket would close with 1011
+        # (redis/redis-py#4091). A longer timeout still notices a dead Redis.
+        # redis-py 8's pool refuses a 101st connection at once (MaxConnectionsError,
+        # a 1011 too): a busy worker's burst of broadcasts, each a few round
+        # trips, needs more; Redis serves 10,000 clients by default.
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 15, "max_connections": 1000}], "capacity": 10000},
     }
+
+
+if os.environ.get("KMSLAB_REDIS_URL"):
+    CHANNEL_LAYERS = {"default": redis_channel_layer(os.environ["KMSLAB_REDIS_URL"])}
     # The rate limits' counters (security.py), shared by every worker.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["KMSLAB_REDIS_URL"], "KEY_PREFIX": "kmslab"}}
