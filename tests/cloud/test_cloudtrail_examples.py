@@ -35,7 +35,7 @@ DAY = 86400
 SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
-# not find (and, as far as the guide's list of examples shows, may not exist).
+# not find; the guide may have none (its examples cover most operations, not all).
 NO_EXAMPLE = {"ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants"}
 
 # Fields that describe the caller or the connection rather than the operation:
