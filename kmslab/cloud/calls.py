@@ -14,15 +14,23 @@ from .kms.schedule import run_due
 from .operations import REGISTRY
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
-    world: object
-    caller: object
+    """What an operation gets beside its request, and what it hands back for the record.
+
+    Every field is declared here (slots: setting any other is an AttributeError), so an
+    operation's inputs are the ones listed and its outputs go to the record by name.
+    Whatever belongs to one step of an operation (the alias that named a key, for
+    kms:RequestAlias) is passed to that step, not left on the context.
+    """
+
+    world: object  # world.World
+    caller: object  # principals.Caller
     service: str
     operation: str
     request: dict
-    region: str
-    time: float
+    region: str  # the request's Region
+    time: float  # the sandbox clock when the call started (world.now())
     read_only: bool
     request_id: str = field(default_factory=trail.new_event_id)
     resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them

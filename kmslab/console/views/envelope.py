@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from kmslab.cloud.errors import AWSError
-from kmslab.cloud.kms import access
+from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
 from .. import envelope, learner, pages
@@ -34,7 +34,7 @@ def key_choices(world):
     choices = []
     for key_id, key in world.doc["kms"]["keys"].items():
         meta = key["KeyMetadata"]
-        name = ", ".join(access.key_aliases(world, key_id)) or key_id
+        name = ", ".join(key_aliases(world, key_id)) or key_id
         choices.append((meta["Arn"], f"{name} ({meta['AWSAccountId']}, {meta['KeyState']})"))
     return choices
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kmslab.cloud import iam, principals
-from kmslab.cloud.kms import access
+from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
 from .. import access_preview, acting, learner, pages
@@ -89,7 +89,7 @@ def key_target(sandbox, world, key_id):
     key = world.doc["kms"]["keys"].get(key_id)
     if key is None:
         raise Http404("No such key")
-    aliases = ", ".join(access.key_aliases(world, key_id))
+    aliases = ", ".join(key_aliases(world, key_id))
     return Target(
         kind=pf.KEY_POLICY,
         title=f"Key policy of {aliases or key_id}",
@@ -199,7 +199,7 @@ def key_options(world):
     options = []
     for key in keys:
         meta = key["KeyMetadata"]
-        names = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+        names = ", ".join(key_aliases(world, meta["KeyId"])) or meta["KeyId"]
         about = f" — {meta['Description']}" if meta.get("Description") else ""
         options.append((meta["Arn"], f"{names}{about} ({meta['AWSAccountId']}, {meta['KeyState']})"))
     return options
@@ -262,7 +262,7 @@ def policies(request, sandbox_id):
 def _policies_context(request, sandbox, world, new_form, new_for=None):
     """The policies page; `new_for` is the (account, kind, name) whose new-policy name was refused: its row keeps it."""
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
-    key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
+    key_rows = [{"meta": k["KeyMetadata"], "aliases": key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
     holders, managed = [], []
     for account, entities in world.doc["accounts"].items():
         for kind, plural in HOLDERS.items():

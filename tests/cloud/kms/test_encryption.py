@@ -316,3 +316,27 @@ def test_reencrypt_authorizes_each_key_with_the_alias_that_named_it(world, admin
 
     assert allowed.error is None
     assert (refused.error.code, refused.explanations[0]["action"]) == ("AccessDeniedException", "kms:ReEncryptFrom")
+
+
+def test_decrypt_is_authorized_with_the_alias_its_key_id_used(world, admin, key):
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    no_decrypt_via_alias = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:RequestAlias": "alias/payroll"}},
+            },
+        ],
+    }
+    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], Policy=json.dumps(no_decrypt_via_alias))
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+
+    assert call(world, admin, "Decrypt", CiphertextBlob=blob).error is None
+    refused = call(world, admin, "Decrypt", CiphertextBlob=blob, KeyId="alias/payroll")
+    assert refused.error.code == "AccessDeniedException"
+    assert refused.explanations[0]["decision"] == "ExplicitDeny"
