@@ -6,8 +6,8 @@ from kmslab.cloud import calls, shapes, trail
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def test_a_service_event_is_written_by_aws_itself(world):
-    record = trail.service_event_record(world, "RotateKey", KEY_ARN, T0, details={"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"})
+def test_a_service_event_is_written_by_aws_itself():
+    record = trail.service_event_record("RotateKey", KEY_ARN, T0, details={"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"})
 
     assert record["userIdentity"] == {"accountId": "111122223333", "invokedBy": "AWS Internal"}
     assert (record["sourceIPAddress"], record["userAgent"]) == ("AWS Internal", "AWS Internal")
@@ -18,8 +18,8 @@ def test_a_service_event_is_written_by_aws_itself(world):
     assert record["eventTime"] == "2026-11-18T11:06:40Z"
 
 
-def test_a_service_event_without_details_has_none(world):
-    record = trail.service_event_record(world, "DeleteKey", KEY_ARN, T0, response={"keyId": KEY_ARN})
+def test_a_service_event_without_details_has_none():
+    record = trail.service_event_record("DeleteKey", KEY_ARN, T0, response={"keyId": KEY_ARN})
 
     assert record["responseElements"] == {"keyId": KEY_ARN}
     assert "serviceEventDetails" not in record

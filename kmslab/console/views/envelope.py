@@ -7,7 +7,6 @@ that made it (kmslab/console/envelope.py).
 """
 import base64
 import binascii
-import json
 
 from django import forms
 from django.shortcuts import render
