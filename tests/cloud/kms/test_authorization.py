@@ -9,8 +9,7 @@ import json
 from kmslab.cloud import iam, principals
 from kmslab.cloud.kms import access
 
-from ..iam_factories import allow, policy
-from .kms_factories import call, ok
+from ..factories import allow, call, ok, policy
 
 A, B = "111122223333", "444455556666"
 ROOT_A, ROOT_B = f"arn:aws:iam::{A}:root", f"arn:aws:iam::{B}:root"

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from .kms_factories import call, fails, make_key, ok
+from ..factories import call, fails, make_key, ok
 
 from kmslab.cloud import calls
 from kmslab.cloud.kms import ciphertext
