@@ -801,7 +801,7 @@ def create_access_key(ctx, request):
     if len(_keys_of(ctx, name)) >= MAX_ACCESS_KEYS:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}")
     key, secret = add_access_key(ctx.world, ctx.caller.account, name)
-    # The only time the secret is ever shown (CloudTrail drops it, see trail.py).
+    # The only time the secret is ever shown (CloudTrail drops it, see records.py).
     return {
         "AccessKey": {
             "UserName": name,

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import os
 
-from . import iam, mfa, trail
+from . import iam, mfa, records
 from .errors import AccessDenied, MalformedPolicyDocumentException, ValidationError
 from .operations import operation
 from .policy import grammar
@@ -109,7 +109,7 @@ def get_session_token(ctx, request):
 def assume_role(ctx, request):
     caller = ctx.caller
     arn, session_name = request["RoleArn"], request["RoleSessionName"]
-    if trail.resource_type(arn) == "AWS::IAM::Role":
+    if records.resource_type(arn) == "AWS::IAM::Role":
         ctx.add_resource(arn)
     if caller.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
