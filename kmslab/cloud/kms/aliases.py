@@ -41,6 +41,7 @@ def _existing(ctx, request, action):
         raise NotFoundException(f"Alias {arn} is not found.")
     key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
     ctx.add_resource(key["KeyMetadata"]["Arn"])
+    # Permission on the alias itself only IAM policies can give (alias-access): aliases have no policy.
     authorize_account(ctx, action, resource=arn)
     authorize_key(ctx, action, key)
     return arn, alias, key
