@@ -10,7 +10,6 @@ caller's permissions apply and the call lands in the trail.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,39 +21,11 @@ from kmslab.sandboxes import runner
 
 from .. import access_preview, acting, learner, pages
 from .. import policy_form as pf
-from .envelope import ContextField
+from ..forms import NEW_IDENTITY_POLICY, CreatePolicyForm, NewInlinePolicyForm, PreviewForm, SaveForm, SyncForm
 
 TEMPLATE = "console/policy_editor.html"
-# A new inline policy starts as what most learners write first.
-NEW_IDENTITY_POLICY = pf.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:DescribeKey"], "Resource": "*"}]}
-)
 EMPTY_IDENTITY_POLICY = pf.dumps({"Version": "2012-10-17", "Statement": []})
 SERVICES = ("s3.amazonaws.com", "logs.us-east-1.amazonaws.com", "cloudtrail.amazonaws.com", "dynamodb.amazonaws.com")
-
-
-class SaveForm(forms.Form):
-    document = forms.CharField(strip=False)
-    BypassPolicyLockoutSafetyCheck = forms.BooleanField(required=False)
-
-
-class SyncForm(forms.Form):
-    document = forms.CharField(strip=False, required=False)
-    # Which part changed: the JSON, a card, or the preview's request options.
-    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards"), ("preview", "preview")], required=False)
-    op = forms.CharField(required=False)
-
-
-class PreviewForm(forms.Form):
-    """The request the access preview asks about: an encryption context, MFA."""
-
-    preview_context = ContextField()
-    preview_mfa = forms.BooleanField(required=False)
-
-    def request(self):
-        if not self.is_valid():
-            return access_preview.PLAIN
-        return access_preview.Request(self.cleaned_data["preview_context"], self.cleaned_data["preview_mfa"])
 
 
 @dataclass
@@ -283,11 +254,6 @@ def _policies_context(request, sandbox, world, new_form, new_for=None):
                          new_form=new_form, create_form=CreatePolicyForm())
 
 
-class NewInlinePolicyForm(forms.Form):
-    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", initial="kms-access",
-                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
-
-
 @require_GET
 def new_inline_policy(request, sandbox_id, account, kind, name):
     """The "new inline policy" form on the policies page (or a plain link, for kms-access): on to the editor."""
@@ -393,17 +359,6 @@ def _sync(request, sandbox, world, target):
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
                              rerender_cards=rerender, notes_oob=not rerender)
     return render(request, TEMPLATE + "#sync", context)
-
-
-class CreatePolicyForm(forms.Form):
-    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", label="PolicyName",
-                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
-    Description = forms.CharField(max_length=1000, required=False, label="Description")
-    PolicyDocument = forms.CharField(strip=False, label="PolicyDocument", initial=NEW_IDENTITY_POLICY,
-                                     widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
-
-    def request(self):
-        return {k: v for k, v in self.cleaned_data.items() if v}
 
 
 @require_POST
