@@ -25,7 +25,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from kmslab.cloud import calls, trail
+from kmslab.cloud import calls, records
 from kmslab.cloud.operations import REGISTRY
 
 EXAMPLES = Path(__file__).parent / "cloudtrail_examples"
@@ -512,7 +512,7 @@ def departures(fixture, ours):
     # Fields kmslab writes and the example lacks count only against a whole
     # example of kmslab's own eventVersion: an older example predates fields
     # CloudTrail and KMS added since (managementEvent, eventCategory, keyMaterialId).
-    extras = cut is None and aws["eventVersion"] == trail.EVENT_VERSION
+    extras = cut is None and aws["eventVersion"] == records.EVENT_VERSION
     aws_fields = set(aws) | ({cut["in"]} if cut and cut["in"] else set())
     found = [f"{field}: missing" for field in sorted(aws_fields - set(ours) - CALLER_FIELDS)]
     if extras:
