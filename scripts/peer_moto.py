@@ -43,6 +43,9 @@ from pathlib import Path
 
 from local_server import ROOT, free_port, stop, wait_for_port
 
+sys.path.insert(0, str(ROOT))
+from tests.api.live import Server  # noqa: E402
+
 MOTO_VERSION = "5.2.5"
 TEST_FILES = ["test_kms.py", "test_kms_encrypt.py", "test_kms_grants.py", "test_kms_key_rotation.py",
               "test_kms_mac.py", "test_kms_policy_enforcement.py"]
@@ -125,22 +128,18 @@ def reason_of(message):
 
 
 class Kmslab:
-    """kmslab as tests/api/live.py's Server starts it, on a copy of a migrated database, open to any credentials."""
+    """kmslab started by tests/api/live.py's Server, on a copy of a migrated database, open to any credentials."""
 
     def __init__(self, template, var_dir):
         shutil.copytree(template, var_dir)
-        self.port = free_port()
-        env = {**os.environ, "KMSLAB_VAR_DIR": str(var_dir), "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3",
-               "KMSLAB_ALLOW_ANY_CREDENTIALS": "1", "KMSLAB_LOG_LEVEL": "ERROR"}
-        self.log = open(Path(var_dir) / "daphne.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kmslab.serve", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
-             "kmslab.asgi:application"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        self.server = Server(var_dir, KMSLAB_ALLOW_ANY_CREDENTIALS="1", KMSLAB_LOG_LEVEL="ERROR")
+        self.port = self.server.port
 
     def ready(self):
-        wait_for_port(self.port, self.process, seconds=120)
+        try:
+            self.server.wait_until_ready()
+        except RuntimeError as error:  # its log is in a directory about to go: show it
+            raise RuntimeError(f"{error}\n{Path(self.server.log.name).read_text()[-2000:]}") from None
         return self
 
     def request(self, method, path, body=b"", headers=None):
@@ -153,8 +152,7 @@ class Kmslab:
             connection.close()
 
     def stop(self):
-        stop(self.process)
-        self.log.close()
+        self.server.stop()
 
 
 class ResettingProxy(http.server.ThreadingHTTPServer):
@@ -166,7 +164,8 @@ class ResettingProxy(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), ProxyHandler)
         self.var_dir = Path(var_dir)
         self.template = self.var_dir / "template"
-        migrate(self.template)
+        self.template.mkdir(parents=True)
+        Server.migrate_database(self.template)
         self.started = 0
         self.backend = self.start_backend().ready()
         status = self.backend.request("POST", KMSLAB_RESET_PATH)[0]
@@ -234,13 +233,6 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def migrate(var_dir):
-    var_dir.mkdir(parents=True)
-    env = {**os.environ, "KMSLAB_VAR_DIR": str(var_dir), "KMSLAB_DATABASE_URL": f"sqlite:///{var_dir}/kmslab.sqlite3"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                   check=True, timeout=300)
 
 
 def against_moto(tests_dir, workdir, keyword):
