@@ -220,8 +220,6 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         headers = {name: value for name, value in self.headers.items() if name.lower() not in self.hop_by_hop}
         self.answer(*self.server.forward(self.command, self.path, body, headers))
 
-    do_GET = do_POST
-
     def answer(self, status, headers, body):
         self.send_response_only(status)
         for name, value in headers:
