@@ -33,14 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
-import botocore
-from botocore.config import Config
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kmslab.labs import catalog, solve  # noqa: E402
+from kmslab.labs import catalog  # noqa: E402
 from tests.api.live import Server  # noqa: E402
 from tests.workshops import big_room  # noqa: E402
 
@@ -119,46 +115,6 @@ def percentile(values, p):
 
 def ms(seconds):
     return f"{seconds * 1000:.0f} ms"
-
-
-def boto3_caller(url, principals):
-    session = boto3.session.Session()
-    clients = {}
-
-    def call(principal, service, operation, request):
-        if (principal, service) not in clients:
-            p = principals[principal]
-            clients[principal, service] = session.client(
-                service, endpoint_url=url, region_name="us-east-1", aws_access_key_id=p["access_key_id"],
-                aws_secret_access_key=p["secret_access_key"], config=Config(retries={"max_attempts": 0}))
-        client = clients[principal, service]
-        try:
-            return "", getattr(client, botocore.xform_name(operation))(**request)
-        except client.exceptions.ClientError as error:
-            return error.response["Error"]["Code"], None
-
-    return call
-
-
-def meet(url, fresh):
-    """The lab's first solve steps as the learner would make them (boto3, over HTTP), up to the one that meets
-    LIVE_OBJECTIVE; -> time.time() when that call was answered."""
-    call, made, answered = boto3_caller(url, fresh["principals"]), 0, None
-
-    def step(principal, service, operation, request, with_mfa):
-        nonlocal made, answered
-        if made == big_room.LIVE_CALLS:
-            raise big_room.Enough
-        made += 1
-        outcome = call(principal, service, operation, request)
-        answered = time.time()
-        return outcome
-
-    try:
-        solve.run(catalog.get(fresh["lab"]), fresh["keys"], fresh["files"], step, advance=None)
-    except big_room.Enough:
-        pass
-    return answered
 
 
 def main():
@@ -242,7 +198,7 @@ def main():
             delays, missed = [], []
             for sample in fresh:
                 key = "|".join([sample["learner"], big_room.LIVE_LAB, big_room.LIVE_OBJECTIVE])
-                answered = meet(server.url, sample)
+                answered = big_room.solve_over_http(server.url, sample)
                 deadline = time.monotonic() + 10
                 arrived = None
                 while arrived is None and time.monotonic() < deadline:

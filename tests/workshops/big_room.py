@@ -15,6 +15,7 @@ the runs left for them.
 import json
 import random
 import secrets
+import time
 
 # In workshop order; every one of them solvable by plain calls (no clock, no MFA, no imported material).
 LABS = ["encryption-context", "explicit-deny", "iam-vs-key-policy", "key-rotation", "trail-forensics",
@@ -89,6 +90,42 @@ def populate(workshop_id, learners=300, started=0.7, fresh=20, seed=11):
                      "files": setup.lab_files(world),
                      "principals": {p["name"]: p for p in runs.credentials(lab, world)}})
     print(json.dumps(left))
+
+
+def solve_over_http(url, fresh, calls=LIVE_CALLS):
+    """The first `calls` solve steps of a fresh run (from `populate`), as its learner makes them: boto3 over HTTP.
+    -> time.time() when the last was answered."""
+    import boto3
+    import botocore
+    from botocore.config import Config
+
+    from kmslab.labs import catalog, solve
+
+    session, clients, made, answered = boto3.session.Session(), {}, 0, None
+
+    def call(principal, service, operation, request, with_mfa):
+        nonlocal made, answered
+        if made == calls:
+            raise Enough
+        made += 1
+        if (principal, service) not in clients:
+            keys = fresh["principals"][principal]
+            clients[principal, service] = session.client(
+                service, endpoint_url=url, region_name="us-east-1", aws_access_key_id=keys["access_key_id"],
+                aws_secret_access_key=keys["secret_access_key"], config=Config(retries={"max_attempts": 0}))
+        client = clients[principal, service]
+        try:
+            outcome = "", getattr(client, botocore.xform_name(operation))(**request)
+        except client.exceptions.ClientError as error:
+            outcome = error.response["Error"]["Code"], None
+        answered = time.time()
+        return outcome
+
+    try:
+        solve.run(catalog.get(fresh["lab"]), fresh["keys"], fresh["files"], call, advance=None)
+    except Enough:
+        pass
+    return answered
 
 
 def populate_on(server, workshop_id, **options):
