@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_api.py [--seconds 5] [--count 2000] [--clients 8]
 
-Starts kmslab (daphne, a temporary SQLite database, a fresh sandbox) on a free
+Starts kmslab (kmslab.serve, a temporary SQLite database, a fresh sandbox) on a free
 port on 127.0.0.1 and, if moto[server] is installed (requirements-bench.txt),
 moto's server too; then Encrypt of 4 KB and Decrypt of its ciphertext,
 sequentially and from N concurrent clients, each phase on one server and
