@@ -67,7 +67,6 @@ KMSLAB_CLAIM_LINK_HOURS = float(os.environ.get("KMSLAB_CLAIM_LINK_HOURS", 24))
 KMSLAB_CREATE_RATE = int(os.environ.get("KMSLAB_CREATE_RATE", 60))
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

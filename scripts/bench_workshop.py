@@ -3,8 +3,8 @@
     .venv/bin/python scripts/bench_workshop.py [--learners 50,200] [--configs sqlite,postgres] [--seconds 60]
                                                [--dashboards 1]
 
-Per configuration (sqlite: one daphne process, SQLite, the in-memory channel
-layer; postgres: two daphne workers on two ports over a fresh PostgreSQL
+Per configuration (sqlite: one kmslab.serve process, SQLite, the in-memory channel
+layer; postgres: two kmslab.serve workers on two ports over a fresh PostgreSQL
 database and Redis) and per N: `manage.py instructor create` and `workshop
 create` (encryption-context, explicit-deny), then N learners, each a browser
 session (httpx): GET and POST /join/ with the code, POST the lab's start, GET
