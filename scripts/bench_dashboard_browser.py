@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bench_dashboard_browser.py [--learners 300] [--started 0.7] [--samples 20]
                                                         [--loads 3] [--screenshot FILE]
 
-One daphne process (kmslab.serve, as `make run`; SQLite in a temporary
+One server process (kmslab.serve, as `make run`; SQLite in a temporary
 directory, the in-memory channel layer). `manage.py instructor create` and
 `workshop create --json` with the 12 labs of tests/workshops/big_room.py (40
 objectives), then --learners join in the server's database through

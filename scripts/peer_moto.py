@@ -8,7 +8,7 @@ TEST_SERVER_MODE=true makes moto's `mock_aws` point every boto3 client at
 TEST_SERVER_MODE_ENDPOINT and POST `<endpoint>/moto-api/reset` when a mock
 starts and ends, so each test starts from an empty cloud. First against
 moto's own server (`python -m moto.server`, as `moto_server` runs it), then
-against kmslab (daphne through kmslab.serve, its own SQLite database,
+against kmslab (kmslab.serve, its own SQLite database,
 KMSLAB_ALLOW_ANY_CREDENTIALS=1 so that moto's fake credentials land in the
 open sandbox of account 123456789012, the account moto's tests expect).
 

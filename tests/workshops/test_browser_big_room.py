@@ -1,7 +1,7 @@
 """The dashboard of a room of 300 learners and 40 objectives, in Chromium: every row and cell, and one turning live.
 
 The learners join and work in the server's database (tests/workshops/big_room.py: through the cohort and the
-sandbox runner, in seconds); the instructor's page is Debian's Chromium against daphne, as in test_browser.py.
+sandbox runner, in seconds); the instructor's page is Debian's Chromium against kmslab.serve, as in test_browser.py.
 What the page shows is checked against the progress export; then one learner's boto3 call meets an
 objective, and exactly that cell turns, with its total, without a reload.
 """
