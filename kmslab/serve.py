@@ -134,6 +134,9 @@ def config(host, port):
         # Channels' router has no lifespan; kmslab reads X-Forwarded-* itself (its settings, its rate limits).
         lifespan="off", proxy_headers=False,
         access_log=False, log_level="warning", server_header=False,
+        # uvicorn closes an idle connection after 5 s by default; a client's pooled connection
+        # then races the close, and a call sent as it closes fails. nginx's default is 75 s.
+        timeout_keep_alive=75,
         # Ctrl-C or a worker's SIGTERM: open websockets get this long to close before the process ends anyway.
         timeout_graceful_shutdown=5,
     )

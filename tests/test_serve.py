@@ -1,8 +1,10 @@
 """`make run`'s server (python -m kmslab.serve): it says where it serves only once it listens."""
+import http.client
 import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -45,3 +47,23 @@ def test_a_port_already_taken_gets_no_serving_line(tmp_path):
     assert server.returncode != 0
     assert "kmslab is serving" not in output
     assert "address already in use" in output
+
+
+def test_a_connection_idle_for_seconds_still_takes_the_next_request(tmp_path):
+    # An SDK's pooled connection sits idle between a learner's calls; a server that closes it
+    # after a few seconds races the next call, which then fails (uvicorn's default is 5 s).
+    port = free_port()
+    server = serve(tmp_path, port)
+    try:
+        server.stdout.readline()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for pause in (0, 7):
+            time.sleep(pause)
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

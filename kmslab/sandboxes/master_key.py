@@ -5,6 +5,7 @@ created on first use with mode 0600, and never enters the database: a copy
 of the database alone reveals no key material.
 """
 import os
+import threading
 from functools import lru_cache
 
 from django.conf import settings
@@ -19,9 +20,9 @@ def load_or_create(path):
     except FileNotFoundError:
         pass
     # Write a private temporary file, then link it into place: the key file
-    # appears whole or not at all, and if two processes race on first start
-    # both end up with the one that won.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # appears whole or not at all, and if two processes (or two requests'
+    # threads of one) race on first start all end up with the one that won.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -1,5 +1,7 @@
 """The master key file: created once, private, whole."""
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -40,3 +42,18 @@ def test_kmslab_master_key_file_names_where_the_server_keeps_it(settings, tmp_pa
         master_key.cache_clear()  # the next caller reads the suite's own key again
 
     assert (tmp_path / "secrets" / "kmslab.key").read_bytes() == key
+
+
+def test_requests_racing_on_the_first_start_all_get_the_one_key(tmp_path):
+    # A server's first requests come on threads of their own, all finding no key file.
+    path = tmp_path / "master.key"
+    start = threading.Barrier(16)
+
+    def first_use():
+        start.wait()
+        return load_or_create(path)
+
+    with ThreadPoolExecutor(16) as pool:
+        keys = list(pool.map(lambda _: first_use(), range(16)))
+    assert len(set(keys)) == 1 and keys[0] == path.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["master.key"]
