@@ -39,9 +39,9 @@ class Listing:
     """The names of a section's members grouped and kept in order, so that a list
     operation reads one page of one group instead of the whole section.
 
-    `group_of(value)` must depend only on what never changes in a member (a key's
-    account and Region, a grant's key); `order_of(name, value)` likewise, or None
-    for the order members were added in (the dict's own)."""
+    `group_of(name, value)` must depend only on what never changes in a member (a
+    key's account and Region, a grant's key); `order_of(name, value)` likewise, or
+    None for the order members were added in (the dict's own)."""
 
     def __init__(self, group_of, order_of=None):
         self.group_of, self.order_of = group_of, order_of
@@ -57,7 +57,7 @@ class Listing:
             order = next(self.added) if self.order_of is None else self.order_of(name, value)
         if place is not None:
             self.remove(name)
-        group = self.group_of(value)
+        group = self.group_of(name, value)
         bisect.insort(self.groups.setdefault(group, []), (order, name))
         self.places[name] = (group, order)
 
@@ -76,10 +76,10 @@ class Listing:
 # order keys were made), ListAliases (per account and Region, by name: the alias
 # ARN's prefix is the same for all of them), ListGrants and grant checks (per key).
 LISTINGS = {
-    "kms.keys": lambda: Listing(lambda key: (key["KeyMetadata"]["AWSAccountId"], key["Region"])),
-    "kms.aliases": lambda: Listing(lambda alias: alias["AliasArn"].rsplit(":alias/", 1)[0], lambda name, _: name),
-    "kms.grants": lambda: Listing(lambda grant: grant["KeyId"],
-                                  lambda name, grant: (grant["CreationDate"], grant["GrantId"])),
+    "kms.keys": lambda: Listing(lambda _, key: (key["KeyMetadata"].get("AWSAccountId"), key.get("Region"))),
+    "kms.aliases": lambda: Listing(lambda arn, _: arn.rsplit(":alias/", 1)[0], lambda arn, _: arn),
+    "kms.grants": lambda: Listing(lambda _, grant: grant["KeyId"],
+                                  lambda grant_id, grant: (grant.get("CreationDate", 0), grant_id)),
 }
 
 
@@ -281,8 +281,8 @@ class World:
             yield section, members
 
     def _rest_json(self):
+        self.doc["clock_offset"] = self.clock.offset
         rest = {k: v for k, v in self.doc.items() if k not in TOP_SECTIONS}
-        rest["clock_offset"] = self.clock.offset
         rest["kms"] = {k: v for k, v in self.doc["kms"].items() if k not in KMS_SECTIONS}
         rest["accounts"] = {
             account_id: {k: v for k, v in account.items() if k not in ACCOUNT_SECTIONS}
