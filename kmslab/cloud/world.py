@@ -77,7 +77,7 @@ class Listing:
 # ARN's prefix is the same for all of them), ListGrants and grant checks (per key).
 LISTINGS = {
     "kms.keys": lambda: Listing(lambda _, key: (key["KeyMetadata"].get("AWSAccountId"), key.get("Region"))),
-    "kms.aliases": lambda: Listing(lambda arn, _: arn.rsplit(":alias/", 1)[0], lambda arn, _: arn),
+    "kms.aliases": lambda: Listing(lambda arn, _: arn.split(":alias/", 1)[0], lambda arn, _: arn),
     "kms.grants": lambda: Listing(lambda _, grant: grant["KeyId"],
                                   lambda grant_id, grant: (grant.get("CreationDate", 0), grant_id)),
 }

@@ -4,7 +4,7 @@ import json
 from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
 from .access import authorize_account, authorize_key, check_key_policy
-from .keys import DAY, new_key, note_due, page, refuse_aws_managed, require_not, resolve
+from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not, resolve
 from .tags import check_tags, tag_conditions
 
 
@@ -97,13 +97,10 @@ def describe_key(ctx, request):
 def list_keys(ctx, request):
     authorize_account(ctx, "kms:ListKeys")
     account, region = ctx.caller.account, ctx.region
-    keys = [
-        key["KeyMetadata"]
-        for key in ctx.world.doc["kms"]["keys"].values()
-        if key["KeyMetadata"]["AWSAccountId"] == account and key["Region"] == region
-    ]
-    chunk, tail = page(keys, request, 100, 1000)
-    return {"Keys": [{"KeyId": meta["KeyId"], "KeyArn": meta["Arn"]} for meta in chunk], **tail}
+    # The account's keys in this Region in the order they were made: one page is read, not every key.
+    listed = ctx.world.doc["kms"]["keys"].listing.group((account, region))
+    chunk, tail = page(listed, request, 100, 1000)
+    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for _, key_id in chunk], **tail}
 
 
 def _managed_key(ctx, request, action):
