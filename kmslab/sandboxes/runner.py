@@ -1,4 +1,4 @@
-"""One call in one transaction: load the world, call, save, append the trail, broadcast.
+"""One call in one transaction: load the world, call, save what changed, append the trail, broadcast.
 
 Every call bumps the sandbox's version with `UPDATE ... WHERE version = <the
 version it ran on>`. If another call committed first, nothing of this attempt
@@ -7,9 +7,10 @@ lock the row first (SELECT ... FOR UPDATE on PostgreSQL), so a busy sandbox
 cannot starve a call. Only after COMMIT does the caller get its answer and the
 console its broadcast.
 
-Parsing a world's JSON and unsealing its keys is most of the cost of a call,
-so each process keeps the last World it committed per sandbox, with its
-version, and runs the next call on it without asking the database: the
+A world is stored one row per entity (WorldEntity, see kmslab.cloud.world),
+and a call writes only the rows it changed. Reading, parsing and unsealing a
+whole world costs what the world holds, so each process keeps the last World
+it committed per sandbox, with its version, and runs the next call on it without asking the database: the
 UPDATE's version check tells if another process committed in between. A call
 that fails before its UPDATE (credentials the cached world does not know, as
 a new access key made on another worker or by a reset) runs again on the
