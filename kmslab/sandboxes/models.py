@@ -11,7 +11,7 @@ class Sandbox(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The learner's opaque token (kept in their Django session); console views check it.
     owner = models.CharField(max_length=64, blank=True, db_index=True)
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)  # a lab run's is its lab's title
     created = models.DateTimeField(default=timezone.now)
     # Bumped by every committed call (and reset), so a cached world is current
     # exactly when its version matches, and two calls never both commit on one version.

@@ -146,7 +146,7 @@ def test_a_call_that_crashes_leaves_nothing_behind_for_the_next(monkeypatch):
     create_key(sandbox, alice)
 
     assert "999999999999" not in runner.load_world(sandbox.id).doc["accounts"]
-    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
@@ -170,7 +170,7 @@ def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
     keys = runner.load_world(sandbox.id).doc["kms"]["keys"]
     assert [k["KeyMetadata"]["Description"] for k in keys.values()] == ["", "second"]
     assert second["KeyId"] in keys
-    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_a_world_saved_by_another_process_is_read_again():
