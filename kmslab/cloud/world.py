@@ -156,13 +156,8 @@ class Entities(dict):
         self.whole = True
         return dict(dict.items(self))
 
-    def __deepcopy__(self, memo):
-        import copy
-
-        self.whole = True
-        return copy.deepcopy(dict(dict.items(self)), memo)
-
     def __reduce__(self):
+        # copy.copy, copy.deepcopy and pickle make a plain dict.
         return dict, (self.copy(),)
 
     def update(self, *args, **kwargs):
