@@ -197,8 +197,10 @@ class World:
         self._unsealed = {}
         # Per-process caches that are derived from doc and never saved.
         self.cache = {}
-        # (section, name) -> the JSON text stored for it; see take_changes().
+        # (section, name) -> the JSON text stored for it, and the rest as stored; see take_changes().
         self._saved = {}
+        self._rest_stored = None
+        self._layout = self._places = None
         for _ in self._sections():
             pass
 
@@ -222,14 +224,15 @@ class World:
                 # Plain dict stores: loading is not a call's doing, so nothing is noted.
                 dict.__setitem__(parent.setdefault(member, {}), name, json.loads(text))
         world = cls(doc, master_key, clock)
-        world._saved = {(section, name): text for section, name, text in rows}
+        world._saved = {(section, name): text for section, name, text in rows if section != REST}
+        world._rest_stored = json.loads(rest)
         for _, members in world._sections():
             members.whole = False
         return world
 
     def rows(self):
         """Every row of this world: [(section, name, JSON text)], the rest first."""
-        rows = [(REST, REST, self._rest_json())]
+        rows = [(REST, REST, _dumps(self._rest()))]
         for section, members in self._sections():
             rows += [(section, name, _dumps(value)) for name, value in dict.items(members)]
         return rows
@@ -239,12 +242,17 @@ class World:
         changed since the world was loaded or last asked; from then on those count
         as stored. The caller stores them, or discards this World."""
         changes = []
-        text = self._rest_json()
-        if text != self._saved.get((REST, REST)):
+        rest = self._rest()
+        # The rest is small and changes seldom: compared as data, serialised only when it differs.
+        if rest != self._rest_stored:
+            text = _dumps(rest)
             changes.append((REST, REST, text))
+            self._rest_stored = json.loads(text)
         for section, members in self._sections():
-            names = list(dict.keys(members)) + [n for s, n in self._saved if s == section] if members.whole \
-                else members.touched
+            if members.whole:
+                names = list(dict.keys(members)) + [n for s, n in self._saved if s == section]
+            else:
+                names = members.touched
             for name in dict.fromkeys(names):
                 value = dict.get(members, name, _GONE)
                 text = None if value is _GONE else _dumps(value)
@@ -253,6 +261,8 @@ class World:
             members.touched.clear()
             members.whole = False
         for section, name, text in changes:
+            if section == REST:
+                continue
             if text is None:
                 self._saved.pop((section, name), None)
             else:
@@ -263,11 +273,15 @@ class World:
         """(section name, Entities) of every section; a plain dict put where a section
         belongs becomes an Entities with every member noted."""
         doc = self.doc
-        places = [(doc, name, name) for name in TOP_SECTIONS]
-        places += [(doc["kms"], name, f"kms.{name}") for name in KMS_SECTIONS]
-        for account_id, account in doc["accounts"].items():
-            places += [(account, name, f"accounts.{account_id}.{name}") for name in ACCOUNT_SECTIONS]
-        for parent, member, section in places:
+        # Where the sections are changes only when an account is added (or a part replaced).
+        layout = (id(doc["kms"]), tuple((a, id(account)) for a, account in doc["accounts"].items()))
+        if layout != self._layout:
+            self._layout = layout
+            self._places = [(doc, name, name) for name in TOP_SECTIONS]
+            self._places += [(doc["kms"], name, f"kms.{name}") for name in KMS_SECTIONS]
+            for account_id, account in doc["accounts"].items():
+                self._places += [(account, name, f"accounts.{account_id}.{name}") for name in ACCOUNT_SECTIONS]
+        for parent, member, section in self._places:
             members = parent.get(member)
             if not isinstance(members, Entities):
                 listing = LISTINGS.get(section)
@@ -275,7 +289,8 @@ class World:
                 members.whole = True
             yield section, members
 
-    def _rest_json(self):
+    def _rest(self):
+        """Everything outside the sections, as the row of section "" holds it."""
         self.doc["clock_offset"] = self.clock.offset
         rest = {k: v for k, v in self.doc.items() if k not in TOP_SECTIONS}
         rest["kms"] = {k: v for k, v in self.doc["kms"].items() if k not in KMS_SECTIONS}
@@ -283,7 +298,7 @@ class World:
             account_id: {k: v for k, v in account.items() if k not in ACCOUNT_SECTIONS}
             for account_id, account in self.doc["accounts"].items()
         }
-        return _dumps(rest)
+        return rest
 
     @property
     def region(self):
