@@ -24,7 +24,7 @@ run: $(VENV)/.installed-run
 	       "are served, unchecked, as the admin of account 123456789012 in a shared open sandbox." >&2;; esac
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py sandbox demo --base-url http://127.0.0.1:$(PORT)
-	$(PY) -m kmslab.serve -b 127.0.0.1 -p $(PORT) kmslab.asgi:application
+	$(PY) -m kmslab.serve -b 127.0.0.1 -p $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest

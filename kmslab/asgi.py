@@ -3,11 +3,14 @@
 `/aws/` is the hot path that boto3 and the CLI hit: a lean ASGI application
 that goes through the same sandboxes layer as the console but skips Django's
 request cycle (about 1 ms of CPU per request here, see shared/research/perf-baseline.md).
+While KMSLAB_ALLOW_ANY_CREDENTIALS is on, `POST /kmslab-api/reset` empties the
+open sandbox beside it; otherwise that path is Django's, a 404.
 """
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kmslab.settings")
 
+from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_app = get_asgi_application()
@@ -15,7 +18,8 @@ django_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from kmslab.api.endpoint import aws_endpoint  # noqa: E402
+from kmslab.api.endpoint import aws_endpoint, reset_endpoint  # noqa: E402
+from kmslab.api.open_sandbox import RESET_PATH  # noqa: E402
 from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
 from kmslab.labs.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
@@ -27,6 +31,8 @@ async def http(scope, receive, send):
     serve_broadcasts_from_this_loop()
     if scope["path"] == "/aws" or scope["path"].startswith("/aws/"):
         await aws_endpoint(scope, receive, send)
+    elif scope["path"] == RESET_PATH and settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
+        await reset_endpoint(scope, receive, send)
     else:
         await django_app(scope, receive, send)
 

@@ -18,7 +18,7 @@ from django.shortcuts import render
 def own_origins(scope):
     """The origins a page of this site has: KMSLAB_BASE_URL's, and the one this request came to.
 
-    The second is what `make run PORT=…` and a test's daphne on a free port
+    The second is what `make run PORT=…` and a test's server on a free port
     serve: http://<Host header>, when that host is one the site answers to.
     Behind a TLS-terminating proxy it is https, as the proxy's
     X-Forwarded-Proto says (trusted exactly when the CSRF check trusts it).

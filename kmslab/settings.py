@@ -67,7 +67,6 @@ KMSLAB_CLAIM_LINK_HOURS = float(os.environ.get("KMSLAB_CLAIM_LINK_HOURS", 24))
 KMSLAB_CREATE_RATE = int(os.environ.get("KMSLAB_CREATE_RATE", 60))
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -135,18 +134,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI each request runs on a thread of its own, and a persistent
+    # connection per thread piles up until PostgreSQL refuses more ("too many
+    # clients"): a 500. A pool per worker caps them (Django's advice for ASGI);
+    # a request waits for a free connection instead. Workers x KMSLAB_DB_POOL
+    # must stay under the server's max_connections (100 by default).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": int(os.environ.get("KMSLAB_DB_POOL", "20")), "timeout": 30}}
+
+
+def redis_channel_layer(url):
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels-redis blocks 5 s per read, redis-py 8 times a socket out
+        # after 5 s by default: a quiet websocket would close with 1011
+        # (redis/redis-py#4091). A longer timeout still notices a dead Redis.
+        # redis-py 8's pool refuses a 101st connection at once (MaxConnectionsError,
+        # a 1011 too): a busy worker's burst of broadcasts, each a few round
+        # trips, needs more; Redis serves 10,000 clients by default.
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 15, "max_connections": 1000}], "capacity": 10000},
+    }
+
 
 if os.environ.get("KMSLAB_REDIS_URL"):
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # channels-redis blocks 5 s per read, redis-py 8 times a socket out
-            # after 5 s by default: a quiet websocket would close with 1011
-            # (redis/redis-py#4091). A longer timeout still notices a dead Redis.
-            "CONFIG": {"hosts": [{"address": os.environ["KMSLAB_REDIS_URL"], "socket_timeout": 15}],
-                       "capacity": 10000},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(os.environ["KMSLAB_REDIS_URL"])}
     # The rate limits' counters (security.py), shared by every worker.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["KMSLAB_REDIS_URL"], "KEY_PREFIX": "kmslab"}}
@@ -188,4 +201,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KMSLAB_LOG_LEVEL", "WARNING")},
+    # What outlives the records it is about: a deleted workshop takes its Action log with it.
+    "loggers": {"kmslab.audit": {"level": "INFO"}},
 }

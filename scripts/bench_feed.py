@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_feed.py [--clients 50 200] [--calls 40] [--interval 0.1]
 
-Starts kmslab (daphne, a temporary SQLite database, a fresh sandbox from
+Starts kmslab (kmslab.serve, a temporary SQLite database, a fresh sandbox from
 `manage.py sandbox create`) on a free port on 127.0.0.1, claims the sandbox
 with its console URL to get a session cookie, and opens N websockets to the
 sandbox's feed with that cookie and a same-host Origin, as N browser tabs

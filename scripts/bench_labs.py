@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_labs.py [--seconds 5] [--count 5000] [--clients 8] [--rounds 3] [--fresh-lab] [--runs 50]
 
-Starts kmslab (daphne, a temporary SQLite database) on a free port on
+Starts kmslab (kmslab.serve, a temporary SQLite database) on a free port on
 127.0.0.1, then measures two things.
 
 Throughput: Encrypt of 4 KB through /aws/ from --clients threads, each with
@@ -294,7 +294,7 @@ def main():
             if args.skip != "throughput":
                 throughput(server, args)
             if args.skip != "ticks":
-                tick_latency(server, args, Path(tmp) / "daphne.log")
+                tick_latency(server, args, Path(tmp) / "server.log")
         finally:
             server.stop()
     print(f"load average {os.getloadavg()[0]:.1f} after")

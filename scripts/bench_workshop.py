@@ -3,8 +3,8 @@
     .venv/bin/python scripts/bench_workshop.py [--learners 50,200] [--configs sqlite,postgres] [--seconds 60]
                                                [--dashboards 1]
 
-Per configuration (sqlite: one daphne process, SQLite, the in-memory channel
-layer; postgres: two daphne workers on two ports over a fresh PostgreSQL
+Per configuration (sqlite: one kmslab.serve process, SQLite, the in-memory channel
+layer; postgres: two kmslab.serve workers on two ports over a fresh PostgreSQL
 database and Redis) and per N: `manage.py instructor create` and `workshop
 create` (encryption-context, explicit-deny), then N learners, each a browser
 session (httpx): GET and POST /join/ with the code, POST the lab's start, GET
@@ -120,7 +120,7 @@ def solve_calls(lab, keys, files):
 class Config_:
     """The servers of one configuration, with what `manage.py` needs to reach their database."""
 
-    def __init__(self, name, var_dir, redis_db, redis_options=""):
+    def __init__(self, name, var_dir, redis_db):
         self.name, self.var_dir, self.database = name, var_dir, None
         env = dict(SERVER_ENV)
         if name == "postgres":
@@ -131,7 +131,7 @@ class Config_:
             with psycopg.connect(POSTGRES, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{self.database}"')
             env["KMSLAB_DATABASE_URL"] = urlunsplit(urlsplit(POSTGRES)._replace(path=f"/{self.database}"))
-            env["KMSLAB_REDIS_URL"] = REDIS.format(redis_db) + (f"?{redis_options}" if redis_options else "")
+            env["KMSLAB_REDIS_URL"] = REDIS.format(redis_db)
             redis.Redis.from_url(env["KMSLAB_REDIS_URL"]).flushdb()
             subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
                            env={**os.environ, "KMSLAB_VAR_DIR": str(var_dir), **env}, timeout=300)
@@ -360,7 +360,7 @@ def bench(config, n, args, lab, met_by_step, index):
           f"errors {errors}")
     for problem in (stats["unexpected"] + stats["exceptions"] + dash_errors)[:8]:
         print(f"    ! {problem}")
-    if dash_errors or stats["exceptions"]:
+    if dash_errors or stats["exceptions"] or any(seen.get("_disconnects") for seen in arrivals):
         for server in config.servers:
             log = Path(server.log.name)
             print(f"    last lines of {log.name}:", *log.read_text(errors="replace").splitlines()[-25:],
@@ -402,9 +402,6 @@ def main():
     parser.add_argument("--grace", type=float, default=5.0, help="seconds the dashboards wait after the calls")
     parser.add_argument("--parallel", type=int, default=16, help="learners joining at a time")
     parser.add_argument("--redis-db", type=int, default=13, help="Redis database number (flushed) for postgres")
-    parser.add_argument("--redis-options", default="",
-                        help="a query string for KMSLAB_REDIS_URL, e.g. socket_timeout=30 (redis-py 8 defaults to 5 s, "
-                             "channels-redis blocks 5 s on BZPOPMIN)")
     args = parser.parse_args()
     counts = [int(x) for x in args.learners.split(",") if x]
     configs = [x.strip() for x in args.configs.split(",") if x.strip()]
@@ -419,7 +416,7 @@ def main():
     results = []
     for name in configs:
         with tempfile.TemporaryDirectory(prefix=f"kmslab-bench-workshop-{name}-") as tmp:
-            config = Config_(name, Path(tmp), args.redis_db, args.redis_options)
+            config = Config_(name, Path(tmp), args.redis_db)
             try:
                 config.manage("instructor", "create", "bench", "--password", PASSWORD)
                 for index, n in enumerate(counts):

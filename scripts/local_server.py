@@ -1,4 +1,4 @@
-"""Servers for the benchmarks: kmslab under daphne over a throwaway SQLite database, on a free port."""
+"""Servers for the benchmarks: kmslab (`python -m kmslab.serve`) over a throwaway SQLite database, on a free port."""
 import os
 import socket
 import subprocess
@@ -43,7 +43,7 @@ def stop(process):
 
 
 class Kmslab:
-    """`make run`'s server (daphne, one process) with its own database and keys under `var_dir`."""
+    """`make run`'s server (kmslab.serve, one process) with its own database and keys under `var_dir`."""
 
     def __init__(self, var_dir):
         self.port = free_port()
@@ -54,17 +54,16 @@ class Kmslab:
                     # The benchmarks claim hundreds of console links from this one address.
                     "KMSLAB_CREATE_RATE": "1000000"}
         self.manage("migrate", "--noinput", "-v", "0")
-        self.log = open(Path(var_dir) / "daphne.log", "wb")
+        self.log = open(Path(var_dir) / "server.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
-             "kmslab.asgi:application"],
+            [sys.executable, "-m", "kmslab.serve", "-b", "127.0.0.1", "-p", str(self.port)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:
             wait_for_port(self.port, self.process)
         except RuntimeError:
             self.stop()
-            raise RuntimeError((Path(var_dir) / "daphne.log").read_text()) from None
+            raise RuntimeError((Path(var_dir) / "server.log").read_text()) from None
 
     def manage(self, *args):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/probe_limits.py [--repeat 5]
 
-Starts kmslab (daphne, a temporary SQLite database, a fresh sandbox) on a free
+Starts kmslab (kmslab.serve, a temporary SQLite database, a fresh sandbox) on a free
 port on 127.0.0.1, as scripts/bench_api.py does, then sends each attack at
 each size --repeat times over one connection, signed by botocore's SigV4
 signer:

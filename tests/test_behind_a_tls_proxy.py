@@ -1,6 +1,6 @@
-"""The README's workshop deployment: daphne behind a TLS-terminating proxy, KMSLAB_BASE_URL=https://….
+"""The README's workshop deployment: kmslab.serve behind a TLS-terminating proxy, KMSLAB_BASE_URL=https://….
 
-A learner's browser speaks https to the proxy, which speaks http to daphne and
+A learner's browser speaks https to the proxy, which speaks http to kmslab.serve and
 says so in X-Forwarded-Proto. The learner here is httpx, sending what Chromium
 sends with every form (Origin, Referer), and a websocket client sending
 Origin as a page does; the proxy is tests/tls_proxy.py, once passing the Host

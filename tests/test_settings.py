@@ -1,11 +1,16 @@
 """Production mode: an https KMSLAB_BASE_URL (the README's workshop behind a TLS proxy) turns on
 Secure cookies, HSTS and the https redirect, and Django's deployment check comes out clean."""
+import asyncio
 import os
 import secrets
 import subprocess
 import sys
 
+import pytest
+from channels_redis.core import RedisChannelLayer
+
 from .api.live import ROOT
+from .sandboxes.test_workshop_scale import REDIS, needs_redis
 
 WORKSHOP = {
     "KMSLAB_BASE_URL": "https://kms.example.edu",
@@ -35,3 +40,25 @@ def test_make_runs_plain_http_is_not_production_and_the_deployment_check_says_so
     assert status != 0
     for warning in ("W004", "W008", "W012", "W016"):  # no HSTS, no SSL redirect, session and CSRF cookies not Secure
         assert f"security.{warning}" in said
+
+
+@pytest.mark.redis
+@needs_redis
+async def test_the_redis_channel_layer_takes_a_burst_of_broadcasts_and_a_quiet_spell():
+    import redis
+
+    from kmslab.settings import redis_channel_layer
+
+    url = REDIS.rsplit("/", 1)[0] + "/6"
+    redis.Redis.from_url(url).flushdb()
+    layer = RedisChannelLayer(**redis_channel_layer(url)["CONFIG"])
+    channel = await layer.new_channel()
+    await layer.group_add("listeners", channel)
+    # More at once than redis-py 8's default pool of 100 connections allows.
+    await asyncio.gather(*(layer.group_send(f"nobody-{i}", {"type": "x"}) for i in range(300)))
+    # Longer than channels-redis's 5 s blocking read, which redis-py 8's default 5 s socket timeout cut short.
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(6)
+    await layer.group_send("listeners", {"type": "x", "n": 1})
+    assert (await asyncio.wait_for(receiving, 5))["n"] == 1
+    await layer.flush()

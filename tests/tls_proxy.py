@@ -1,4 +1,4 @@
-"""A TLS-terminating reverse proxy, as the README's workshop deployment puts one in front of daphne.
+"""A TLS-terminating reverse proxy, as the README's workshop deployment puts one in front of kmslab.serve.
 
 https in, plain http out to the worker, each request with the headers nginx's
 usual kmslab block sets: X-Forwarded-Proto (overwriting the browser's),

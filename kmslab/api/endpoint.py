@@ -14,12 +14,14 @@ a call, shared/research/perf-baseline.md §3). One request:
 
 The database work is synchronous (Django's ORM), so steps 2–4 run in one hop
 to a worker thread and the event loop only moves bytes.
+
+Beside it, /kmslab-api/reset empties the open sandbox (open_sandbox.py).
 """
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ from kmslab.cloud.errors import (
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox
 
-from . import json11, query, sigv4
+from . import json11, open_sandbox, query, sigv4
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,6 @@ OPERATIONS = {service: frozenset(shapes.service_model(service).operation_names)
 NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
 INVALID_TOKEN = "The security token included in the request is invalid."
 TOO_LARGE = f"The request body exceeds the limit of {MAX_BODY} bytes."
-
-# KMSLAB_ALLOW_ANY_CREDENTIALS: unknown keys act as this account's admin in one shared sandbox.
-OPEN_ACCOUNT = "123456789012"
-OPEN_OWNER = "kmslab-open-sandbox"
 
 # Every call is a write transaction. SQLite runs one writer at a time and makes
 # the others poll for its lock (sleeping 1, 2, 5, 10... ms between tries), so
@@ -104,12 +102,40 @@ async def aws_endpoint(scope, receive, send):
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
             secure=scope.get("scheme") == "https",
         )
-        status, response_headers, payload = await asyncio.get_running_loop().run_in_executor(
-            _executor, handle, request
-        )
+        status, response_headers, payload = await run_blocking(handle, request)
     response_headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+async def run_blocking(function, *args):
+    """The database work of a request, in the endpoint's worker threads (see _executor)."""
+    return await asyncio.get_running_loop().run_in_executor(_executor, function, *args)
+
+
+async def reset_endpoint(scope, receive, send):
+    """POST /kmslab-api/reset: empty the open sandbox (kmslab/api/open_sandbox.py).
+    asgi.py routes here only while KMSLAB_ALLOW_ANY_CREDENTIALS is on; elsewhere the path is a 404."""
+    headers = dict(scope["headers"])
+    extra = []
+    if scope["method"] != "POST":
+        status, answer, extra = 405, {"message": "POST to reset the open sandbox."}, [(b"allow", b"POST")]
+    elif b"origin" in headers:
+        # Browsers send Origin on a cross-site POST: a web page the developer happens to visit
+        # must not empty their sandbox. Test clients send none.
+        status, answer = 403, {"message": "The reset API does not answer requests from web pages."}
+    else:
+        found = await run_blocking(_reset_open_sandbox)
+        status, answer = 200, {"status": "ok", "sandbox": str(found) if found else None}
+    body = json.dumps(answer).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _reset_open_sandbox():
+    close_old_connections()
+    return open_sandbox.reset()
 
 
 async def _read_body(receive, headers):
@@ -215,7 +241,7 @@ class Call:
         if sandbox_id is None:
             if not settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
                 raise UnrecognizedClientException(INVALID_TOKEN)
-            sandbox_id, who = open_sandbox(), self.open_caller(auth)
+            sandbox_id, who = open_sandbox.sandbox_id(), self.open_caller(auth)
             call_input = self.parse(operation)
         else:
             who = self.signed_caller(auth, stamp, canonical)
@@ -271,14 +297,14 @@ class Call:
         """who(world) in the open sandbox: the admin of 123456789012, whatever key signed."""
 
         def who(world):
-            account = world.account(OPEN_ACCOUNT)
+            account = world.account(open_sandbox.ACCOUNT)
             if account is None or "admin" not in account["users"]:
                 # First use: the account and its admin are made in this call's transaction.
-                world.add_account(OPEN_ACCOUNT)
-                user = iam.add_user(world, OPEN_ACCOUNT, "admin")
+                world.add_account(open_sandbox.ACCOUNT)
+                user = iam.add_user(world, open_sandbox.ACCOUNT, "admin")
                 user["InlinePolicies"]["AdministratorAccess"] = iam.ALLOW_ALL
-            user = world.account(OPEN_ACCOUNT)["users"]["admin"]
-            return principals.user_caller(OPEN_ACCOUNT, user, auth.access_key_id, **self.extras())
+            user = world.account(open_sandbox.ACCOUNT)["users"]["admin"]
+            return principals.user_caller(open_sandbox.ACCOUNT, user, auth.access_key_id, **self.extras())
 
         return who
 
@@ -347,16 +373,3 @@ def sandbox_for_access_key(access_key_id):
                 _sandboxes.clear()
             _sandboxes[access_key_id] = found
     return found
-
-
-_open_lock = threading.Lock()
-
-
-def open_sandbox():
-    """The shared sandbox that KMSLAB_ALLOW_ANY_CREDENTIALS serves, made on first use."""
-    with _open_lock:
-        found = Sandbox.objects.filter(owner=OPEN_OWNER).values_list("id", flat=True).first()
-        if found is None:
-            sandbox, _ = runner.create_sandbox(OPEN_OWNER, "Open sandbox (KMSLAB_ALLOW_ANY_CREDENTIALS)")
-            found = sandbox.id
-        return found

@@ -8,23 +8,31 @@ authorization decisions it took (the "why" the console shows beside the record).
 from dataclasses import dataclass, field
 
 from . import cloudtrail, iam, kms, sts  # noqa: F401  (they register their operations)
-from . import shapes, trail
+from . import records, shapes
 from .errors import AWSError, UnknownOperationException
 from .kms.schedule import run_due
 from .operations import REGISTRY
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
-    world: object
-    caller: object
+    """What an operation gets beside its request, and what it hands back for the record.
+
+    Every field is declared here (slots: setting any other is an AttributeError), so an
+    operation's inputs are the ones listed and its outputs go to the record by name.
+    Whatever belongs to one step of an operation (the alias that named a key, for
+    kms:RequestAlias) is passed to that step, not left on the context.
+    """
+
+    world: object  # world.World
+    caller: object  # principals.Caller
     service: str
     operation: str
     request: dict
-    region: str
-    time: float
+    region: str  # the request's Region
+    time: float  # the sandbox clock when the call started (world.now())
     read_only: bool
-    request_id: str = field(default_factory=trail.new_event_id)
+    request_id: str = field(default_factory=records.new_event_id)
     resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them
     explanations: list = field(default_factory=list)  # authorization decisions taken
     additional_event_data: dict = field(default_factory=dict)
@@ -74,5 +82,5 @@ def call(world, caller, service, operation, request, region=None, trail_source=N
         response = op.fn(ctx, request)
     except AWSError as exc:
         error = exc
-    record = trail.api_call_record(ctx, response, error)
+    record = records.api_call_record(ctx, response, error)
     return Outcome(response, error, record, ctx.explanations, service_records)

@@ -16,14 +16,13 @@ import hashlib
 import json
 from datetime import datetime
 
-from . import iam
 from .errors import (
-    AccessDeniedException,
     InvalidLookupAttributesException,
     InvalidNextTokenException,
     InvalidTimeRangeException,
 )
 from .operations import operation
+from .policy.authorize import authorize_account
 
 DEFAULT_MAX_RESULTS = 50
 
@@ -144,7 +143,7 @@ def _before(token, digest):
 
 @operation("cloudtrail", "LookupEvents", read_only=True)
 def lookup_events(ctx, request):
-    iam.authorize(ctx, "cloudtrail:LookupEvents", "*", error=AccessDeniedException)
+    authorize_account(ctx, "cloudtrail:LookupEvents")
     attributes = request.get("LookupAttributes") or []
     if len(attributes) > 1:
         raise InvalidLookupAttributesException("LookupAttributes can hold only one attribute.")

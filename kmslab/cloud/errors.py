@@ -27,23 +27,18 @@ def _error(name, status=400, sender_fault=True):
 
 # KMS (botocore's kms service model lists each of these).
 AlreadyExistsException = _error("AlreadyExistsException")
-DependencyTimeoutException = _error("DependencyTimeoutException", 503, False)
 DisabledException = _error("DisabledException")
 DryRunOperationException = _error("DryRunOperationException", 412)
 ExpiredImportTokenException = _error("ExpiredImportTokenException")
 IncorrectKeyException = _error("IncorrectKeyException")
 IncorrectKeyMaterialException = _error("IncorrectKeyMaterialException")
-InvalidAliasNameException = _error("InvalidAliasNameException")
-InvalidArnException = _error("InvalidArnException")
 InvalidCiphertextException = _error("InvalidCiphertextException")
 InvalidGrantIdException = _error("InvalidGrantIdException")
 InvalidGrantTokenException = _error("InvalidGrantTokenException")
 InvalidImportTokenException = _error("InvalidImportTokenException")
 InvalidKeyUsageException = _error("InvalidKeyUsageException")
 InvalidMarkerException = _error("InvalidMarkerException")
-KMSInternalException = _error("KMSInternalException", 500, False)
 KMSInvalidStateException = _error("KMSInvalidStateException")
-KeyUnavailableException = _error("KeyUnavailableException", 500, False)
 LimitExceededException = _error("LimitExceededException")
 MalformedPolicyDocumentException = _error("MalformedPolicyDocumentException")
 NotFoundException = _error("NotFoundException")
@@ -62,7 +57,6 @@ IncompleteSignatureException = _error("IncompleteSignatureException")
 InvalidSignatureException = _error("InvalidSignatureException")
 UnrecognizedClientException = _error("UnrecognizedClientException")
 ExpiredTokenException = _error("ExpiredTokenException")
-ThrottlingException = _error("ThrottlingException")
 
 # IAM and STS (query protocol; the code is what AWS puts in <Code>).
 AccessDenied = _error("AccessDenied", 403)
@@ -73,19 +67,14 @@ LimitExceeded = _error("LimitExceeded", 409)
 MalformedPolicyDocument = _error("MalformedPolicyDocument")
 InvalidInput = _error("InvalidInput")
 InvalidParameterValue = _error("InvalidParameterValue")
-MissingParameter = _error("MissingParameter")
 InvalidAuthenticationCode = _error("InvalidAuthenticationCode", 403)
 InvalidAction = _error("InvalidAction")
 InvalidClientTokenId = _error("InvalidClientTokenId", 403)
-SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
-ExpiredToken = _error("ExpiredToken", 400)
-RegionDisabledException = _error("RegionDisabledException", 403)
 
 # CloudTrail.
 InvalidLookupAttributesException = _error("InvalidLookupAttributesException")
 InvalidTimeRangeException = _error("InvalidTimeRangeException")
 InvalidNextTokenException = _error("InvalidNextTokenException")
-InvalidMaxResultsException = _error("InvalidMaxResultsException")
 
 
 # IAM and STS answer a request that breaks a constraint with ValidationError

@@ -27,9 +27,9 @@ from .errors import (
     NoSuchEntity,
     ValidationError,
 )
-from .kms import access
 from .operations import operation
 from .policy import grammar
+from .policy.authorize import authorize_account, managed_policy
 from .principals import new_id, new_secret, role_arn, user_arn
 
 ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
@@ -118,61 +118,36 @@ def add_managed_policy(world, account, name, document, path="/"):
     return policy
 
 
-def managed_policy(world, arn):
-    account = arn.split(":")[4]
-    name = arn.rsplit("/", 1)[-1]
-    found = world.account(account) and world.account(account)["policies"].get(name)
-    return found if found and found["Arn"] == arn else None
-
-
-def identity_policies(world, caller):
-    """The identity-based policies that apply to a caller: [(source, document text)].
-
-    An IAM user's own inline and attached policies, then its groups'; a role
-    session's role's. The root user and service principals have none. The
-    source label ("user/admin inline AdministratorAccess") is what an
-    explanation shows.
-    """
-    account = world.account(caller.account)
+def principal_exists(world, name):
+    """Whether an AWS principal ARN names a principal of this sandbox: key policies
+    (PutKeyPolicy, "Policy"), trust policies and grants may name only those."""
+    if name == "*":
+        return True
+    parts = name.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    account = world.account(parts[4])
     if account is None:
-        return []
-    if caller.kind == "IAMUser":
-        holders = [("user", account["users"].get(caller.user_name))]
-        if holders[0][1]:
-            holders += [("group", account["groups"].get(g)) for g in holders[0][1]["Groups"]]
-    elif caller.kind == "AssumedRole":
-        holders = [("role", account["roles"].get(caller.role_name))]
-    else:
-        return []
-    found = []
-    for kind, holder in holders:
-        if holder is None:
-            continue
-        name = holder.get("UserName") or holder.get("GroupName") or holder.get("RoleName")
-        for policy_name, document in holder["InlinePolicies"].items():
-            found.append((f"{kind}/{name} inline policy {policy_name}", document))
-        for arn in holder["AttachedPolicies"]:
-            policy = managed_policy(world, arn)
-            if policy:
-                document = policy["Versions"][policy["DefaultVersionId"]]["Document"]
-                found.append((f"{kind}/{name} managed policy {policy['PolicyName']}", document))
-    return found
+        return False
+    resource = parts[5]
+    if parts[2] == "iam" and resource == "root":
+        return True
+    if parts[2] == "iam" and resource.startswith(("user/", "role/")):
+        kind = "users" if resource.startswith("user/") else "roles"
+        name_only = resource.rsplit("/", 1)[-1]
+        found = account[kind].get(name_only)
+        return found is not None and found["Arn"] == name
+    if parts[2] == "sts" and resource.startswith("assumed-role/"):
+        pieces = resource.split("/")
+        return len(pieces) == 3 and pieces[1] in account["roles"]
+    return False
 
 
 # Authorization. IAM authorizes its own API by the caller's identity-based
 # policies alone: IAM resources take no resource-based policy (a role's trust
 # policy governs only sts:AssumeRole, see sts.py). The root user may do
 # anything in its own account (IAM user guide, id_root-user). The policy
-# engine decides (kms/access.py decide_account: IAM policies only, on a resource).
-
-
-def authorize(ctx, action, resource, error=AccessDenied):
-    """Raise `error` with AWS's message unless the caller's IAM policies allow; explain either way."""
-    decision = access.decide_account(ctx.world, ctx.caller, action, None, ctx.region, ctx.time, resource)
-    ctx.explanations.append(decision.to_dict())
-    if not decision.allowed:
-        raise error(decision.error_message())
-    return decision
+# engine decides (policy/authorize.py: IAM policies only, on a resource).
 
 
 def _authorize_iam(ctx, operation_name, resource):
@@ -182,7 +157,7 @@ def _authorize_iam(ctx, operation_name, resource):
     # operations unless MFA authentication information is included").
     if caller.kind != "AssumedRole" and caller.session_created is not None and not caller.mfa_authenticated:
         raise InvalidClientTokenId("The security token included in the request is invalid")
-    authorize(ctx, f"iam:{operation_name}", resource)
+    authorize_account(ctx, f"iam:{operation_name}", resource=resource, error=AccessDenied)
 
 
 def check_policy(text, kind="identity"):
@@ -440,7 +415,7 @@ def _check_trust_policy(world, document):
         for kind, name in statement.principals:
             if kind != "AWS" or name == "*" or name.endswith(":root"):
                 continue
-            if not access.principal_exists(world, name):
+            if not principal_exists(world, name):
                 raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{name}"')
 
 
@@ -826,7 +801,7 @@ def create_access_key(ctx, request):
     if len(_keys_of(ctx, name)) >= MAX_ACCESS_KEYS:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}")
     key, secret = add_access_key(ctx.world, ctx.caller.account, name)
-    # The only time the secret is ever shown (CloudTrail drops it, see trail.py).
+    # The only time the secret is ever shown (CloudTrail drops it, see records.py).
     return {
         "AccessKey": {
             "UserName": name,

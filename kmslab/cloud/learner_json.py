@@ -29,6 +29,10 @@ def loads(text, max_chars=MAX_CHARS, max_depth=MAX_DEPTH):
         text = text.decode("utf-8")
     if len(text) > max_chars:
         raise json.JSONDecodeError(f"The JSON text is longer than {max_chars} characters", text, max_chars)
+    # Text with no more brackets than max_depth cannot nest deeper: most requests
+    # (an Encrypt's 4 KB of base64 has one) skip the scan, a third of their parse.
+    if text.count("{") + text.count("[") <= max_depth:
+        return json.loads(text, parse_constant=_no_constant)
     depth = 0
     for token in _TOKENS.finditer(text):
         bracket = token.group()

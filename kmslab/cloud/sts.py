@@ -15,11 +15,11 @@ import base64
 import hashlib
 import os
 
-from . import iam, mfa, trail
+from . import iam, mfa, records
 from .errors import AccessDenied, MalformedPolicyDocumentException, ValidationError
-from .kms import access
 from .operations import operation
 from .policy import grammar
+from .policy.authorize import decide_account, enforce
 from .policy.evaluate import DIRECT, PolicyTrace, Request, StatementTrace, evaluate_policy
 from .policy.explain import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Decision
 from .principals import new_id, new_secret
@@ -109,7 +109,7 @@ def get_session_token(ctx, request):
 def assume_role(ctx, request):
     caller = ctx.caller
     arn, session_name = request["RoleArn"], request["RoleSessionName"]
-    if trail.resource_type(arn) == "AWS::IAM::Role":
+    if records.resource_type(arn) == "AWS::IAM::Role":
         ctx.add_resource(arn)
     if caller.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
@@ -173,16 +173,15 @@ def _authorize_assume_role(ctx, role, arn, request, mfa_time):
         conditions["aws:MultiFactorAuthPresent"] = True
         conditions["aws:MultiFactorAuthAge"] = int(ctx.time - mfa_time)
     role_account = arn.split(":")[4] if arn.count(":") >= 5 else None
-    identity = access.decide_account(ctx.world, caller, "sts:AssumeRole", conditions, ctx.region, ctx.time, arn)
+    identity = decide_account(ctx.world, caller, "sts:AssumeRole", conditions, ctx.region, ctx.time, arn)
     decision = Decision(IMPLICIT_DENY, "no-trust-policy-allow", "sts:AssumeRole", arn, caller.arn, caller.account,
                         role_account, policies=list(identity.policies))
     if role is not None:
         trust = _trust_trace(ctx, role, identity.request_values)
         decision.policies.insert(0, trust)
         _decide_trust(decision, trust, identity, same_account=role_account == caller.account)
-    ctx.explanations.append(decision.to_dict())
-    if not decision.allowed:
-        raise AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}")
+    enforce(ctx, decision, AccessDenied,
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}")
 
 
 def _trust_trace(ctx, role, values):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from kmslab.cloud.kms import access
 from kmslab.cloud.kms.cryptography import request_conditions
+from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.cloud.policy.explain import GATE_WORDS
 
 from . import acting
@@ -183,7 +184,7 @@ def _before_after(world, callers, holder, field_name, proposed, actions, request
             for action, allowed in zip(actions, was):
                 after = access.decide(world, caller, action, key, request.conditions(action))
                 cells.append(Cell(allowed, after.allowed, _why(after)))
-            key_label = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+            key_label = ", ".join(key_aliases(world, meta["KeyId"])) or meta["KeyId"]
             matrix.rows.append(Row(f"{label} · {key_label}" if label else key_label, meta["Arn"], cells))
     finally:
         _put(holder, field_name, current)

@@ -11,7 +11,7 @@ from kmslab.sandboxes.models import TrailRecord
 from kmslab.sandboxes.runner import group_name
 
 from . import learner
-from .trail import TrailFilterForm, apply, render_rows
+from .trail import TrailFilterForm, apply, row
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +133,8 @@ class TrailConsumer(AsyncWebsocketConsumer):
         return await task
 
     def render(self, ids):
-        rows = apply(TrailRecord.objects.filter(sandbox_id=self.sandbox.id, pk__in=ids), self.filters)
-        html = render_rows(self.sandbox, rows.order_by("-sequence"))
-        if not html:
+        found = apply(TrailRecord.objects.filter(sandbox_id=self.sandbox.id, pk__in=ids), self.filters)
+        rows = [row(r) for r in found.order_by("-sequence")]
+        if not rows:
             return ""
-        return render_to_string("console/_trail_prepend.html", {"rows": html})
+        return render_to_string("console/_trail_prepend.html", {"sandbox": self.sandbox, "rows": rows})

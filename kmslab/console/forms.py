@@ -6,7 +6,12 @@ from django import forms
 
 from kmslab.cloud import learner_json
 from kmslab.cloud.clock import ClockLimitError, parse_duration
+from kmslab.cloud.errors import AWSError
+from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
+
+from . import access_preview, acting, envelope, share, simulator
+from . import policy_form as pf
 
 
 class CallForm(forms.Form):
@@ -401,3 +406,158 @@ IAM_ACTIONS = {
     "AddUserToGroup": AddUserToGroupForm,
     "DeleteAccessKey": DeleteAccessKeyForm,
 }
+
+
+# The key page's "Share this key" panel.
+
+
+class ShareForm(forms.Form):
+    """Share with: another account of the sandbox, and optionally one of its users or roles."""
+
+    account = forms.ChoiceField()
+    principal = forms.CharField(required=False)
+
+    def __init__(self, world, key_account, data=None):
+        others = [a for a in world.doc["accounts"] if a != key_account]
+        super().__init__(data or ({"account": others[0]} if others else None))
+        self.fields["account"].choices = [(a, a) for a in others]
+
+    def principals(self, world):
+        """The chosen account's users and roles, as the principal picker offers them."""
+        return share.principals_of(world, self.cleaned_data["account"])
+
+
+# The policy simulator (a GET form: a decision has a URL).
+
+
+class SimulatorForm(forms.Form):
+    principal = forms.ChoiceField(label="Principal")
+    mfa = forms.BooleanField(required=False, label="Signed in with MFA")
+    source_ip = forms.GenericIPAddressField(required=False, label="Source IP", initial="127.0.0.1")
+    via_service = forms.ChoiceField(required=False, label="Via service (kms:ViaService)", choices=simulator.VIA_SERVICES)
+    action = forms.ChoiceField(label="Operation", choices=[(a, a) for a in simulator.ACTIONS], initial="kms:Decrypt")
+    key = forms.CharField(required=False, label="Key", widget=forms.TextInput(attrs={"list": "key-refs", "size": 60}),
+                          help_text="Key id, key ARN, alias name or alias ARN — resolved as KMS would, in the caller's account.")
+    context = ContextField(label="Encryption context")
+
+    def __init__(self, *args, world, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["principal"].choices = acting.choices(world)
+
+    def identity(self):
+        account, kind, name = self.cleaned_data["principal"].split("/", 2)
+        return acting.Identity(account, kind, name, mfa=self.cleaned_data["mfa"])
+
+
+# Envelope encryption and the anatomy of a ciphertext blob.
+
+
+def key_choices(world):
+    """Every key of the sandbox, named by ARN, so a key of another account works too."""
+    choices = []
+    for key_id, key in world.doc["kms"]["keys"].items():
+        meta = key["KeyMetadata"]
+        name = ", ".join(key_aliases(world, key_id)) or key_id
+        choices.append((meta["Arn"], f"{name} ({meta['AWSAccountId']}, {meta['KeyState']})"))
+    return choices
+
+
+class EnvelopeEncryptForm(forms.Form):
+    KeyId = forms.ChoiceField(label="KMS key")
+    EncryptionContext = ContextField(label="Encryption context")
+    message = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 8}),
+                              help_text="Any size: paste a megabyte if you like.")
+
+    def __init__(self, *args, world, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["KeyId"].choices = key_choices(world)
+
+
+class EnvelopeForm(forms.Form):
+    """The stored envelope the page carries to step 5; the learner may change the context."""
+
+    encrypted_data_key = forms.CharField(widget=forms.HiddenInput)
+    nonce = forms.CharField(widget=forms.HiddenInput)
+    ciphertext = forms.CharField(required=False, widget=forms.HiddenInput)
+    tag = forms.CharField(widget=forms.HiddenInput)
+    key_id = forms.CharField(widget=forms.HiddenInput)
+    digest = forms.CharField(widget=forms.HiddenInput)
+    context = ContextField(label="Encryption context for Decrypt")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            self.envelope = envelope.Envelope(
+                encrypted_data_key=base64.b64decode(data["encrypted_data_key"], validate=True),
+                nonce=bytes.fromhex(data["nonce"]),
+                ciphertext=base64.b64decode(data.get("ciphertext", ""), validate=True),
+                tag=bytes.fromhex(data["tag"]),
+                context=data["context"],
+                key_id=data["key_id"],
+                digest=data["digest"],
+            )
+        except (KeyError, ValueError, binascii.Error):
+            raise forms.ValidationError("The envelope is damaged; encrypt again.") from None
+        return data
+
+
+class AnatomyForm(forms.Form):
+    CiphertextBlob = forms.CharField(label="CiphertextBlob", widget=forms.Textarea(attrs={"rows": 3}),
+                                     help_text="Base64, as the CLI and boto3's base64 encoding print it.")
+
+    def clean_CiphertextBlob(self):
+        try:
+            blob = base64.b64decode("".join(self.cleaned_data["CiphertextBlob"].split()), validate=True)
+            return blob, envelope.anatomy(blob)
+        except (ValueError, binascii.Error):
+            raise forms.ValidationError("That is not base64.") from None
+        except AWSError as exc:
+            raise forms.ValidationError(f"{exc.code}: not a kmslab ciphertext blob (its header does not parse).") from None
+
+
+# The policy editors.
+
+# A new inline policy starts as what most learners write first.
+NEW_IDENTITY_POLICY = pf.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:DescribeKey"], "Resource": "*"}]}
+)
+
+
+class SaveForm(forms.Form):
+    document = forms.CharField(strip=False)
+    BypassPolicyLockoutSafetyCheck = forms.BooleanField(required=False)
+
+
+class SyncForm(forms.Form):
+    document = forms.CharField(strip=False, required=False)
+    # Which part changed: the JSON, a card, or the preview's request options.
+    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards"), ("preview", "preview")], required=False)
+    op = forms.CharField(required=False)
+
+
+class PreviewForm(forms.Form):
+    """The request the access preview asks about: an encryption context, MFA."""
+
+    preview_context = ContextField()
+    preview_mfa = forms.BooleanField(required=False)
+
+    def request(self):
+        if not self.is_valid():
+            return access_preview.PLAIN
+        return access_preview.Request(self.cleaned_data["preview_context"], self.cleaned_data["preview_mfa"])
+
+
+class NewInlinePolicyForm(forms.Form):
+    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", initial="kms-access",
+                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
+
+
+class CreatePolicyForm(forms.Form):
+    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", label="PolicyName",
+                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
+    Description = forms.CharField(max_length=1000, required=False, label="Description")
+    PolicyDocument = forms.CharField(strip=False, label="PolicyDocument", initial=NEW_IDENTITY_POLICY,
+                                     widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+
+    def request(self):
+        return {k: v for k, v in self.cleaned_data.items() if v}

@@ -12,7 +12,6 @@ import json
 import re
 from urllib.parse import urlencode
 
-from kmslab.cloud import calls
 from kmslab.cloud.errors import AWSError
 from kmslab.cloud.kms import access, keys
 from kmslab.cloud.policy import catalogue
@@ -42,15 +41,14 @@ def simulate(world, identity, action, key_ref="", context=None, source_ip="127.0
     # with a key given, the simulator shows the key's side.
     if spec.resource == "*" or not key_ref:
         return {"decision": access.simulate(world, caller, action, None, conditions), "key": None}
-    # The same Context a call gets, so resolving a key needs nothing a call would not have: alias/aws/<service>
-    # creates its AWS managed key on first use (at ctx.time), here on the snapshot only, which is never saved.
-    ctx = calls.Context(world=world, caller=caller, service="kms", operation=action.split(":", 1)[1], request={},
-                        region=world.region, time=world.now(), read_only=True)
+    # Resolved as the call would (aliases too: an operation that takes none would refuse one, but the
+    # simulator names any key that way): alias/aws/<service> creates its AWS managed key on first use,
+    # here on the snapshot only, which is never saved.
     try:
-        key = keys.resolve(ctx, key_ref)
+        key, request_alias = keys.resolve(world, key_ref, caller.account, world.region, world.now(), allow_alias=True)
     except AWSError as exc:
         return {"error": exc}
-    decision = access.decide(world, caller, action, key, conditions, request_alias=ctx.request_alias)
+    decision = access.simulate(world, caller, action, key, conditions, request_alias)
     return {"decision": decision, "key": key}
 
 

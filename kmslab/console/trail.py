@@ -6,8 +6,6 @@ import json
 
 from django import forms
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 
 from kmslab.sandboxes.models import TrailRecord
 
@@ -77,12 +75,6 @@ def row(record):
         "error_code": record.error_code,
         "read_only": record.read_only,
     }
-
-
-def render_rows(sandbox, rows):
-    """Feed rows as HTML, newest first, from the autoescaped row template."""
-    # Each piece is a SafeString from render_to_string; joining loses the mark, not the escaping.
-    return mark_safe("".join(render_to_string("console/_trail_row.html", {"sandbox": sandbox, "r": row(r)}) for r in rows))
 
 
 # The calls that hand back a ciphertext under the key they name (ReEncrypt names two keys, so it is left out).

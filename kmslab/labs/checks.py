@@ -11,6 +11,7 @@ from kmslab.cloud import principals
 from kmslab.cloud.kms import access
 from kmslab.cloud.kms.cryptography import request_conditions
 from kmslab.cloud.policy import grammar, lint
+from kmslab.cloud.policy.authorize import decide_account
 
 from .catalog import ACCOUNTS
 from .setup import lab_keys, principal_arn
@@ -88,7 +89,7 @@ def decisions(world, check):
             for context in contexts:
                 conditions = request_conditions(action, context)
                 if key is None:
-                    decision = access.decide_account(world, caller, action, conditions)
+                    decision = decide_account(world, caller, action, conditions)
                 else:
                     decision = access.decide(world, caller, action, key, conditions)
                 found.append((caller, action, context, decision))

@@ -7,6 +7,7 @@ everyone else out. A personal resume link carries a secret (only its SHA-256
 is stored) that hands the token to another browser.
 """
 import hashlib
+import logging
 import re
 import secrets
 
@@ -20,6 +21,8 @@ from kmslab.sandboxes.models import Sandbox
 
 from . import live
 from .models import Learner, Workshop
+
+audit = logging.getLogger("kmslab.audit")
 
 # No 0/O, 1/I/L: a code is read off a projector and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -187,11 +190,16 @@ def set_closes(workshop, closes):
         run_sandboxes(workshop).update(read_only_from=workshop.closed_at)
 
 
-def delete(workshop):
-    """The workshop with its learners, their runs, sandboxes and trails, in one transaction."""
+def delete(workshop, by):
+    """The workshop with its learners, their runs, sandboxes and trails, in one transaction.
+    `by`: who, for the audit log (the workshop's own log of actions goes with it)."""
     with transaction.atomic():
+        learners, runs = workshop.learners.count(), run_sandboxes(workshop).count()
         run_sandboxes(workshop).delete()
+        workshop_id = workshop.id
         workshop.delete()
+    audit.info("%s deleted workshop %s %r of %s (learners: %d, lab runs: %d)", by, workshop_id, workshop.title,
+               workshop.instructor.get_username(), learners, runs)
 
 
 def due_for_deletion(now=None):
@@ -206,5 +214,5 @@ def purge(now=None):
     gone = []
     for workshop in due_for_deletion(now):
         gone.append(workshop.title)
-        delete(workshop)
+        delete(workshop, by=f"the retention period ({workshop.retention_days} days after closing)")
     return gone

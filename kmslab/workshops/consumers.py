@@ -9,6 +9,7 @@ on the way is made good by the next about that learner, or by the full
 refresh every REFRESH seconds (which also moves the "idle" minutes on).
 """
 import asyncio
+import logging
 from datetime import datetime
 from urllib.parse import parse_qs
 
@@ -20,9 +21,12 @@ from django.utils import timezone
 from . import cohort, dashboard, grid, live
 from .models import Workshop
 
+logger = logging.getLogger(__name__)
+
 FLUSH_DELAY = 0.05  # after the first message, so a burst is read once
 FLUSH_INTERVAL = 0.2
 REFRESH = 20
+RETRY = 1
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -59,7 +63,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         except (KeyError, ValueError):
             since, at = 0, timezone.now()
         self.learners = {learner.id: learner for learner in self.workshop.learners.all()}
-        rows = dashboard.rows(self.workshop)
+        rows = dashboard.rows(self.workshop, self.learners.values())
         changed = dashboard.changed_since(self.workshop, since, at) if query else set(rows)
         # The page has the rows of the learners nothing happened to since; the others get every piece
         # (a learner who joined after it gets a new row).
@@ -97,7 +101,15 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         try:
             while self.dirty:
                 learners, self.dirty = self.dirty, set()
-                html = await database_sync_to_async(self._flush_rows)(learners)
+                try:
+                    html = await database_sync_to_async(self._flush_rows)(learners)
+                except Exception:
+                    # A failed read (the database busy or gone a moment) must not close the instructor's
+                    # dashboard: the learners stay marked and the next flush reads them again.
+                    logger.exception("the dashboard of workshop %s could not read its learners", self.workshop.id)
+                    self.dirty |= learners
+                    await asyncio.sleep(RETRY)
+                    continue
                 if html:
                     await self.send(text_data=html)
                 self.last_flush = loop.time()
@@ -111,7 +123,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if new:
             self.learners.update({learner.id: learner for learner in self.workshop.learners.filter(id__in=new)})
         self.workshop.refresh_from_db()
-        return self._changes(dashboard.rows(self.workshop, learner_ids))
+        return self._changes(dashboard.rows(self.workshop, [self.learners[i] for i in learner_ids if i in self.learners]))
 
     async def _refresh_forever(self):
         while True:

@@ -106,5 +106,5 @@ def reopen(workshop, user):
 
 
 def delete(workshop, user):
-    """Deleted now, with every run (its Action records go with it)."""
-    cohort.delete(workshop)
+    """Deleted now, with every run; its Action records go with it, so the deletion is logged (cohort.delete)."""
+    cohort.delete(workshop, by=user.get_username())

@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from kmslab.labs import catalog, pages
 from kmslab.labs.models import LabRun
 from kmslab.sandboxes.models import TrailRecord
 
-from .models import Learner
 
 DENIALS = ("AccessDeniedException", "AccessDenied")
 STUCK_DENIALS = 3  # denied calls in a row on one operation
@@ -42,28 +42,28 @@ def columns(workshop):
     return [Column(lab, objective) for lab in labs(workshop) for objective in lab.objectives]
 
 
-def rows(workshop, learner_ids=None, now=None):
-    """{learner id: row} for every learner of the workshop, or those named."""
+def rows(workshop, learners=None, now=None):
+    """{learner id: row} for the workshop's learners, or for `learners` (Learner objects) of it."""
     now = now or timezone.now()
-    learners = Learner.objects.filter(workshop=workshop)
-    if learner_ids is not None:
-        learners = learners.filter(id__in=learner_ids)
-    learners = {learner.id: learner for learner in learners}
+    learners = {learner.id: learner for learner in (workshop.learners.all() if learners is None else learners)}
     runs_by_learner = {}
-    for run in LabRun.objects.filter(learner_id__in=learners).order_by("started"):
+    for run in LabRun.objects.filter(learner_id__in=learners).defer("baseline").order_by("started"):
         runs_by_learner.setdefault(run.learner_id, []).append(run)
-    return {learner_id: row(workshop, learner, runs_by_learner.get(learner_id, []), now)
+    calls = recent_calls([run for runs in runs_by_learner.values() for run in runs])
+    return {learner_id: row(workshop, learner, runs_by_learner.get(learner_id, []), calls, now)
             for learner_id, learner in learners.items()}
 
 
-def row(workshop, learner, runs, now):
+def row(workshop, learner, runs, recent, now):
     the_labs = labs(workshop)
     slugs = {lab.slug for lab in the_labs}
     runs = [run for run in runs if run.lab in slugs]
     by_lab = {run.lab: run for run in runs}
     pieces = {("cell", lab.slug, o.id): (by_lab[lab.slug].progress.get(o.id) if lab.slug in by_lab else None)
               for lab in the_labs for o in lab.objectives}
-    calls = recent_calls(runs)
+    # Record ids grow with every commit, whichever sandbox: they order calls across runs (each run's own clock does not).
+    calls = sorted((call for run in runs for call in recent.get(run.sandbox_id, [])),
+                   key=lambda call: call["id"], reverse=True)[:RECENT]
     current = _current_run(runs, calls)
     met_times = [t for run in runs for t in run.progress.values()]
     last_progress = max([datetime.fromisoformat(t) for t in met_times] + [learner.joined]
@@ -78,18 +78,37 @@ def row(workshop, learner, runs, now):
     return pieces
 
 
+# SQLite allows at most 500 terms in one compound SELECT.
+RUNS_PER_QUERY = 200
+
+
 def recent_calls(runs):
-    """The learner's newest calls across their runs, newest first: their own calls, not the lab's probes
-    or service events. Each {"run", "event", "error", "id"}."""
-    found = []
-    for run in runs:
-        records = (TrailRecord.objects.filter(sandbox_id=run.sandbox_id, sequence__gt=run.seeded)
-                   .exclude(event_type="AwsServiceEvent").order_by("-sequence")
-                   .values_list("id", "event_name", "error_code")[:RECENT])
-        found.extend({"run": run, "id": i, "event": event, "error": error} for i, event, error in records)
-    # Record ids grow with every commit, whichever sandbox: they order calls across runs (each run's own clock does not).
-    found.sort(key=lambda call: call["id"], reverse=True)
-    return found[:RECENT]
+    """{sandbox id: the run's newest calls, newest first}: the learner's own calls, not the lab's seeded records
+    or service events. Each {"run", "event", "error", "id"}.
+
+    One query for all the runs, each run's part read backwards on the (sandbox, sequence) index and
+    stopped after RECENT rows: a dashboard reads every busy learner several times a second, and a
+    query per run through the ORM was most of that."""
+    found = {run.sandbox_id: [] for run in runs}
+    by_id = {run.sandbox_id: run for run in runs}
+    sandbox_field = TrailRecord._meta.get_field("sandbox").target_field
+    table = connection.ops.quote_name(TrailRecord._meta.db_table)
+    for start in range(0, len(runs), RUNS_PER_QUERY):
+        chunk = runs[start:start + RUNS_PER_QUERY]
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT sandbox_id, id, event_name, error_code FROM {table} WHERE sandbox_id = %s"
+            f" AND sequence > %s AND event_type <> 'AwsServiceEvent' ORDER BY sequence DESC LIMIT {RECENT}) AS r{i}"
+            for i in range(len(chunk)))
+        params = [p for run in chunk for p in (sandbox_field.get_db_prep_value(run.sandbox_id, connection),
+                                               run.seeded)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for sandbox_id, record_id, event, error in cursor.fetchall():
+                sandbox_id = sandbox_field.to_python(sandbox_id)
+                found[sandbox_id].append({"run": by_id[sandbox_id], "id": record_id, "event": event, "error": error})
+    for calls in found.values():
+        calls.sort(key=lambda call: call["id"], reverse=True)
+    return found
 
 
 def denied_streak(calls):

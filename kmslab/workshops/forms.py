@@ -14,7 +14,8 @@ def lab_choices():
 class WorkshopForm(forms.Form):
     title = forms.CharField(max_length=100)
     labs = forms.MultipleChoiceField(choices=lab_choices, widget=forms.CheckboxSelectMultiple,
-                                     help_text="Learners take them in this order, intro to expert.")
+                                     help_text="Learners take them in the order listed (intro to expert), "
+                                               "or in the order of the numbers you give them.")
     opens = forms.DateTimeField(required=False, help_text="UTC, e.g. 2026-12-03 09:00. Empty: now.",
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     closes = forms.DateTimeField(required=False, help_text="UTC. Empty: when you close it.",
@@ -22,15 +23,29 @@ class WorkshopForm(forms.Form):
     max_learners = forms.IntegerField(label="Most learners", required=False, min_value=1, max_value=10000,
                                       help_text="Empty: no cap.")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Beside each lab's box, where it comes in the workshop (empty: in the order listed).
+        for slug, title in lab_choices():
+            self.fields[f"position-{slug}"] = forms.IntegerField(
+                required=False, min_value=1, max_value=99, label=f"Position of {title}",
+                widget=forms.NumberInput(attrs={"class": "position", "placeholder": "#"}))
+
     def clean(self):
         data = super().clean()
         if data.get("opens") and data.get("closes") and data["closes"] <= data["opens"]:
             self.add_error("closes", "A workshop closes after it opens.")
         return data
 
+    def lab_rows(self):
+        """Each lab's box with its position field, for the template."""
+        return [(box, self[f"position-{box.data['value']}"]) for box in self["labs"]]
+
     def ordered_labs(self):
-        chosen = set(self.cleaned_data["labs"])
-        return [slug for slug, _ in lab_choices() if slug in chosen]
+        """The chosen labs: those given a position first, by position, then the others as listed."""
+        chosen = self.cleaned_data["labs"]
+        positions = {slug: self.cleaned_data.get(f"position-{slug}") for slug in chosen}
+        return sorted(chosen, key=lambda slug: (positions[slug] is None, positions[slug] or 0, chosen.index(slug)))
 
 
 class JoinForm(forms.Form):

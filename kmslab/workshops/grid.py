@@ -12,7 +12,7 @@ from . import dashboard
 TEMPLATE = "workshops/dashboard.html"
 
 
-def cell(learner, key, value):
+def cell(key, value):
     _, slug, objective = key
     return {"slug": slug, "objective": objective, "at": value}
 
@@ -35,7 +35,7 @@ def where(value):
 def row_context(workshop, learner, row):
     return {
         "learner": learner,
-        "cells": [cell(learner, c.key, row[c.key]) for c in dashboard.columns(workshop)],
+        "cells": [cell(c.key, row[c.key]) for c in dashboard.columns(workshop)],
         "where": where(row["where"]),
         "hints": row["hints"],
         "idle": row["progress"],
@@ -53,7 +53,7 @@ def _piece(workshop, learner, key, row):
     kind = key[0] if isinstance(key, tuple) else key
     context = {"workshop": workshop, "learner": learner, "oob": True}
     if kind == "cell":
-        context["cell"] = cell(learner, key, row[key])
+        context["cell"] = cell(key, row[key])
     elif kind == "where":
         context["where"] = where(row["where"])
     elif kind == "hints":

@@ -153,8 +153,8 @@ def dashboard_context(request, workshop):
     # What the page shows is as of `since` (the newest trail record) and `at`: the socket catches up from there.
     since = TrailRecord.objects.aggregate(m=Max("id"))["m"] or 0
     at = timezone.now()
-    rows = dashboard.rows(workshop, now=at)
     learners = {learner.id: learner for learner in workshop.learners.all()}
+    rows = dashboard.rows(workshop, learners.values(), now=at)
     totals = dashboard.totals(workshop, rows)
     return {
         "workshop": workshop,
@@ -194,7 +194,7 @@ def learner_page(request, workshop_id, learner_id):
     runs = list(LabRun.objects.filter(learner=learner).select_related("sandbox").order_by("started"))
     chosen = next((r for r in runs if str(r.sandbox_id) == request.GET.get("run")), runs[-1] if runs else None)
     context = {"workshop": workshop, "learner": learner, "runs": runs, "run": chosen,
-               "row": dashboard.rows(workshop, [learner.id])[learner.id]}
+               "row": dashboard.rows(workshop, [learner])[learner.id]}
     if chosen is not None:
         world = runner.load_world(chosen.sandbox_id)
         records = TrailRecord.objects.filter(sandbox_id=chosen.sandbox_id).order_by("-sequence")[:200]

@@ -1,4 +1,4 @@
-"""A real kmslab server (daphne as `make run` starts it, on a free port, its own SQLite database) and boto3 clients."""
+"""A real kmslab server (`python -m kmslab.serve`, as `make run` starts it, on a free port, its own SQLite database) and boto3 clients."""
 import json
 import os
 import socket
@@ -20,7 +20,7 @@ def free_port():
 
 
 class Server:
-    """daphne serving kmslab (through kmslab.serve, as `make run` does) on a free port. Servers on one var_dir share its database and master key.
+    """kmslab.serve, as `make run` starts it, on a free port. Servers on one var_dir share its database and master key.
 
     Starting returns at once; `wait_until_ready` waits for the port, so several
     servers and commands can start side by side."""
@@ -35,10 +35,9 @@ class Server:
         }
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/aws/"
-        self.log = open(var_dir / f"daphne-{self.port}.log", "wb")
+        self.log = open(var_dir / f"server-{self.port}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kmslab.serve", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port),
-             "kmslab.asgi:application"],
+            [sys.executable, "-m", "kmslab.serve", "-b", "127.0.0.1", "-p", str(self.port)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -50,7 +49,7 @@ class Server:
                 return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start: see {self.log.name}") from None
+                    raise RuntimeError(f"kmslab.serve did not start: see {self.log.name}") from None
                 time.sleep(0.1)
 
     def manage(self, *args):

@@ -11,7 +11,7 @@ from .signing import signed
 
 pytestmark = pytest.mark.live
 
-BIG = "x" * 17_000  # past the 16 KB of request line and headers that daphne's HTTP parser reads
+BIG = "x" * 17_000  # past the 16 KB of request line and headers that kmslab.serve reads
 
 
 def with_header(client, name, value):

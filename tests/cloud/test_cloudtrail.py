@@ -3,7 +3,7 @@ secret ever recorded, and LookupEvents over the stored records."""
 import json
 
 import pytest
-from .iam_factories import (
+from .factories import (
     ACCOUNT_A, T0, ACCOUNT_B, allow, call, enable_mfa, make_role, make_user, ok, policy, session, trust,
 )
 

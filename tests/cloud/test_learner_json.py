@@ -6,7 +6,7 @@ import pytest
 
 from kmslab.cloud import learner_json
 
-from .iam_factories import fails, ok
+from .factories import fails, ok
 
 DEEP_LISTS = "[" * 5000 + "]" * 5000
 DEEP_OBJECTS = '{"a":' * 5000 + "1" + "}" * 5000
@@ -36,19 +36,19 @@ def test_text_longer_than_the_limit_and_nan_are_refused():
 
 @pytest.mark.parametrize("text", [DEEP_LISTS, DEEP_OBJECTS, HUNDREDS_DEEP])
 def test_alice_creating_a_key_with_a_deep_policy_gets_malformed_policy_document(world, admin, text):
-    message = fails(world, admin, "kms:CreateKey", "MalformedPolicyDocumentException", Policy=text[:32000])
+    message = fails(world, admin, "kms:CreateKey", "MalformedPolicyDocumentException", Policy=text[:32000]).message
     assert "not valid JSON" in message
 
 
 @pytest.mark.parametrize("text", [DEEP_LISTS, DEEP_OBJECTS, HUNDREDS_DEEP])
 def test_alice_putting_a_deep_key_policy_gets_malformed_policy_document(world, admin, text):
     key_id = ok(world, admin, "kms:CreateKey")["KeyMetadata"]["KeyId"]
-    fails(world, admin, "kms:PutKeyPolicy", "MalformedPolicyDocumentException", KeyId=key_id, Policy=text[:32000])
+    fails(world, admin, "kms:PutKeyPolicy", "MalformedPolicyDocumentException", KeyId=key_id, Policy=text[:32000]).message
 
 
 @pytest.mark.parametrize("text", [DEEP_LISTS, DEEP_OBJECTS, HUNDREDS_DEEP])
 def test_alice_putting_a_deep_user_policy_gets_malformed_policy_document(world, admin, text):
     ok(world, admin, "iam:CreateUser", UserName="bob")
     message = fails(world, admin, "iam:PutUserPolicy", "MalformedPolicyDocument",
-                    UserName="bob", PolicyName="p", PolicyDocument=text)
+                    UserName="bob", PolicyName="p", PolicyDocument=text).message
     assert "nested" in message

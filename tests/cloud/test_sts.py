@@ -3,7 +3,7 @@ sandbox clock, MFA from real-time TOTP codes, and trust policies with the policy
 import hashlib
 import json
 
-from .iam_factories import (
+from .factories import (
     ACCOUNT_A, ACCOUNT_B, T0, allow, call, deny, enable_mfa, fails, make_role, make_user, ok, policy, session,
     trust,
 )
@@ -103,7 +103,7 @@ def test_session_credentials_cannot_get_another_session_token(world, admin):
     bob = make_user(world, admin, "bob")
     bob_session = session(world, ok(world, bob, "sts:GetSessionToken")["Credentials"])
 
-    assert fails(world, bob_session, "sts:GetSessionToken", "AccessDenied") == (
+    assert fails(world, bob_session, "sts:GetSessionToken", "AccessDenied").message == (
         "Cannot call GetSessionToken with session credentials"
     )
 
@@ -127,10 +127,10 @@ def test_mfa_age_is_counted_on_the_sandbox_clock(world, admin, clock):
     bob_mfa = session(world, ok(world, bob, "sts:GetSessionToken", SerialNumber=serial,
                                 TokenCode=code(world, seed))["Credentials"])
 
-    fails(world, bob, "iam:ListUsers", "AccessDenied")  # long-term key: no MFA information at all
+    fails(world, bob, "iam:ListUsers", "AccessDenied").message  # long-term key: no MFA information at all
     ok(world, bob_mfa, "iam:ListUsers")
     clock.advance(2 * 3600)
-    fails(world, bob_mfa, "iam:ListUsers", "AccessDenied")
+    fails(world, bob_mfa, "iam:ListUsers", "AccessDenied").message
 
 
 def test_a_wrong_code_or_someone_elses_device_is_refused(world, admin):
@@ -139,11 +139,11 @@ def test_a_wrong_code_or_someone_elses_device_is_refused(world, admin):
     serial, seed = enable_mfa(world, admin, "bob")
     stale = mfa.totp(seed, world.clock.real() - 120)
 
-    assert fails(world, bob, "sts:GetSessionToken", "AccessDenied", SerialNumber=serial, TokenCode=stale) == (
+    assert fails(world, bob, "sts:GetSessionToken", "AccessDenied", SerialNumber=serial, TokenCode=stale).message == (
         "MultiFactorAuthentication failed with invalid MFA one time pass code."
     )
     assert fails(world, carol, "sts:GetSessionToken", "AccessDenied", SerialNumber=serial,
-                 TokenCode=code(world, seed)) == (
+                 TokenCode=code(world, seed)).message == (
         "MultiFactorAuthentication failed, unable to validate MFA code.  "
         "Please verify your MFA serial number is valid and associated with this user."
     )
@@ -218,7 +218,7 @@ def test_an_explicit_deny_in_either_policy_wins(world, admin):
         {"Effect": "Deny", "Principal": {"AWS": carol.arn}, "Action": "sts:AssumeRole"},
     ))
 
-    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="b1")
+    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="b1").message
     outcome = call(world, carol, "sts:AssumeRole", RoleArn=f"arn:aws:iam::{ACCOUNT_A}:role/guarded",
                    RoleSessionName="c1")
     assert outcome.error.code == "AccessDenied"
@@ -227,7 +227,7 @@ def test_an_explicit_deny_in_either_policy_wins(world, admin):
 
 def test_a_missing_role_is_denied_like_a_forbidden_one(world, admin):
     missing = f"arn:aws:iam::{ACCOUNT_A}:role/ghost"
-    assert fails(world, admin, "sts:AssumeRole", "AccessDenied", RoleArn=missing, RoleSessionName="s1") == (
+    assert fails(world, admin, "sts:AssumeRole", "AccessDenied", RoleArn=missing, RoleSessionName="s1").message == (
         f"User: {admin.arn} is not authorized to perform: sts:AssumeRole on resource: {missing}"
     )
 
@@ -235,7 +235,7 @@ def test_a_missing_role_is_denied_like_a_forbidden_one(world, admin):
 def test_roles_may_not_be_assumed_by_root(world, admin):
     make_role(world, admin, "ops", trust(f"arn:aws:iam::{ACCOUNT_A}:root"))
     assert fails(world, principals.root_caller(ACCOUNT_A), "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A,
-                 RoleSessionName="root") == "Roles may not be assumed by root accounts."
+                 RoleSessionName="root").message == "Roles may not be assumed by root accounts."
 
 
 def test_cross_account_needs_the_trust_policy_and_the_callers_iam_allow(world, admin, admin_b):
@@ -244,7 +244,7 @@ def test_cross_account_needs_the_trust_policy_and_the_callers_iam_allow(world, a
     bob = make_user(world, admin, "bob")
     carol = make_user(world, admin, "carol", allow("sts:AssumeRole", role_b))
 
-    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=role_b, RoleSessionName="bob")
+    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=role_b, RoleSessionName="bob").message
     outcome = call(world, carol, "sts:AssumeRole", RoleArn=role_b, RoleSessionName="carol")
 
     assert outcome.error is None
@@ -269,9 +269,9 @@ def test_a_role_that_requires_mfa_takes_a_code_or_an_mfa_session(world, admin, c
     serial, seed = enable_mfa(world, admin, "bob")
     make_role(world, admin, "ops", trust(bob.arn, Bool={"aws:MultiFactorAuthPresent": "true"}))
 
-    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="no-mfa")
+    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="no-mfa").message
     fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="bad",
-          SerialNumber=serial, TokenCode=mfa.totp(seed, world.clock.real() - 300))
+          SerialNumber=serial, TokenCode=mfa.totp(seed, world.clock.real() - 300)).message
 
     with_code = ok(world, bob, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="code",
                    SerialNumber=serial, TokenCode=code(world, seed))["Credentials"]
@@ -290,8 +290,8 @@ def test_an_external_id_condition(world, admin):
     bob = make_user(world, admin, "bob")
     make_role(world, admin, "ops", trust(bob.arn, StringEquals={"sts:ExternalId": "lab-42"}))
 
-    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="s1")
-    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="s1", ExternalId="lab-41")
+    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="s1").message
+    fails(world, bob, "sts:AssumeRole", "AccessDenied", RoleArn=ROLE_A, RoleSessionName="s1", ExternalId="lab-41").message
     ok(world, bob, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="s1", ExternalId="lab-42")
 
 
@@ -302,7 +302,7 @@ def test_duration_is_bounded_by_the_role_and_by_role_chaining(world, admin):
     next_arn = f"arn:aws:iam::{ACCOUNT_A}:role/next"
 
     assert fails(world, admin, "sts:AssumeRole", "ValidationError", RoleArn=ROLE_A, RoleSessionName="s1",
-                 DurationSeconds=7200) == (
+                 DurationSeconds=7200).message == (
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
     )
     long = ok(world, admin, "sts:AssumeRole", RoleArn=next_arn, RoleSessionName="s1", DurationSeconds=7200)
@@ -310,7 +310,7 @@ def test_duration_is_bounded_by_the_role_and_by_role_chaining(world, admin):
 
     ops = session(world, ok(world, admin, "sts:AssumeRole", RoleArn=ROLE_A, RoleSessionName="s2")["Credentials"])
     assert fails(world, ops, "sts:AssumeRole", "ValidationError", RoleArn=next_arn, RoleSessionName="s3",
-                 DurationSeconds=7200) == (
+                 DurationSeconds=7200).message == (
         "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
     )
     chained = ok(world, ops, "sts:AssumeRole", RoleArn=next_arn, RoleSessionName="s3")
@@ -330,7 +330,7 @@ def test_a_duration_that_breaks_the_model_is_a_validation_error_in_the_record_to
 def test_session_policies_are_refused_rather_than_ignored(world, admin):
     make_role(world, admin, "ops", trust(admin.arn))
     message = fails(world, admin, "sts:AssumeRole", "ValidationError", RoleArn=ROLE_A, RoleSessionName="s1",
-                    Policy=policy(allow("kms:Decrypt")))
+                    Policy=policy(allow("kms:Decrypt"))).message
     assert "session policies" in message
     assert not world.doc["sessions"]
 
@@ -350,7 +350,7 @@ def test_a_token_code_without_a_serial_number_cannot_be_checked(world, admin):
     bob = make_user(world, admin, "bob")
     _, seed = enable_mfa(world, admin, "bob")
 
-    message = fails(world, bob, "sts:GetSessionToken", "AccessDenied", TokenCode=code(world, seed))
+    message = fails(world, bob, "sts:GetSessionToken", "AccessDenied", TokenCode=code(world, seed)).message
 
     assert message.startswith("MultiFactorAuthentication failed, unable to validate MFA code.")
 
@@ -358,5 +358,5 @@ def test_a_token_code_without_a_serial_number_cannot_be_checked(world, admin):
 def test_a_role_arn_that_names_no_role_is_denied(world, admin):
     make_role(world, admin, "ops", trust(admin.arn))
     for arn in (f"arn:aws:iam::{ACCOUNT_A}:user/ops", f"arn:aws:iam::{ACCOUNT_A}:role/other-path/ops"):
-        fails(world, admin, "sts:AssumeRole", "AccessDenied", RoleArn=arn, RoleSessionName="s1")
+        fails(world, admin, "sts:AssumeRole", "AccessDenied", RoleArn=arn, RoleSessionName="s1").message
     assert not world.doc["sessions"]

@@ -1,9 +1,9 @@
-"""A learner in a real browser: Debian's Chromium, driven by Playwright, against daphne on a free port.
+"""A learner in a real browser: Debian's Chromium, driven by Playwright, against kmslab.serve on a free port.
 
 The learner opens the console link `manage.py sandbox create` printed and confirms it, creates
 a key, edits its policy in the visual editor and reads the access preview,
 saves it, runs the envelope step-through, and watches a boto3 call arrive in
-the live CloudTrail feed (a websocket: hence daphne, not pytest-django's WSGI
+the live CloudTrail feed (a websocket: hence the ASGI server, not pytest-django's WSGI
 live_server).
 
 Without /usr/bin/chromium these tests are skipped with the reason, unless

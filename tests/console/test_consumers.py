@@ -1,10 +1,12 @@
 """The live trail: a websocket per open trail page, joined only to a sandbox the session may see."""
 import asyncio
+import re
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 from .personas import A, new_learner
 
 from kmslab.asgi import application
@@ -94,6 +96,22 @@ async def test_no_origin_is_refused():
     headers = [(b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={alice.session_cookie}".encode())]
     ok, _ = await WebsocketCommunicator(application, f"/ws/sandboxes/{alice.sandbox.id}/trail/", headers=headers).connect()
     assert not ok
+
+
+async def test_a_live_row_is_the_row_a_reload_of_the_page_shows():
+    alice = await sync_to_async(new_learner)()
+    ws = await connected(socket(alice, alice.sandbox.id))
+    failed = await sync_to_async(admin_call)(alice.sandbox, "DescribeKey", {"KeyId": "alias/none"})
+    message = await ws.receive_from(timeout=1)
+    await ws.disconnect()
+
+    def page():
+        browser = Client()
+        browser.cookies["sessionid"] = alice.session_cookie
+        return browser.get(f"/s/{alice.sandbox.id}/trail/").content.decode()
+
+    row = re.compile(f'<tr id="rec-{failed.record["eventID"]}".*?</tr>', re.DOTALL)
+    assert row.search(message).group() == row.search(await sync_to_async(page)()).group()
 
 
 async def test_filters_apply_to_the_live_stream():

@@ -198,3 +198,15 @@ def test_a_cross_account_denial_names_both_halves_and_which_is_missing(alice):
     assert (f"no statement allows the caller or its account {B}. Nearest miss there: statement 1 "
             "(Sid “Enable IAM User Permissions”) of key policy, which lacked: principal.") in words
     assert f"no IAM policy in account {B} allows <code>kms:Decrypt</code> on this key. </li>" in words
+
+
+def test_a_key_named_by_its_alias_is_decided_with_that_alias_as_kms_request_alias(alice):
+    meta = key_of(alice)
+    alice.post(alice.home + f"keys/{meta['KeyId']}/CreateAlias/", {"AliasName": "alias/payroll"})
+    put_policy(alice, meta, [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:RequestAlias": "alias/payroll"}}},
+    ])
+    assert "Explicitly denied" in simulate(alice, key="alias/payroll").content.decode()
+    assert "Allowed" in simulate(alice, key=meta["Arn"]).content.decode()

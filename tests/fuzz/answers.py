@@ -125,7 +125,7 @@ number_text = st.integers(-(2**70), 2**70).map(str) | st.sampled_from(
     ["0", "-1", "1e9", "NaN", "Infinity", "99999999999999999999999", "1" * 5000, "0x10", "٣", "²"])
 
 
-# In a URL, long rather than huge: daphne (Twisted) refuses a request line over 16 KB before the app sees it.
+# In a URL, long rather than huge: kmslab.serve refuses a request line over 16 KB before the app sees it.
 long_text = st.builds(lambda c, n: Repeated(c, "", n), st.sampled_from(["A", "é", "<", "%"]),
                       st.sampled_from([300, 1000]))
 nested_json = st.builds(lambda n: Repeated("[", "1", n, "]"), st.sampled_from([33, 300]))

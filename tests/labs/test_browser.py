@@ -1,7 +1,7 @@
 """A learner does the encryption-context lab in Chromium: catalogue, start, a hint, reset, the console
 and boto3, each objective ticking without a reload, then the debrief.
 
-Debian's Chromium, driven by Playwright, against daphne on a free port (the
+Debian's Chromium, driven by Playwright, against kmslab.serve on a free port (the
 ticks come over a websocket). KMSLAB_SCREENSHOTS=<dir> saves the pictures
 docs/screenshots/ holds.
 """

@@ -7,6 +7,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from django.core.management import CommandError, call_command
 
+from kmslab.api import open_sandbox
 from kmslab.cloud import principals
 from kmslab.cloud.kms.keys import MATERIAL_PURPOSE
 from kmslab.cloud.world import World
@@ -170,3 +171,17 @@ def test_demo_makes_one_demo_sandbox_and_prints_both_accounts_admin_keys():
             assert f"AWS_SECRET_ACCESS_KEY={secret.decode()}" in out
         # The server says it serves once it listens (kmslab/serve.py), not this command, which runs before it.
         assert "serving" not in out
+
+
+def test_reset_open_empties_the_shared_sandbox_of_allow_any_credentials():
+    assert "no open sandbox yet" in sandbox_command("reset", "open")
+    assert not Sandbox.objects.filter(owner=open_sandbox.OWNER).exists()
+    sandbox_id = open_sandbox.sandbox_id()
+    admin = next(iter(runner.load_world(sandbox_id).doc["access_keys"]))
+    runner.run(sandbox_id, lambda world: principals.caller_for_access_key(world, admin), "kms", "CreateKey", {})
+
+    reset = json.loads(sandbox_command("reset", "open", "--json"))
+
+    assert reset == {"id": str(sandbox_id)} and open_sandbox.sandbox_id() == sandbox_id
+    assert runner.load_world(sandbox_id).doc["kms"]["keys"] == {}
+    assert not TrailRecord.objects.filter(sandbox_id=sandbox_id).exists()

@@ -172,8 +172,8 @@ def test_two_asgi_workers_on_one_database_and_one_redis_serve_the_same_sandbox(p
     ports = [free_port(), free_port()]
     log = open(tmp_path / "workers.log", "wb")
     workers = [
-        subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                          "kmslab.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        subprocess.Popen([sys.executable, "-m", "kmslab.serve", "-b", "127.0.0.1", "-p", str(port)],
+                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         for port in ports
     ]
     try:

@@ -2,7 +2,7 @@
 boto3 and in the console, one gets stuck, and the dashboard shows each as it happens, without a reload;
 then a reset, an announcement every open lab page hears, and the progress export.
 
-Debian's Chromium, driven by Playwright, against daphne on a free port (the dashboard and the lab pages
+Debian's Chromium, driven by Playwright, against kmslab.serve on a free port (the dashboard and the lab pages
 are websockets). One browser context each: the instructor, alice, ben and carol. KMSLAB_SCREENSHOTS=<dir>
 saves the pictures docs/screenshots/ holds.
 """

@@ -6,10 +6,11 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 from django.utils import timezone
 
 from kmslab.asgi import application
-from kmslab.workshops import controls
+from kmslab.workshops import consumers, controls, dashboard
 
 from ..labs.test_consumers import fix_bob
 from ..labs.test_views import call_as
@@ -138,3 +139,25 @@ async def test_another_workshops_learner_hears_nothing_and_cannot_open_its_socke
     mallory = await sync_to_async(joined)(other, "mallory")
     assert not (await socket(mallory, f"/ws/workshops/{w.id}/").connect())[0]
     assert not (await socket(mallory, f"/ws/sandboxes/{run.sandbox_id}/lab/").connect())[0]
+
+
+async def test_a_failed_read_keeps_the_dashboard_open_and_the_next_flush_sends_the_cell(monkeypatch, caplog):
+    iris, board, w, alice, run, query = await sync_to_async(room)()
+    ws = socket(board, f"/ws/workshops/{w.id}/dashboard/", query)
+    assert (await ws.connect())[0]
+    await ws.receive_from(timeout=3)
+    monkeypatch.setattr(consumers, "RETRY", 0.1)
+    real_rows, failures = dashboard.rows, []
+
+    def flaky(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("connection lost")
+        return real_rows(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard, "rows", flaky)
+    assert (await sync_to_async(fix_bob)(run)).error is None
+    seen = "".join(await until(ws, 'data-objective="bob-acme-only" data-done="true"'))
+    assert 'data-learner="alice"' in seen and failures
+    assert any("could not read its learners" in r.getMessage() for r in caplog.records)
+    await ws.disconnect()

@@ -130,7 +130,7 @@ def test_a_new_join_code_ends_the_old_one(room):
     assert Client().post("/join/", {"code": w.join_code, "display_name": "bob"}).status_code == 302
 
 
-def test_delete_needs_the_join_code_typed_and_takes_every_run_with_it(room):
+def test_delete_needs_the_join_code_typed_and_takes_every_run_with_it(room, caplog):
     iris, client, w, alice, run = room
     post(client, w, "delete", {"confirm": "no"})
     assert Workshop.objects.filter(pk=w.pk).exists()
@@ -138,9 +138,12 @@ def test_delete_needs_the_join_code_typed_and_takes_every_run_with_it(room):
     assert response.status_code == 302
     assert not Workshop.objects.filter(pk=w.pk).exists() and not Sandbox.objects.filter(pk=run.pk).exists()
     assert alice.get(f"/labs/runs/{run.sandbox_id}/").status_code == 404
+    # The workshop's own log of actions is gone with it; the deletion is in the audit log.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "kmslab.audit"]
+    assert line == f"iris deleted workshop {w.id} 'KMS basics' of iris (learners: 1, lab runs: 1)"
 
 
-def test_purge_deletes_the_workshops_past_their_retention(room):
+def test_purge_deletes_the_workshops_past_their_retention(room, caplog):
     iris, client, w, alice, run = room
     kept = workshop(iris, labs=["explicit-deny"])
     cohort.close(w)
@@ -148,3 +151,5 @@ def test_purge_deletes_the_workshops_past_their_retention(room):
     Workshop.objects.filter(pk=w.pk).update(retention_days=0)
     assert cohort.purge() == ["KMS basics"]
     assert not Workshop.objects.filter(pk=w.pk).exists() and Workshop.objects.filter(pk=kept.pk).exists()
+    assert [r.getMessage().split(" deleted ")[0] for r in caplog.records if r.name == "kmslab.audit"] == [
+        "the retention period (0 days after closing)"]

@@ -2,6 +2,8 @@
 import pytest
 from django.test import Client
 
+from kmslab.workshops.models import Workshop
+
 from .people import PASSWORD, instructor, joined, logged_in, start, workshop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,3 +91,16 @@ def test_creating_a_workshop_from_the_page():
     assert "Tuesday" in page and "data-join-code=" in page
     bad = client.post("/instructor/", {"title": "", "labs": ["nope"]})
     assert bad.status_code == 422
+
+
+def test_the_page_orders_the_labs_by_the_positions_given_the_others_after_as_listed():
+    client = logged_in(instructor())
+    page = client.get("/instructor/").content.decode()
+    assert 'name="position-key-rotation"' in page and "Position of " in page
+    client.post("/instructor/", {"title": "Ordered", "labs": ["encryption-context", "explicit-deny", "key-rotation",
+                                                              "grants"],
+                                 "position-key-rotation": "1", "position-explicit-deny": "2"})
+    assert Workshop.objects.get(title="Ordered").labs == ["key-rotation", "explicit-deny", "encryption-context",
+                                                          "grants"]
+    bad = client.post("/instructor/", {"title": "Bad", "labs": ["grants"], "position-grants": "0"})
+    assert bad.status_code == 422 and not Workshop.objects.filter(title="Bad").exists()

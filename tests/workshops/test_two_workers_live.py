@@ -1,4 +1,4 @@
-"""A workshop on PostgreSQL and Redis with two daphne workers: learners on one, the dashboard on the other.
+"""A workshop on PostgreSQL and Redis with two kmslab.serve workers: learners on one, the dashboard on the other.
 
 As the README's workshop deployment runs it: a call served by one worker
 turns a cell on a dashboard whose websocket is held by the other (the lab's

@@ -12,7 +12,8 @@ from ..errors import (
     ValidationException,
 )
 from ..operations import operation
-from .access import authorize_account, authorize_alias, authorize_key
+from ..policy.authorize import authorize_account
+from .access import authorize_key, key_for
 from .keys import alias_arn, page, refuse_aws_managed, require_not, resolve
 
 MAX_ALIASES_PER_KEY = 50  # resource-limits: aliases per KMS key
@@ -40,16 +41,15 @@ def _existing(ctx, request, action):
         raise NotFoundException(f"Alias {arn} is not found.")
     key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
     ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_alias(ctx, action, arn)
+    # Permission on the alias itself only IAM policies can give (alias-access): aliases have no policy.
+    authorize_account(ctx, action, resource=arn)
     authorize_key(ctx, action, key)
     return arn, alias, key
 
 
 def _target(ctx, request, action):
     """The key an alias is to point to: a customer managed key, not pending deletion."""
-    key = resolve(ctx, request["TargetKeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key)
+    key = key_for(ctx, request["TargetKeyId"], action)
     refuse_aws_managed(ctx, key, action)
     require_not(key, "PendingDeletion")
     return key
@@ -67,7 +67,7 @@ def create_alias(ctx, request):
     name = request["AliasName"]
     arn = _checked_name(ctx, name)
     # CreateAlias needs permission on the alias (IAM) and on the key (key policy).
-    authorize_alias(ctx, "kms:CreateAlias", arn)
+    authorize_account(ctx, "kms:CreateAlias", resource=arn)
     key = _target(ctx, request, "kms:CreateAlias")
     # ct-createalias: the record names the key, then the alias.
     ctx.add_resource(arn)
@@ -109,7 +109,8 @@ def delete_alias(ctx, request):
 def list_aliases(ctx, request):
     target = None
     if request.get("KeyId"):
-        target = resolve(ctx, request["KeyId"], allow_alias=False)["KeyMetadata"]["KeyId"]
+        key, _ = resolve(ctx.world, request["KeyId"], ctx.caller.account, ctx.region, ctx.time)
+        target = key["KeyMetadata"]["KeyId"]
     authorize_account(ctx, "kms:ListAliases")
     aliases = ctx.world.doc["kms"]["aliases"]
     # The account's aliases in this Region, by name (world.LISTINGS): a page is read, not every alias.

@@ -23,7 +23,8 @@ from .. import shapes
 from ..operations import operation
 from ..policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
 from . import ciphertext
-from .access import authorize_account, authorize_key
+from ..policy.authorize import authorize_account
+from .access import authorize_key, key_for
 from .grants import check_grant_tokens
 from .keys import aead, require_enabled, resolve
 
@@ -88,9 +89,7 @@ def refuse_dry_run(request):
 
 def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None):
     """Resolve, authorize and check a key for a cryptographic operation."""
-    key = resolve(ctx, key_id)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key, conditions)
+    key = key_for(ctx, key_id, action, conditions, allow_alias=True)
     require_enabled(key)
     require_encrypt_decrypt(key, operation_name, algorithm)
     return key
@@ -117,12 +116,11 @@ def encrypt(ctx, request):
 
 
 def key_of_blob(ctx, blob, key_id):
-    """The key and material version a ciphertext names.
+    """(key, material version, the alias name the request's KeyId used or None) of a ciphertext.
 
     IncorrectKeyException when the request's KeyId names another key; the
     AccessDenied wording when the named key was deleted or is in another
     Region; InvalidCiphertextException when it names no key there ever was."""
-    ctx.request_alias = None
     named_id, version = ciphertext.parse(blob)
     kms = ctx.world.doc["kms"]
     key = kms["keys"].get(named_id)
@@ -132,9 +130,12 @@ def key_of_blob(ctx, blob, key_id):
         raise AccessDeniedException(KEY_GONE)
     if version >= len(key["Materials"]):
         raise InvalidCiphertextException("")
-    if key_id is not None and resolve(ctx, key_id) is not key:
-        raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
-    return key, version
+    request_alias = None
+    if key_id is not None:
+        named, request_alias = resolve(ctx.world, key_id, ctx.caller.account, ctx.region, ctx.time, allow_alias=True)
+        if named is not key:
+            raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
+    return key, version, request_alias
 
 
 @operation("kms", "Decrypt", read_only=True)
@@ -144,10 +145,10 @@ def decrypt(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     blob = shapes.require(request, "CiphertextBlob")
     require_no_recipient(request)
-    key, version = key_of_blob(ctx, blob, request.get("KeyId"))
+    key, version, request_alias = key_of_blob(ctx, blob, request.get("KeyId"))
     meta = key["KeyMetadata"]
     ctx.add_resource(meta["Arn"])
-    authorize_key(ctx, "kms:Decrypt", key, context_conditions(request))
+    authorize_key(ctx, "kms:Decrypt", key, context_conditions(request), request_alias)
     require_enabled(key)
     require_encrypt_decrypt(key, "Decrypt", request.get("EncryptionAlgorithm"))
     refuse_dry_run(request)
@@ -166,24 +167,22 @@ def decrypt(ctx, request):
 def re_encrypt(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     blob = shapes.require(request, "CiphertextBlob")
-    source, version = key_of_blob(ctx, blob, request.get("SourceKeyId"))
+    source, version, source_alias = key_of_blob(ctx, blob, request.get("SourceKeyId"))
     # kms:RequestAlias: each key is authorized with the alias (if any) that named it.
-    source_alias = ctx.request_alias
-    destination = resolve(ctx, request["DestinationKeyId"])
-    destination_alias = ctx.request_alias
+    destination, destination_alias = resolve(ctx.world, request["DestinationKeyId"], ctx.caller.account, ctx.region,
+                                             ctx.time, allow_alias=True)
     source_arn, destination_arn = source["KeyMetadata"]["Arn"], destination["KeyMetadata"]["Arn"]
     # CloudTrail lists the source key, then the destination key (ct-reencrypt).
     ctx.add_resource(source_arn)
     ctx.add_resource(destination_arn)
     same = source is destination
-    ctx.request_alias = source_alias
     authorize_key(
         ctx,
         "kms:ReEncryptFrom",
         source,
         {**context_conditions(request, "SourceEncryptionContext", "SourceEncryptionAlgorithm"), "kms:ReEncryptOnSameKey": same},
+        source_alias,
     )
-    ctx.request_alias = destination_alias
     authorize_key(
         ctx,
         "kms:ReEncryptTo",
@@ -192,6 +191,7 @@ def re_encrypt(ctx, request):
             **context_conditions(request, "DestinationEncryptionContext", "DestinationEncryptionAlgorithm"),
             "kms:ReEncryptOnSameKey": same,
         },
+        destination_alias,
     )
     require_enabled(source)
     require_encrypt_decrypt(source, "ReEncrypt", request.get("SourceEncryptionAlgorithm"))

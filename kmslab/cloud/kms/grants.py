@@ -24,7 +24,9 @@ from ..errors import (
 from .. import shapes
 from ..operations import operation
 from ..policy.explain import ALLOW, IMPLICIT_DENY, Decision
-from .access import authorize_account, authorize_key, grantee_matches, principal_exists
+from ..iam import principal_exists
+from ..policy.authorize import authorize_account, enforce
+from .access import authorize_key, grantee_matches, key_for
 from .keys import page, require_not, resolve
 
 TOKEN_PREFIX = b"kmslab-grant:"
@@ -98,9 +100,10 @@ def _require_narrower(parent, operations, constraints):
 @operation("kms", "CreateGrant")
 def create_grant(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    key, _ = resolve(ctx.world, request["KeyId"], ctx.caller.account, ctx.region, ctx.time)
     meta = key["KeyMetadata"]
     ctx.add_resource(meta["Arn"])
+    # Not key_for: the principals are checked after the key is recorded and before authorizing.
     grantee = request["GranteePrincipal"]
     retiring = request.get("RetiringPrincipal")
     _check_principal(ctx.world, grantee, "GranteePrincipal")
@@ -160,10 +163,8 @@ def create_grant(ctx, request):
 
 @operation("kms", "ListGrants", read_only=True)
 def list_grants(ctx, request):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    key = key_for(ctx, request["KeyId"], "kms:ListGrants", {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
     arn = key["KeyMetadata"]["Arn"]
-    ctx.add_resource(arn)
-    authorize_key(ctx, "kms:ListGrants", key, {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
     # The key's own grants, by (CreationDate, GrantId) (world.LISTINGS), not every grant in the world.
     grants = _grants(ctx.world)
     listed = [grants.peek(grant_id) for _, grant_id in grants.listing.group(arn)]
@@ -200,7 +201,7 @@ def _find(ctx, request):
         return grant
     if not (request.get("KeyId") and request.get("GrantId")):
         raise ValidationException("RetireGrant needs a GrantToken, or both KeyId and GrantId.")
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    key, _ = resolve(ctx.world, request["KeyId"], ctx.caller.account, ctx.region, ctx.time)
     return _on_key(ctx, key, request["GrantId"])
 
 
@@ -231,21 +232,17 @@ def retire_grant(ctx, request):
     decision = Decision(ALLOW if gate != "not-retiring-principal" else IMPLICIT_DENY, gate, "kms:RetireGrant",
                         grant["KeyId"], caller.arn, caller.account, grant["KeyId"].split(":")[4])
     decision.deciding = ("grant", grant["GrantId"], grant.get("Name") or None)
-    ctx.explanations.append(decision.to_dict())
-    if not decision.allowed:
-        raise AccessDeniedException(
-            f"User: {caller.arn} is not authorized to perform: kms:RetireGrant on resource: {grant['KeyId']} "
-            "because it is not the grant's retiring principal, a grantee allowed RetireGrant, or its issuing account"
-        )
+    enforce(ctx, decision, message=(
+        f"User: {caller.arn} is not authorized to perform: kms:RetireGrant on resource: {grant['KeyId']} "
+        "because it is not the grant's retiring principal, a grantee allowed RetireGrant, or its issuing account"
+    ))
     del _grants(ctx.world)[grant["GrantId"]]
     return {}
 
 
 @operation("kms", "RevokeGrant")
 def revoke_grant(ctx, request):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, "kms:RevokeGrant", key, {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
+    key = key_for(ctx, request["KeyId"], "kms:RevokeGrant", {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
     grant = _on_key(ctx, key, request["GrantId"])
     del _grants(ctx.world)[grant["GrantId"]]
     return {}

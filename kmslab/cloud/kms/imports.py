@@ -28,7 +28,7 @@ from ..errors import (
     ValidationException,
 )
 from ..operations import operation
-from .access import authorize_key
+from .access import key_for
 from .keys import (
     DAY,
     MATERIAL_PURPOSE,
@@ -36,7 +36,6 @@ from .keys import (
     note_due,
     require_not,
     require_origin,
-    resolve,
 )
 
 TOKEN_PURPOSE = "kms-import-token"
@@ -60,9 +59,7 @@ def new_wrapping_key(bits):
 
 
 def _import_key(ctx, request, action, conditions=None):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key, conditions)
+    key = key_for(ctx, request["KeyId"], action, conditions)
     require_origin(key, "EXTERNAL")
     return key
 

@@ -76,54 +76,53 @@ def _is_uuid(text):
         return False
 
 
-def resolve(ctx, key_id, allow_alias=True):
-    """KeyId (key id, key ARN, alias name or alias ARN) -> key record.
+def resolve(world, key_id, account, region, now, allow_alias=False):
+    """KeyId (key id, key ARN, alias name or alias ARN) -> (key record, the alias name
+    that named it or None: kms:RequestAlias).
 
     Only the cryptographic operations and DescribeKey accept alias names and
-    alias ARNs; every other operation passes allow_alias=False and takes a key
-    id or key ARN. Key ids and alias names resolve in the caller's own account
-    and the request's Region; another account's key needs its ARN (or an alias
-    ARN where the operation accepts one). Failing to find a key is NotFound,
-    never AccessDenied. Sets `ctx.request_alias` for kms:RequestAlias.
+    alias ARNs (they pass allow_alias=True); every other operation takes a key
+    id or key ARN. Key ids and alias names resolve in the caller's `account`
+    and the request's `region`; another account's key needs its ARN (or an
+    alias ARN where the operation accepts one). Failing to find a key is
+    NotFound, never AccessDenied. An AWS managed alias used for the first time
+    creates its key at `now`.
     """
-    keys = ctx.world.doc["kms"]["keys"]
-    ctx.request_alias = None
+    keys = world.doc["kms"]["keys"]
     if key_id.startswith("arn:"):
         parts = key_id.split(":", 5)
         if len(parts) != 6 or parts[2] != "kms" or not parts[4]:
             raise NotFoundException(f"Invalid arn {key_id}")
-        region, account, resource = parts[3], parts[4], parts[5]
-        if region != ctx.region:
-            raise NotFoundException(f"Invalid arn {region}")
+        arn_region, arn_account, resource = parts[3], parts[4], parts[5]
+        if arn_region != region:
+            raise NotFoundException(f"Invalid arn {arn_region}")
         if resource.startswith("key/"):
             key = keys.get(resource[4:])
             if key is None or key["KeyMetadata"]["Arn"] != key_id:
                 raise NotFoundException(f"Key '{key_id}' does not exist")
-            return key
+            return key, None
         if resource.startswith("alias/") and allow_alias:
-            return _by_alias(ctx, account, region, resource, key_id)
+            return _by_alias(world, arn_account, region, resource, key_id, arn_account == account, now)
         raise NotFoundException(f"Invalid arn {key_id}")
     if key_id.startswith("alias/"):
         if not allow_alias:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
-        return _by_alias(ctx, ctx.caller.account, ctx.region, key_id, alias_arn(ctx.region, ctx.caller.account, key_id))
+        return _by_alias(world, account, region, key_id, alias_arn(region, account, key_id), True, now)
     key = keys.get(key_id)
     if key is None and not _is_uuid(key_id):
         raise NotFoundException(f"Invalid keyId '{key_id}'")
-    if key is None or key["KeyMetadata"]["AWSAccountId"] != ctx.caller.account or key["Region"] != ctx.region:
-        raise NotFoundException(f"Key '{key_arn(ctx.region, ctx.caller.account, key_id)}' does not exist")
-    return key
+    if key is None or key["KeyMetadata"]["AWSAccountId"] != account or key["Region"] != region:
+        raise NotFoundException(f"Key '{key_arn(region, account, key_id)}' does not exist")
+    return key, None
 
 
-def _by_alias(ctx, account, region, name, arn):
-    alias = ctx.world.doc["kms"]["aliases"].get(arn)
-    own = account == ctx.caller.account
+def _by_alias(world, account, region, name, arn, own, now):
+    alias = world.doc["kms"]["aliases"].get(arn)
     if alias is None and own and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
-        alias = create_aws_managed_key(ctx.world, account, region, name[10:], ctx.time)
+        alias = create_aws_managed_key(world, account, region, name[10:], now)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
-    ctx.request_alias = name
-    return ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+    return world.doc["kms"]["keys"][alias["TargetKeyId"]], name
 
 
 # Key records.

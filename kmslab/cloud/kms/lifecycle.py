@@ -3,8 +3,9 @@ import json
 
 from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
-from .access import authorize_account, authorize_key, check_key_policy
-from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not, resolve
+from ..policy.authorize import authorize_account
+from .access import check_key_policy, key_for
+from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not
 from .tags import check_tags, tag_conditions
 
 
@@ -87,9 +88,7 @@ def create_key(ctx, request):
 def describe_key(ctx, request):
     # GrantTokens are accepted but not checked: unlike the cryptographic operations,
     # DescribeKey's API reference (and botocore's model) lists no InvalidGrantTokenException.
-    key = resolve(ctx, request["KeyId"])
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, "kms:DescribeKey", key)
+    key = key_for(ctx, request["KeyId"], "kms:DescribeKey", allow_alias=True)
     return {"KeyMetadata": dict(key["KeyMetadata"])}
 
 
@@ -105,9 +104,7 @@ def list_keys(ctx, request):
 
 def _managed_key(ctx, request, action):
     """Resolve (key id or ARN), authorize, and refuse AWS managed keys: the start of every management call."""
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key)
+    key = key_for(ctx, request["KeyId"], action)
     refuse_aws_managed(ctx, key, action)
     return key
 
@@ -156,10 +153,8 @@ def schedule_key_deletion(ctx, request):
             f"1 validation error detected: Value '{window}' at 'pendingWindowInDays' failed to satisfy constraint: "
             f"Member must have value {bound}"
         )
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
+    key = key_for(ctx, request["KeyId"], "kms:ScheduleKeyDeletion", {"kms:ScheduleKeyDeletionPendingWindowInDays": window})
     meta = key["KeyMetadata"]
-    ctx.add_resource(meta["Arn"])
-    authorize_key(ctx, "kms:ScheduleKeyDeletion", key, {"kms:ScheduleKeyDeletionPendingWindowInDays": window})
     refuse_aws_managed(ctx, key, "kms:ScheduleKeyDeletion")
     require_not(key, "PendingDeletion")
     meta["KeyState"] = "PendingDeletion"

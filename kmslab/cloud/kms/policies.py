@@ -5,8 +5,8 @@ given (GetKeyPolicy returns it unchanged).
 """
 from ..errors import NotFoundException
 from ..operations import operation
-from .access import authorize_key, check_key_policy
-from .keys import page, refuse_aws_managed, resolve
+from .access import check_key_policy, key_for
+from .keys import page, refuse_aws_managed
 
 POLICY_NAME = "default"
 
@@ -17,16 +17,9 @@ def _require_default(request):
         raise NotFoundException("No such policy exists")
 
 
-def _policy_key(ctx, request, action, conditions=None):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key, conditions)
-    return key
-
-
 @operation("kms", "GetKeyPolicy", read_only=True)
 def get_key_policy(ctx, request):
-    key = _policy_key(ctx, request, "kms:GetKeyPolicy")
+    key = key_for(ctx, request["KeyId"], "kms:GetKeyPolicy")
     _require_default(request)
     return {"Policy": key["Policy"], "PolicyName": POLICY_NAME}
 
@@ -36,7 +29,7 @@ def put_key_policy(ctx, request):
     conditions = {}
     if "BypassPolicyLockoutSafetyCheck" in request:
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = request["BypassPolicyLockoutSafetyCheck"]
-    key = _policy_key(ctx, request, "kms:PutKeyPolicy", conditions)
+    key = key_for(ctx, request["KeyId"], "kms:PutKeyPolicy", conditions)
     # The key policy of an AWS managed key cannot be changed (key-policy-default).
     refuse_aws_managed(ctx, key, "kms:PutKeyPolicy")
     _require_default(request)
@@ -47,6 +40,6 @@ def put_key_policy(ctx, request):
 
 @operation("kms", "ListKeyPolicies", read_only=True)
 def list_key_policies(ctx, request):
-    _policy_key(ctx, request, "kms:ListKeyPolicies")
+    key_for(ctx, request["KeyId"], "kms:ListKeyPolicies")
     names, tail = page([POLICY_NAME], request, 100, 1000)
     return {"PolicyNames": names, **tail}

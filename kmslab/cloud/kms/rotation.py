@@ -7,26 +7,18 @@ schedule.run_due when the clock passes `Rotation["NextRotationDate"]`.
 """
 from ..errors import LimitExceededException
 from ..operations import operation
-from .access import authorize_key
-from .keys import DAY, note_due, page, refuse_aws_managed, require_enabled, require_origin, resolve, rotate
+from .access import key_for
+from .keys import DAY, note_due, page, refuse_aws_managed, require_enabled, require_origin, rotate
 
 DEFAULT_PERIOD_DAYS = 365
 MAX_ON_DEMAND = 25  # resource-limits: on-demand rotations per key, not adjustable
 
 
-def _rotation_key(ctx, request, action, conditions=None):
-    """Resolve (key id or ARN) and authorize. Imported material cannot rotate
-    (key-state table, notes 6 and 7): each operation then calls require_origin."""
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key, conditions)
-    return key
-
-
 @operation("kms", "EnableKeyRotation")
 def enable_key_rotation(ctx, request):
     period = request.get("RotationPeriodInDays", DEFAULT_PERIOD_DAYS)
-    key = _rotation_key(ctx, request, "kms:EnableKeyRotation", {"kms:RotationPeriodInDays": period})
+    key = key_for(ctx, request["KeyId"], "kms:EnableKeyRotation", {"kms:RotationPeriodInDays": period})
+    # Imported material cannot rotate (key-state table, notes 6 and 7).
     refuse_aws_managed(ctx, key, "kms:EnableKeyRotation")
     require_origin(key, "AWS_KMS")
     require_enabled(key)
@@ -43,7 +35,7 @@ def enable_key_rotation(ctx, request):
 
 @operation("kms", "DisableKeyRotation")
 def disable_key_rotation(ctx, request):
-    key = _rotation_key(ctx, request, "kms:DisableKeyRotation")
+    key = key_for(ctx, request["KeyId"], "kms:DisableKeyRotation")
     refuse_aws_managed(ctx, key, "kms:DisableKeyRotation")
     require_origin(key, "AWS_KMS")
     require_enabled(key)
@@ -53,7 +45,7 @@ def disable_key_rotation(ctx, request):
 
 @operation("kms", "GetKeyRotationStatus", read_only=True)
 def get_key_rotation_status(ctx, request):
-    key = _rotation_key(ctx, request, "kms:GetKeyRotationStatus")
+    key = key_for(ctx, request["KeyId"], "kms:GetKeyRotationStatus")
     require_origin(key, "AWS_KMS")
     meta = key["KeyMetadata"]
     rotation = key["Rotation"]
@@ -69,7 +61,7 @@ def get_key_rotation_status(ctx, request):
 
 @operation("kms", "RotateKeyOnDemand")
 def rotate_key_on_demand(ctx, request):
-    key = _rotation_key(ctx, request, "kms:RotateKeyOnDemand")
+    key = key_for(ctx, request["KeyId"], "kms:RotateKeyOnDemand")
     meta = key["KeyMetadata"]
     refuse_aws_managed(ctx, key, "kms:RotateKeyOnDemand")
     require_origin(key, "AWS_KMS")
@@ -87,7 +79,7 @@ def rotate_key_on_demand(ctx, request):
 
 @operation("kms", "ListKeyRotations", read_only=True)
 def list_key_rotations(ctx, request):
-    key = _rotation_key(ctx, request, "kms:ListKeyRotations")
+    key = key_for(ctx, request["KeyId"], "kms:ListKeyRotations")
     require_origin(key, "AWS_KMS")
     arn = key["KeyMetadata"]["Arn"]
     materials = key["Materials"]

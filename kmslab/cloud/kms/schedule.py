@@ -8,7 +8,7 @@ stamped with the time it fell due.
 """
 import math
 
-from .. import trail
+from .. import records
 from .keys import DAY, forget_imported_material, rotate
 
 
@@ -55,7 +55,7 @@ def _delete(world, key, now, events):
     for token in [t for t, entry in kms["import_tokens"].items() if entry["KeyId"] == key_id]:
         del kms["import_tokens"][token]
     # ct-delete-key: since December 2022 the record names the key in responseElements.
-    events.append((meta["DeletionDate"], trail.service_event_record(world, "DeleteKey", arn, meta["DeletionDate"], response={"keyId": arn})))
+    events.append((meta["DeletionDate"], records.service_event_record("DeleteKey", arn, meta["DeletionDate"], response={"keyId": arn})))
     return True
 
 
@@ -74,7 +74,7 @@ def _rotate(world, key, now):
         rotate(world, key, "AUTOMATIC", when)
         rotation["NextRotationDate"] = when + rotation["RotationPeriodInDays"] * DAY
         events.append(
-            (when, trail.service_event_record(world, "RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
+            (when, records.service_event_record("RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
         )
     return events
 
@@ -89,7 +89,7 @@ def _expire_material(world, key, now):
     return [
         (
             valid_to,
-            trail.service_event_record(world, "DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details={"keyId": meta["KeyId"]}),
+            records.service_event_record("DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details={"keyId": meta["KeyId"]}),
         )
     ]
 

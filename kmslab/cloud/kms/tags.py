@@ -1,8 +1,8 @@
 """Tags on keys: TagResource, UntagResource, ListResourceTags (tagging-keys)."""
 from ..errors import TagException
 from ..operations import operation
-from .access import authorize_key
-from .keys import page, refuse_aws_managed, require_not, resolve
+from .access import key_for
+from .keys import page, refuse_aws_managed, require_not
 
 MAX_TAGS = 50  # resource-limits: 50 tags per KMS key
 
@@ -27,9 +27,7 @@ def check_tags(tags, existing=()):
 
 
 def _tagged_key(ctx, request, action, conditions):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, action, key, conditions)
+    key = key_for(ctx, request["KeyId"], action, conditions)
     # TagResource API reference: you cannot tag an AWS managed key.
     refuse_aws_managed(ctx, key, action)
     require_not(key, "PendingDeletion")
@@ -60,8 +58,6 @@ def untag_resource(ctx, request):
 
 @operation("kms", "ListResourceTags", read_only=True)
 def list_resource_tags(ctx, request):
-    key = resolve(ctx, request["KeyId"], allow_alias=False)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
-    authorize_key(ctx, "kms:ListResourceTags", key)
+    key = key_for(ctx, request["KeyId"], "kms:ListResourceTags")
     chunk, tail = page(key["Tags"], request, 50, 50)
     return {"Tags": [dict(tag) for tag in chunk], **tail}

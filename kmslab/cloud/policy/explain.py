@@ -1,7 +1,7 @@
 """A decision and why: built cheaply during evaluation, rendered on demand.
 
 `Decision.to_dict()` is plain JSON data, kept beside the call's CloudTrail
-record; `render(d)` turns such a dict into sentences for the console. The
+record; the console's templates/console/_explanation.html shows it. The
 dict names the decision, the gate that decided it, and for every statement
 of every policy consulted whether principal, action, resource and each
 condition matched, with the request value and whether the key was missing.
@@ -229,80 +229,3 @@ def nearest(policies):
         if not result:
             missing.append(f"condition {cond.operator} {cond.key}" + (" (key missing from the request)" if was_missing else ""))
     return {"source": source, "statement": t.statement.index, "sid": t.statement.sid, "unmet": missing}
-
-
-def render(d):
-    """Explanation dict -> list of sentences for the console."""
-    lines = [f"{d['decision']}: {d['caller']} calling {d['action']} on {d['resource']}."]
-    deciding = d.get("deciding") or {}
-    source = deciding.get("source", "")
-    lines.append("Why: " + GATE_WORDS.get(d["gate"], d["gate"]).format(action=d["action"], source=source) + ".")
-    if source == "grant":
-        lines.append(f"Deciding grant: {deciding['statement']}.")
-    elif deciding.get("statement") is not None:
-        sid = f' (Sid "{deciding["sid"]}")' if deciding.get("sid") else ""
-        lines.append(f"Deciding statement: {source}, statement {deciding['statement']}{sid}.")
-    for policy in d["policies"]:
-        lines.append(f"{policy['source']}:")
-        if policy.get("error"):
-            lines.append(f"  not evaluated: {policy['error']}")
-        for s in policy["statements"]:
-            sid = f' "{s["sid"]}"' if s["sid"] else ""
-            verdict = "applies" if s["applies"] else "does not apply"
-            if s["applies"] and s["principal"] == "delegating":
-                verdict = "applies, delegating to the IAM policies of the caller's account"
-            parts = [
-                "principal " + ("matches (" + s["principal"] + ")" if s["principal"] else "does not match"),
-                "action " + ("matches" if s["action"] else "does not match"),
-                "resource " + ("matches" if s["resource"] else "does not match"),
-            ]
-            lines.append(f"  statement {s['index']}{sid} ({s['effect']}) {verdict}: " + ", ".join(parts) + ".")
-            if s["conditions"] is None:
-                lines.append("    conditions not evaluated: the action does not match.")
-                continue
-            for c in s["conditions"]:
-                value = "missing from the request" if c["missing"] else f"request value {c['requestValue']!r}"
-                lines.append(
-                    f"    {c['operator']} {c['key']} {c['policyValues']}: {value} -> "
-                    + ("true" if c["matches"] else "false")
-                    + (f" ({c['note']})" if c.get("note") else "")
-                )
-    for g in d.get("grants", []):
-        lines.append(
-            f"grant {g['grantId'][:12]}… for {g['grantee']}: grantee "
-            + ("matches" if g["granteeMatches"] else "does not match")
-            + ", operation " + ("included" if g["operationMatches"] else "not included")
-            + ("" if g["constraintsHold"] is None else ", constraints " + ("hold" if g["constraintsHold"] else "do not hold"))
-            + "."
-        )
-    if d.get("sides"):
-        lines.append("Cross-account: the key policy of the key's account and an IAM policy of the caller's "
-                     "account must both allow.")
-        for side in d["sides"]:
-            lines.append(f"  {side_words(side, d['callerAccount'])}")
-    near = d.get("nearest")
-    if near:
-        lines.append(f"Nearest allow: {nearest_words(near)}.")
-    return lines
-
-
-def _statement_words(ref):
-    sid = f' (Sid "{ref["sid"]}")' if ref.get("sid") else ""
-    return f"{ref['source']}, statement {ref['statement']}{sid}"
-
-
-def nearest_words(near):
-    return f"{_statement_words(near)}; unmet: " + ", ".join(near["unmet"])
-
-
-def side_words(side, caller_account):
-    """One half of a cross-account decision, as a sentence: "key policy (account A): allows, by ..."."""
-    head = f"{side['side']} (account {side['account']})"
-    if side.get("root"):
-        return f"{head}: not needed, the caller is the account's root user, which IAM policies do not limit."
-    if side["allows"]:
-        return f"{head}: allows, by {_statement_words(side['by'])}."
-    missing = (f"missing: no statement allows the caller or its account {caller_account}"
-               if side["side"] == "key policy" else f"missing: no IAM policy in account {side['account']} allows it")
-    near = side.get("nearest")
-    return f"{head}: {missing}" + (f"; nearest {nearest_words(near)}" if near else "") + "."

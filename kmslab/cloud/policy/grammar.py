@@ -11,7 +11,6 @@ key-policy-overview, and the PutKeyPolicy "Policy" parameter.
 Failures raise MalformedPolicyDocumentException saying which statement and
 what is wrong; an over-long key policy raises LimitExceededException.
 """
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 from django import template
 
 from kmslab.cloud import learner_json
-from kmslab.cloud.clock import iso
 from kmslab.cloud.policy.explain import GATE_WORDS
 
 from .. import pages
@@ -19,11 +18,6 @@ def epoch(value):
     if value in (None, ""):
         return ""
     return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-@register.filter
-def epoch_iso(value):
-    return iso(float(value)) if value not in (None, "") else ""
 
 
 @register.filter

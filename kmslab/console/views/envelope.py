@@ -5,20 +5,13 @@ Each step that touches KMS is one real call as the acting principal
 and the page says so. The plaintext data key is only ever in the response
 that made it (kmslab/console/envelope.py).
 """
-import base64
-import binascii
-import json
-
-from django import forms
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from kmslab.cloud.errors import AWSError
-from kmslab.cloud.kms import access
 from kmslab.sandboxes import runner
 
 from .. import envelope, learner, pages
-from ..forms import ContextField, DecryptForm
+from ..forms import AnatomyForm, DecryptForm, EnvelopeEncryptForm, EnvelopeForm
 
 TEMPLATE = "console/envelope.html"
 # A default message just over Encrypt's 4 KB limit, so the direct Encrypt beside it fails.
@@ -29,71 +22,8 @@ DEFAULT_MESSAGE = "\n".join(
 DEFAULT_CONTEXT = '{"purpose": "kmslab-lesson", "tenant": "acme"}'
 
 
-def key_choices(world):
-    """Every key of the sandbox, named by ARN, so a key of another account works too."""
-    choices = []
-    for key_id, key in world.doc["kms"]["keys"].items():
-        meta = key["KeyMetadata"]
-        name = ", ".join(access.key_aliases(world, key_id)) or key_id
-        choices.append((meta["Arn"], f"{name} ({meta['AWSAccountId']}, {meta['KeyState']})"))
-    return choices
-
-
-class EncryptForm(forms.Form):
-    KeyId = forms.ChoiceField(label="KMS key")
-    EncryptionContext = ContextField(label="Encryption context")
-    message = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 8}),
-                              help_text="Any size: paste a megabyte if you like.")
-
-    def __init__(self, *args, world, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["KeyId"].choices = key_choices(world)
-
-
-class EnvelopeForm(forms.Form):
-    """The stored envelope the page carries to step 5; the learner may change the context."""
-
-    encrypted_data_key = forms.CharField(widget=forms.HiddenInput)
-    nonce = forms.CharField(widget=forms.HiddenInput)
-    ciphertext = forms.CharField(required=False, widget=forms.HiddenInput)
-    tag = forms.CharField(widget=forms.HiddenInput)
-    key_id = forms.CharField(widget=forms.HiddenInput)
-    digest = forms.CharField(widget=forms.HiddenInput)
-    context = ContextField(label="Encryption context for Decrypt")
-
-    def clean(self):
-        data = super().clean()
-        try:
-            self.envelope = envelope.Envelope(
-                encrypted_data_key=base64.b64decode(data["encrypted_data_key"], validate=True),
-                nonce=bytes.fromhex(data["nonce"]),
-                ciphertext=base64.b64decode(data.get("ciphertext", ""), validate=True),
-                tag=bytes.fromhex(data["tag"]),
-                context=data["context"],
-                key_id=data["key_id"],
-                digest=data["digest"],
-            )
-        except (KeyError, ValueError, binascii.Error):
-            raise forms.ValidationError("The envelope is damaged; encrypt again.") from None
-        return data
-
-
-class AnatomyForm(forms.Form):
-    CiphertextBlob = forms.CharField(label="CiphertextBlob", widget=forms.Textarea(attrs={"rows": 3}),
-                                     help_text="Base64, as the CLI and boto3's base64 encoding print it.")
-
-    def clean_CiphertextBlob(self):
-        try:
-            blob = base64.b64decode("".join(self.cleaned_data["CiphertextBlob"].split()), validate=True)
-            return blob, envelope.anatomy(blob)
-        except (ValueError, binascii.Error):
-            raise forms.ValidationError("That is not base64.") from None
-        except AWSError as exc:
-            raise forms.ValidationError(f"{exc.code}: not a kmslab ciphertext blob (its header does not parse).") from None
-
-
 def _context(request, sandbox, world, **extra):
-    extra.setdefault("form", EncryptForm(world=world, initial={"EncryptionContext": DEFAULT_CONTEXT,
+    extra.setdefault("form", EnvelopeEncryptForm(world=world, initial={"EncryptionContext": DEFAULT_CONTEXT,
                                                                "message": DEFAULT_MESSAGE}))
     return pages.context(request, sandbox, world, "envelope", **extra)
 
@@ -121,7 +51,7 @@ def envelope_encrypt(request, sandbox_id):
     """Steps 1 to 4: GenerateDataKey, AES-256-GCM here, drop the plaintext key, the stored envelope."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    form = EncryptForm(request.POST, world=world)
+    form = EnvelopeEncryptForm(request.POST, world=world)
     steps, results = None, []
     if form.is_valid():
         data = form.cleaned_data
@@ -153,7 +83,7 @@ def envelope_direct(request, sandbox_id):
     """Beside the envelope: Encrypt of the whole message, which KMS refuses above 4096 bytes."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    form = EncryptForm(request.POST, world=world)
+    form = EnvelopeEncryptForm(request.POST, world=world)
     results, size, output = [], None, None
     if form.is_valid():
         data = form.cleaned_data

@@ -3,7 +3,6 @@ import os
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from django import forms as django_forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,7 @@ from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
 from ..trail import ciphertexts_made
-from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm, key_action_form
+from ..forms import KEY_ACTIONS, CreateKeyForm, ImportKeyMaterialForm, ShareForm, key_action_form
 
 
 @require_http_methods(["GET", "POST"])
@@ -147,22 +146,6 @@ def import_key_material(request, sandbox_id, key_id):
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
     return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
                     forms=None if result["ok"] else {"ImportKeyMaterial": form})
-
-
-class ShareForm(django_forms.Form):
-    """Share with: another account of the sandbox, and optionally one of its users or roles."""
-
-    account = django_forms.ChoiceField()
-    principal = django_forms.CharField(required=False)
-
-    def __init__(self, world, key_account, data=None):
-        others = [a for a in world.doc["accounts"] if a != key_account]
-        super().__init__(data or ({"account": others[0]} if others else None))
-        self.fields["account"].choices = [(a, a) for a in others]
-
-    def principals(self, world):
-        """The chosen account's users and roles, as the principal picker offers them."""
-        return share.principals_of(world, self.cleaned_data["account"])
 
 
 @require_GET

@@ -10,51 +10,22 @@ caller's permissions apply and the call lands in the trail.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kmslab.cloud import iam, principals
-from kmslab.cloud.kms import access
+from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
 from .. import access_preview, acting, learner, pages
 from .. import policy_form as pf
-from .envelope import ContextField
+from ..forms import NEW_IDENTITY_POLICY, CreatePolicyForm, NewInlinePolicyForm, PreviewForm, SaveForm, SyncForm
 
 TEMPLATE = "console/policy_editor.html"
-# A new inline policy starts as what most learners write first.
-NEW_IDENTITY_POLICY = pf.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:DescribeKey"], "Resource": "*"}]}
-)
 EMPTY_IDENTITY_POLICY = pf.dumps({"Version": "2012-10-17", "Statement": []})
 SERVICES = ("s3.amazonaws.com", "logs.us-east-1.amazonaws.com", "cloudtrail.amazonaws.com", "dynamodb.amazonaws.com")
-
-
-class SaveForm(forms.Form):
-    document = forms.CharField(strip=False)
-    BypassPolicyLockoutSafetyCheck = forms.BooleanField(required=False)
-
-
-class SyncForm(forms.Form):
-    document = forms.CharField(strip=False, required=False)
-    # Which part changed: the JSON, a card, or the preview's request options.
-    source = forms.ChoiceField(choices=[("json", "json"), ("cards", "cards"), ("preview", "preview")], required=False)
-    op = forms.CharField(required=False)
-
-
-class PreviewForm(forms.Form):
-    """The request the access preview asks about: an encryption context, MFA."""
-
-    preview_context = ContextField()
-    preview_mfa = forms.BooleanField(required=False)
-
-    def request(self):
-        if not self.is_valid():
-            return access_preview.PLAIN
-        return access_preview.Request(self.cleaned_data["preview_context"], self.cleaned_data["preview_mfa"])
 
 
 @dataclass
@@ -89,7 +60,7 @@ def key_target(sandbox, world, key_id):
     key = world.doc["kms"]["keys"].get(key_id)
     if key is None:
         raise Http404("No such key")
-    aliases = ", ".join(access.key_aliases(world, key_id))
+    aliases = ", ".join(key_aliases(world, key_id))
     return Target(
         kind=pf.KEY_POLICY,
         title=f"Key policy of {aliases or key_id}",
@@ -199,7 +170,7 @@ def key_options(world):
     options = []
     for key in keys:
         meta = key["KeyMetadata"]
-        names = ", ".join(access.key_aliases(world, meta["KeyId"])) or meta["KeyId"]
+        names = ", ".join(key_aliases(world, meta["KeyId"])) or meta["KeyId"]
         about = f" — {meta['Description']}" if meta.get("Description") else ""
         options.append((meta["Arn"], f"{names}{about} ({meta['AWSAccountId']}, {meta['KeyState']})"))
     return options
@@ -262,7 +233,7 @@ def policies(request, sandbox_id):
 def _policies_context(request, sandbox, world, new_form, new_for=None):
     """The policies page; `new_for` is the (account, kind, name) whose new-policy name was refused: its row keeps it."""
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
-    key_rows = [{"meta": k["KeyMetadata"], "aliases": access.key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
+    key_rows = [{"meta": k["KeyMetadata"], "aliases": key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
     holders, managed = [], []
     for account, entities in world.doc["accounts"].items():
         for kind, plural in HOLDERS.items():
@@ -281,11 +252,6 @@ def _policies_context(request, sandbox, world, new_form, new_for=None):
                             "versions": len(policy["Versions"]), "attached": attached})
     return pages.context(request, sandbox, world, "policies", key_rows=key_rows, holders=holders, managed=managed,
                          new_form=new_form, create_form=CreatePolicyForm())
-
-
-class NewInlinePolicyForm(forms.Form):
-    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", initial="kms-access",
-                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
 
 
 @require_GET
@@ -393,17 +359,6 @@ def _sync(request, sandbox, world, target):
     context = editor_context(request, sandbox, world, target, state, oob=True, rewrite_json=source == "cards",
                              rerender_cards=rerender, notes_oob=not rerender)
     return render(request, TEMPLATE + "#sync", context)
-
-
-class CreatePolicyForm(forms.Form):
-    PolicyName = forms.RegexField(regex=r"^[\w+=,.@-]{1,128}$", label="PolicyName",
-                                  help_text="Letters, digits and +=,.@-_ (IAM's rule for policy names).")
-    Description = forms.CharField(max_length=1000, required=False, label="Description")
-    PolicyDocument = forms.CharField(strip=False, label="PolicyDocument", initial=NEW_IDENTITY_POLICY,
-                                     widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
-
-    def request(self):
-        return {k: v for k, v in self.cleaned_data.items() if v}
 
 
 @require_POST

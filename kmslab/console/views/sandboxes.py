@@ -1,5 +1,5 @@
 """The learner's sandboxes: list, create, claim, and a sandbox's home page."""
-from django.http import Http404
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse

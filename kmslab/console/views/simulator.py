@@ -4,7 +4,6 @@ A GET form: the inputs live in the URL, so a decision can be linked to (the
 trail record page links here with its event's inputs) and re-evaluated live
 as any input changes (htmx, hx-push-url).
 """
-from django import forms
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -12,27 +11,8 @@ from django.views.decorators.vary import vary_on_headers
 from kmslab.sandboxes import runner
 
 from .. import acting, learner, pages, simulator
-from ..forms import ContextField
+from ..forms import SimulatorForm
 from .trail import fragment_wanted
-
-
-class SimulatorForm(forms.Form):
-    principal = forms.ChoiceField(label="Principal")
-    mfa = forms.BooleanField(required=False, label="Signed in with MFA")
-    source_ip = forms.GenericIPAddressField(required=False, label="Source IP", initial="127.0.0.1")
-    via_service = forms.ChoiceField(required=False, label="Via service (kms:ViaService)", choices=simulator.VIA_SERVICES)
-    action = forms.ChoiceField(label="Operation", choices=[(a, a) for a in simulator.ACTIONS], initial="kms:Decrypt")
-    key = forms.CharField(required=False, label="Key", widget=forms.TextInput(attrs={"list": "key-refs", "size": 60}),
-                          help_text="Key id, key ARN, alias name or alias ARN — resolved as KMS would, in the caller's account.")
-    context = ContextField(label="Encryption context")
-
-    def __init__(self, *args, world, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["principal"].choices = acting.choices(world)
-
-    def identity(self):
-        account, kind, name = self.cleaned_data["principal"].split("/", 2)
-        return acting.Identity(account, kind, name, mfa=self.cleaned_data["mfa"])
 
 
 def _query(request, world):

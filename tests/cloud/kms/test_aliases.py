@@ -4,7 +4,7 @@ import pytest
 from kmslab.cloud import calls
 from tests.conftest import T0
 
-from .kms_factories import call, fails, make_key, ok
+from ..factories import call, fails, make_key, ok
 
 ALIAS_ARN = "arn:aws:kms:us-east-1:111122223333:alias/payroll"
 

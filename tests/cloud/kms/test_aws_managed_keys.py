@@ -3,7 +3,7 @@ import json
 
 import pytest
 from tests.conftest import T0
-from .kms_factories import DAY, fails, make_key, ok
+from ..factories import DAY, fails, make_key, ok
 
 
 def test_the_first_use_of_an_aws_alias_creates_its_aws_managed_key(world, admin, admin_b):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .kms_factories import DAY, call, fails, make_key, ok, wrap
+from ..factories import DAY, call, fails, make_key, ok, wrap
 
 
 def deny_on_key(world, admin, key_id, action, condition):

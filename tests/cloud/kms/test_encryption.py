@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from .kms_factories import call, fails, make_key, ok
+from ..factories import call, fails, make_key, ok
 
 from kmslab.cloud import calls
 from kmslab.cloud.kms import ciphertext
@@ -292,22 +292,21 @@ def test_a_ciphertext_decrypted_in_another_region_names_a_key_that_is_not_there(
     assert (error.code, error.message) == ("AccessDeniedException", KEY_GONE)
 
 
-def test_reencrypt_authorizes_each_key_with_the_alias_that_named_it(world, admin, key):
-    ok(world, admin, "CreateAlias", AliasName="alias/source", TargetKeyId=key["KeyId"])
-    no_reencrypt_from_via_alias = {
+def denied_through(action, alias):
+    """A key policy that allows the account everything but `action` when a request names the key by `alias`."""
+    return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "kms:ReEncryptFrom",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"kms:RequestAlias": "alias/source"}},
-            },
+            {"Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*",
+             "Condition": {"StringEquals": {"kms:RequestAlias": alias}}},
         ],
-    }
-    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], Policy=json.dumps(no_reencrypt_from_via_alias))
+    })
+
+
+def test_reencrypt_authorizes_each_key_with_the_alias_that_named_it(world, admin, key):
+    ok(world, admin, "CreateAlias", AliasName="alias/source", TargetKeyId=key["KeyId"])
+    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], Policy=denied_through("kms:ReEncryptFrom", "alias/source"))
     blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
 
     # The alias names only the destination here, so kms:ReEncryptFrom sees none.
@@ -316,3 +315,14 @@ def test_reencrypt_authorizes_each_key_with_the_alias_that_named_it(world, admin
 
     assert allowed.error is None
     assert (refused.error.code, refused.explanations[0]["action"]) == ("AccessDeniedException", "kms:ReEncryptFrom")
+
+
+def test_decrypt_is_authorized_with_the_alias_its_key_id_used(world, admin, key):
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+    ok(world, admin, "PutKeyPolicy", KeyId=key["KeyId"], Policy=denied_through("kms:Decrypt", "alias/payroll"))
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+
+    assert call(world, admin, "Decrypt", CiphertextBlob=blob).error is None
+    refused = call(world, admin, "Decrypt", CiphertextBlob=blob, KeyId="alias/payroll")
+    assert refused.error.code == "AccessDeniedException"
+    assert refused.explanations[0]["decision"] == "ExplicitDeny"

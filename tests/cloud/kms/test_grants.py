@@ -9,7 +9,7 @@ import pytest
 
 from kmslab.cloud import iam, principals
 
-from .kms_factories import call, ok
+from ..factories import call, ok
 
 A, B = "111122223333", "444455556666"
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from tests.conftest import T0
 from cryptography.hazmat.primitives import serialization
-from .kms_factories import DAY, call, fails, import_material, import_request, make_key, ok
+from ..factories import DAY, call, fails, import_material, import_request, make_key, ok
 
 MATERIAL = bytes(range(32))
 NEVER = "KEY_MATERIAL_DOES_NOT_EXPIRE"

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from tests.conftest import T0
-from .kms_factories import DAY, call, fails, make_key, ok
+from ..factories import DAY, call, fails, make_key, ok
 
 from kmslab.cloud.kms.cryptography import KEY_GONE
 

@@ -1,7 +1,7 @@
 """GetKeyPolicy, PutKeyPolicy, ListKeyPolicies."""
 import json
 
-from .kms_factories import call, fails, make_key, ok
+from ..factories import call, fails, make_key, ok
 
 POLICY = json.dumps(
     {

@@ -1,7 +1,7 @@
 """AWS's key-state table (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html):
 what each operation answers for a key in each state, and that a refused call changes nothing."""
 import pytest
-from .kms_factories import call, key_in_state
+from ..factories import call, key_in_state
 
 from kmslab.cloud.kms.lifecycle import default_policy
 

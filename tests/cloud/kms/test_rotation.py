@@ -2,7 +2,7 @@
 ListKeyRotations, and automatic rotation on the sandbox clock."""
 import pytest
 from tests.conftest import T0
-from .kms_factories import DAY, call, fails, make_key, ok
+from ..factories import DAY, call, fails, make_key, ok
 
 from kmslab.cloud.kms import ciphertext
 

@@ -2,7 +2,7 @@
 import base64
 import os
 
-from .kms_factories import import_material, make_key, ok
+from ..factories import import_material, make_key, ok
 
 from kmslab.cloud.world import World
 

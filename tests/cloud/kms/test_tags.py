@@ -1,6 +1,6 @@
 """TagResource, UntagResource, ListResourceTags."""
 import pytest
-from .kms_factories import call, fails, make_key, ok
+from ..factories import call, fails, make_key, ok
 
 
 def tags(**pairs):

@@ -185,7 +185,7 @@ def test_what_kms_028_says_is_what_the_evaluator_does(world, admin):
     from kmslab.cloud import iam, principals
     from kmslab.cloud.kms import access
 
-    from ..kms.kms_factories import make_key
+    from ..factories import make_key
 
     alice = principals.user_caller(A, iam.add_user(world, A, "alice"))
     statement = kp(alice.arn, USE_AND_LOOK, CONTEXT)

@@ -5,7 +5,7 @@ import json
 from kmslab.cloud import iam, principals
 from kmslab.cloud.kms import access
 
-from ..kms.kms_factories import make_key
+from ..factories import make_key
 
 A = "111122223333"
 

@@ -148,8 +148,8 @@ def run_decide(vector):
             "KeyId": key["KeyMetadata"]["Arn"], "GrantId": grant_id,
             "IssuingAccount": f"arn:aws:iam::{key['KeyMetadata']['AWSAccountId']}:root", **grant,
         }
-    decision = access.simulate(world, caller, vector["action"], key, vector.get("context"), REGION,
-                               request_alias=vector.get("requestAlias"))
+    decision = access.decide(world, caller, vector["action"], key, vector.get("context"), REGION,
+                             request_alias=vector.get("requestAlias"))
     d = decision.to_dict()
     json.dumps(d)  # the explanation is stored beside the trail record: it must be plain JSON
     expected = vector["expected"]

@@ -1,4 +1,7 @@
-"""manage.py sandbox create|list|reset|delete|clock|demo: the contract instructors' tools rely on."""
+"""manage.py sandbox create|list|reset|delete|clock|demo: the contract instructors' tools rely on.
+
+`sandbox reset open` empties the open sandbox (kmslab/api/open_sandbox.py), as POST /kmslab-api/reset does.
+"""
 import json
 import uuid
 
@@ -6,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
+from kmslab.api import open_sandbox
 from kmslab.cloud import principals as cloud_principals
 from kmslab.cloud.clock import ClockLimitError, iso, parse_duration
 from kmslab.console.learner import claim_path
@@ -31,7 +35,7 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true", dest="as_json")
 
         reset = actions.add_parser("reset", help="a fresh default world, new credentials, an empty trail")
-        reset.add_argument("id")
+        reset.add_argument("id", help='a sandbox id, or "open": the shared sandbox of KMSLAB_ALLOW_ANY_CREDENTIALS')
         reset.add_argument("--json", action="store_true", dest="as_json")
         reset.add_argument("--base-url", default=settings.KMSLAB_BASE_URL)
 
@@ -75,9 +79,21 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(rows)} sandbox{'es' if len(rows) != 1 else ''}")
 
     def do_reset(self, id, base_url, as_json, **_):
+        if id == "open":
+            self._reset_open(as_json)
+            return
         sandbox = self._sandbox(id)
         principals = runner.reset(sandbox.id)
         self._show_credentials(sandbox, principals, base_url, as_json)
+
+    def _reset_open(self, as_json):
+        found = open_sandbox.reset()
+        if as_json:
+            self._json({"id": str(found) if found else None})
+        elif found is None:
+            self.stdout.write("There is no open sandbox yet: the first call KMSLAB_ALLOW_ANY_CREDENTIALS serves makes it.")
+        else:
+            self.stdout.write(f"Reset the open sandbox {found}: a fresh world, an empty trail.")
 
     def do_delete(self, id, **_):
         sandbox = self._sandbox(id)

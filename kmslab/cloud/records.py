@@ -165,7 +165,7 @@ def api_call_record(ctx, response, error):
     return record
 
 
-def service_event_record(world, event_name, key_arn, time, response=None, additional=None, details=None):
+def service_event_record(event_name, key_arn, time, response=None, additional=None, details=None):
     """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended).
 
     `details` is CloudTrail's serviceEventDetails (ct-rotatekey, ct-deleteexpiredkeymaterial)."""
