@@ -6,12 +6,12 @@ from django.utils import timezone
 
 
 class Sandbox(models.Model):
-    """One learner's simulated cloud: its world document and a version for optimistic locking."""
+    """One learner's simulated cloud: a version for optimistic locking; its world is in WorldEntity rows."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The learner's opaque token (kept in their Django session); console views check it.
     owner = models.CharField(max_length=64, blank=True, db_index=True)
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)  # a lab run's is its lab's title
     created = models.DateTimeField(default=timezone.now)
     # Bumped by every committed call (and reset), so a cached world is current
     # exactly when its version matches, and two calls never both commit on one version.
@@ -24,7 +24,6 @@ class Sandbox(models.Model):
     read_only_from = models.DateTimeField(null=True, blank=True)
     # The console offers no clock control (a workshop's instructor keeps the clock); manage.py still moves it.
     clock_locked = models.BooleanField(default=False)
-    world = models.TextField()
 
     class Meta:
         ordering = ["created"]
@@ -91,6 +90,29 @@ class TrailRecord(models.Model):
     @property
     def explanations(self):
         return json.loads(self.explanations_json)
+
+
+class WorldEntity(models.Model):
+    """One entity of a sandbox's world, as kmslab.cloud.world stores it: a key record,
+    an alias, a grant, an IAM user, an access key, a session… (`section` says which
+    part of the world, `name` which member), or, in section "", everything else.
+
+    Written only when a call changed it; `id` keeps the order entities were first
+    stored in, which is the order a world lists them in (ListKeys)."""
+
+    # No index of its own: the (sandbox, section, name) constraint's index serves it.
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="entities", db_index=False)
+    section = models.CharField(max_length=64, blank=True)
+    name = models.TextField(blank=True)
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sandbox", "section", "name"], name="world_entity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.section} {self.name}"
 
 
 class AccessKeyIndex(models.Model):

@@ -1,4 +1,4 @@
-"""One call in one transaction: load the world, call, save, append the trail, broadcast.
+"""One call in one transaction: load the world, call, save what changed, append the trail, broadcast.
 
 Every call bumps the sandbox's version with `UPDATE ... WHERE version = <the
 version it ran on>`. If another call committed first, nothing of this attempt
@@ -7,9 +7,10 @@ lock the row first (SELECT ... FOR UPDATE on PostgreSQL), so a busy sandbox
 cannot starve a call. Only after COMMIT does the caller get its answer and the
 console its broadcast.
 
-Parsing a world's JSON and unsealing its keys is most of the cost of a call,
-so each process keeps the last World it committed per sandbox, with its
-version, and runs the next call on it without asking the database: the
+A world is stored one row per entity (WorldEntity, see kmslab.cloud.world),
+and a call writes only the rows it changed. Reading, parsing and unsealing a
+whole world costs what the world holds, so each process keeps the last World
+it committed per sandbox, with its version, and runs the next call on it without asking the database: the
 UPDATE's version check tells if another process committed in between. A call
 that fails before its UPDATE (credentials the cached world does not know, as
 a new access key made on another worker or by a reset) runs again on the
@@ -20,25 +21,24 @@ half-changed world behind for the next one. On SQLite, where BEGIN IMMEDIATE
 serialises writers, a conflict means just that: another process wrote.
 """
 import asyncio
-import json
 import logging
 import threading
 import uuid
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from kmslab.cloud import calls, cloudtrail, seed
+from kmslab.cloud import calls, seed
 from kmslab.cloud.errors import AccessDenied, AccessDeniedException, InvalidClientTokenId, UnrecognizedClientException
 from kmslab.cloud.kms.schedule import run_due
 from kmslab.cloud.world import World
 
 from .master_key import master_key
-from .models import AccessKeyIndex, Sandbox, TrailRecord
+from .models import AccessKeyIndex, Sandbox, TrailRecord, WorldEntity
+from .sql import statements, trail_row
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +75,20 @@ def create_sandbox(owner, name="", seeded=None, history=(), read_only_from=None)
     Returns (sandbox, principals with their secrets)."""
     world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic():
-        sandbox = Sandbox.objects.create(owner=owner, name=name, world=world.to_json(), read_only_from=read_only_from)
-        AccessKeyIndex.objects.bulk_create(
-            AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
-        )
+        sandbox = Sandbox.objects.create(owner=owner, name=name, read_only_from=read_only_from)
+        _write_world(sandbox, world)
         _write_history(sandbox, history)
     return sandbox, principals
+
+
+def _write_world(sandbox, world):
+    WorldEntity.objects.bulk_create(
+        (WorldEntity(sandbox=sandbox, section=section, name=name, body=body) for section, name, body in world.rows()),
+        batch_size=500,
+    )
+    AccessKeyIndex.objects.bulk_create(
+        AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
+    )
 
 
 def _write_history(sandbox, history):
@@ -93,7 +101,7 @@ def _write_history(sandbox, history):
     cursor = db.connection.cursor()
     try:
         for n, (record, explanations) in enumerate(history, 1):
-            cursor.execute(_statements(db.vendor)["append"], _trail_row(db, db_id, n, record, explanations))
+            cursor.execute(statements(db.vendor)["append"], trail_row(db, db_id, n, record, explanations))
     finally:
         cursor.close()
     sandbox.last_sequence = len(history)
@@ -141,8 +149,11 @@ def advance_clock(sandbox_id, seconds):
 
 def load_world(sandbox_id):
     """A snapshot of the current world, for reads that are not calls. Changes to it are not saved."""
-    text = Sandbox.objects.values_list("world", flat=True).get(pk=_uuid(sandbox_id))
-    return World.from_json(text, master_key())
+    rows = list(WorldEntity.objects.filter(sandbox_id=_uuid(sandbox_id)).order_by("id")
+                .values_list("section", "name", "body"))
+    if not rows:
+        raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
+    return World.from_rows(rows, master_key())
 
 
 def reset(sandbox_id, seeded=None, history=()):
@@ -154,16 +165,14 @@ def reset(sandbox_id, seeded=None, history=()):
     world, principals = seeded or seed.default_world(master_key())
     with transaction.atomic(durable=True):
         sandbox = Sandbox.objects.select_for_update().get(pk=sandbox_id)
-        sandbox.world = world.to_json()
         sandbox.version += 1  # a call in flight on the old world now conflicts and reruns on this one
         sandbox.last_sequence = 0
         sandbox.resets += 1  # the console links made before stop working
-        sandbox.save(update_fields=["world", "version", "last_sequence", "resets"])
+        sandbox.save(update_fields=["version", "last_sequence", "resets"])
         TrailRecord.objects.filter(sandbox=sandbox).delete()
+        WorldEntity.objects.filter(sandbox=sandbox).delete()
         AccessKeyIndex.objects.filter(sandbox=sandbox).delete()
-        AccessKeyIndex.objects.bulk_create(
-            AccessKeyIndex(access_key_id=key, sandbox=sandbox) for key in _access_key_ids(world)
-        )
+        _write_world(sandbox, world)
         _write_history(sandbox, history)
     _forget(sandbox_id)
     return principals
@@ -233,7 +242,7 @@ def _commit(sandbox_id, work):
     db = connections[DEFAULT_DB_ALIAS]
     if db.in_atomic_block:
         raise RuntimeError("a call commits its own transaction: run it outside transaction.atomic()")
-    sql = _statements(db.vendor)
+    sql = statements(db.vendor)
     for attempt in range(ATTEMPTS):
         # The transaction is the driver's own, begun and ended here: Django's
         # atomic() costs a tenth of a call's throughput over HTTP (scripts/bench_api.py).
@@ -280,7 +289,7 @@ def _writer_turn(db):
 def _attempt(db, cursor, sandbox_id, work, retry):
     """One try at a call inside the open transaction:
     (result, what to cache, the new records' ids, whether the world changed, the new records)."""
-    sql = _statements(db.vendor)
+    sql = statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
     # another call committed since, the UPDATE below finds a newer version,
@@ -289,18 +298,19 @@ def _attempt(db, cursor, sandbox_id, work, retry):
     now = db.ops.adapt_datetimefield_value(datetime.now(timezone.utc))
     cached = None if retry else _take(sandbox_id)
     if cached is not None:
-        version, last_sequence, snapshot, world = cached
+        version, last_sequence, world = cached
     else:
-        cursor.execute(sql["load"] + (sql["lock"] if retry else ""), [now, db_id])
-        row = cursor.fetchone()
-        if row is None:
+        if retry and sql["lock"]:
+            cursor.execute(sql["lock"], [db_id])
+        cursor.execute(sql["load"], [now, db_id])
+        rows = cursor.fetchall()
+        if not rows:
             raise Sandbox.DoesNotExist(f"no sandbox {sandbox_id}")
-        if row[3]:
+        if rows[0][2]:
             raise ReadOnly
-        version, last_sequence = row[0], row[1]
-        world, snapshot = _parse(row[2])
+        version, last_sequence = rows[0][0], rows[0][1]
+        world = World.from_rows((row[3:] for row in rows), master_key())
 
-    keys_before = _access_key_ids(world)
     try:
         result, records = work(world)
     except Exception:
@@ -312,90 +322,31 @@ def _attempt(db, cursor, sandbox_id, work, retry):
         if cached is not None:
             raise Conflict from None
         raise
-    # Comparing with a parsed copy costs a tenth of serialising the world
-    # again, and Encrypt and its kind change nothing but the trail.
-    changed = world.doc != snapshot or world.clock.offset != snapshot["clock_offset"]
-    if changed:
-        text = world.to_json()
-        snapshot = json.loads(text)
-        cursor.execute(sql["save_world"], [version + 1, last_sequence + len(records), text, db_id, version, now])
-    else:
-        cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version, now])
+    # The world notes what a call reached, so finding what changed costs what
+    # the call touched, not what the world holds.
+    changes = world.take_changes()
+    # The sandbox's row first: its version check (and on PostgreSQL its row
+    # lock) decides who writes, before any entity is written.
+    cursor.execute(sql["save_version"], [version + 1, last_sequence + len(records), db_id, version, now])
     if cursor.rowcount != 1:
         raise Conflict
 
     ids = []
     for n, (record, explanations) in enumerate(records, 1):
-        cursor.execute(sql["append"], _trail_row(db, db_id, last_sequence + n, record, explanations))
+        cursor.execute(sql["append"], trail_row(db, db_id, last_sequence + n, record, explanations))
         ids.append(cursor.fetchone()[0])
-    if changed:
-        keys_after = _access_key_ids(world)
-        cursor.executemany(sql["add_key"], [[key, db_id] for key in keys_after - keys_before])
-        cursor.executemany(sql["remove_key"], [[key] for key in keys_before - keys_after])
-    return result, (version + 1, last_sequence + len(records), snapshot, world), ids, changed, [r for r, _ in records]
-
-
-# The hot path's statements, written out in the driver's own placeholder
-# style: building them with the ORM on every call cost about three times the
-# rest of the call (scripts/bench_core.py).
-TRAIL_COLUMNS = (
-    "sandbox_id", "sequence", "event_id", "event_time", "event_name", "event_source", "event_type",
-    "account", "region", "username", "access_key_id", "resource_names", "resource_types",
-    "error_code", "read_only", "record_json", "explanations_json",
-)
-
-
-@lru_cache(maxsize=None)
-def _statements(vendor):
-    sandbox, trail, keys = Sandbox._meta.db_table, TrailRecord._meta.db_table, AccessKeyIndex._meta.db_table
-    p = "?" if vendor == "sqlite" else "%s"
-    writable = f" AND (read_only_from IS NULL OR read_only_from > {p})"
-    return {
-        # IMMEDIATE: an SQLite writer takes the write lock at once, so two queue instead of one failing.
-        "begin": "BEGIN IMMEDIATE" if vendor == "sqlite" else "BEGIN",
-        "load": f"SELECT version, last_sequence, world, (read_only_from IS NOT NULL AND read_only_from <= {p}) "
-        f"FROM {sandbox} WHERE id = {p}",
-        # SQLite has no row locks; its BEGIN IMMEDIATE has already serialised writers.
-        "lock": " FOR UPDATE" if vendor != "sqlite" else "",
-        "save_version": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p} WHERE id = {p} AND version = {p}"
-        f"{writable}",
-        "save_world": f"UPDATE {sandbox} SET version = {p}, last_sequence = {p}, world = {p} "
-        f"WHERE id = {p} AND version = {p}{writable}",
-        "append": f"INSERT INTO {trail} ({', '.join(TRAIL_COLUMNS)}) "
-        f"VALUES ({', '.join([p] * len(TRAIL_COLUMNS))}) RETURNING id",
-        "add_key": f"INSERT INTO {keys} (access_key_id, sandbox_id) VALUES ({p}, {p})",
-        "remove_key": f"DELETE FROM {keys} WHERE access_key_id = {p}",
-    }
-
-
-def _trail_row(db, db_id, sequence, record, explanations):
-    """The TRAIL_COLUMNS values of one record, as the database takes them."""
-    identity = record.get("userIdentity") or {}
-    resources = record.get("resources") or []
-    return [
-        db_id,
-        sequence,
-        record["eventID"],
-        db.ops.adapt_datetimefield_value(datetime.fromisoformat(record["eventTime"])),
-        record["eventName"],
-        record["eventSource"],
-        record["eventType"],
-        record.get("recipientAccountId", ""),
-        record.get("awsRegion", ""),
-        cloudtrail.username(identity),
-        identity.get("accessKeyId", ""),
-        _framed(r["ARN"] for r in resources),
-        _framed(r["type"] for r in resources),
-        record.get("errorCode", ""),
-        record["readOnly"],
-        json.dumps(record),
-        json.dumps(explanations),
-    ]
-
-
-def _framed(names):
-    unique = list(dict.fromkeys(names))
-    return "\n" + "\n".join(unique) + "\n" if unique else ""
+    puts = [[db_id, section, name, text] for section, name, text in changes if text is not None]
+    deletes = [[db_id, section, name] for section, name, text in changes if text is None]
+    if puts:
+        cursor.executemany(sql["put_entity"], puts)
+    if deletes:
+        cursor.executemany(sql["delete_entity"], deletes)
+    # AccessKeyIndex follows the world's access keys and sessions.
+    keys = [(name, text) for section, name, text in changes if section in ("access_keys", "sessions")]
+    if keys:
+        cursor.executemany(sql["add_key"], [[name, db_id] for name, text in keys if text is not None])
+        cursor.executemany(sql["remove_key"], [[name] for name, text in keys if text is None])
+    return result, (version + 1, last_sequence + len(records), world), ids, bool(changes), [r for r, _ in records]
 
 
 def _access_key_ids(world):
@@ -446,15 +397,10 @@ def _report_failure(sent):
         logger.error("a broadcast failed", exc_info=sent.exception())
 
 
-# The per-process world cache: sandbox id -> (version, last sequence, parsed document as saved, World).
+# The per-process world cache: sandbox id -> (version, last sequence, World).
 
 _cache = {}
 _cache_lock = threading.Lock()
-
-
-def _parse(text):
-    """(World, a second parsed copy of its document to tell later whether a call changed it)."""
-    return World.from_json(text, master_key()), json.loads(text)
 
 
 def _take(sandbox_id):

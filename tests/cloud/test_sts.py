@@ -64,7 +64,7 @@ def test_bob_gets_a_session_token_kept_only_as_a_hash(world, admin):
         "MfaAuthenticated": False,
         "MfaAuthTime": None,
     }
-    document = world.to_json()
+    document = "\n".join(text for _, _, text in world.rows())
     assert credentials["SecretAccessKey"] not in document and credentials["SessionToken"] not in document
     secret, token_hash = principals.secret_for_access_key(world, credentials["AccessKeyId"])
     assert secret == credentials["SecretAccessKey"].encode() and token_hash == stored["SessionTokenHash"]

@@ -13,7 +13,7 @@ from kmslab.cloud import principals
 from kmslab.cloud.clock import LATEST
 from kmslab.console import learner as learners
 from kmslab.sandboxes import runner
-from kmslab.sandboxes.models import Sandbox
+from kmslab.sandboxes.models import Sandbox, WorldEntity
 
 from .personas import A, B, codes, is_fragment
 
@@ -215,8 +215,10 @@ def test_the_clock_refuses_to_pass_the_latest_time_kmslab_can_represent(alice):
 
 def test_a_sandbox_whose_stored_clock_is_past_the_latest_time_still_opens(alice):
     # What 7,300 advances of 400 days committed before the clock had a limit: the year 10021.
-    world = json.loads(Sandbox.objects.get(pk=alice.sandbox.id).world) | {"clock_offset": 7300 * 400 * 86400.0}
-    Sandbox.objects.filter(pk=alice.sandbox.id).update(world=json.dumps(world), version=F("version") + 1)
+    rest = WorldEntity.objects.get(sandbox_id=alice.sandbox.id, section="")
+    far = json.loads(rest.body) | {"clock_offset": 7300 * 400 * 86400.0}
+    WorldEntity.objects.filter(pk=rest.pk).update(body=json.dumps(far))
+    Sandbox.objects.filter(pk=alice.sandbox.id).update(version=F("version") + 1)
 
     page = alice.get(alice.home)
 

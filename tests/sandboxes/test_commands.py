@@ -13,7 +13,7 @@ from kmslab.cloud.kms.keys import MATERIAL_PURPOSE
 from kmslab.cloud.world import World
 from kmslab.console.learner import claimable
 from kmslab.sandboxes import runner
-from kmslab.sandboxes.models import AccessKeyIndex, Sandbox, TrailRecord
+from kmslab.sandboxes.models import AccessKeyIndex, Sandbox, TrailRecord, WorldEntity
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,13 +68,13 @@ def test_secrets_are_sealed_in_the_stored_world():
     created = json.loads(sandbox_command("create", "--json"))
     runner.run(created["id"], as_principal(created["principals"][0]), "kms", "CreateKey", {})
 
-    text = Sandbox.objects.get(pk=created["id"]).world
+    rows = list(WorldEntity.objects.filter(sandbox_id=created["id"]).order_by("id").values_list("section", "name", "body"))
     for p in created["principals"]:
-        assert p["secret_access_key"] not in text
-    sealed = json.loads(text)["kms"]["keys"].popitem()[1]["Materials"][0]["Sealed"]
+        assert not any(p["secret_access_key"] in body for _, _, body in rows)
+    sealed = next(json.loads(body) for section, _, body in rows if section == "kms.keys")["Materials"][0]["Sealed"]
     # Only the server's master key opens it.
     with pytest.raises(InvalidTag):
-        World.from_json(text, os.urandom(32)).unseal(MATERIAL_PURPOSE, sealed)
+        World.from_rows(rows, os.urandom(32)).unseal(MATERIAL_PURPOSE, sealed)
     assert len(runner.load_world(created["id"]).unseal(MATERIAL_PURPOSE, sealed)) == 32
 
 

@@ -16,7 +16,7 @@ from kmslab.cloud import calls, iam, principals
 from kmslab.cloud.clock import LATEST, ClockLimitError
 from kmslab.cloud.errors import InvalidClientTokenId, UnrecognizedClientException
 from kmslab.sandboxes import runner
-from kmslab.sandboxes.models import Sandbox, TrailRecord
+from kmslab.sandboxes.models import Sandbox, TrailRecord, WorldEntity
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +33,19 @@ def as_principal(cred):
 
 def stored(sandbox):
     return Sandbox.objects.get(pk=sandbox.pk)
+
+
+def stored_rows(sandbox):
+    """{(section, name): (row id, JSON text)} of the stored world."""
+    rows = WorldEntity.objects.filter(sandbox=sandbox).values_list("id", "section", "name", "body")
+    return {(section, name): (row_id, body) for row_id, section, name, body in rows}
+
+
+def commit_elsewhere(sandbox, world):
+    """What another process's commit of `world` leaves behind: its rows, and a newer version."""
+    WorldEntity.objects.filter(sandbox=sandbox).delete()
+    WorldEntity.objects.bulk_create(WorldEntity(sandbox=sandbox, section=s, name=n, body=b) for s, n, b in world.rows())
+    Sandbox.objects.filter(pk=sandbox.pk).update(version=F("version") + 1)
 
 
 def create_key(sandbox, who, **request):
@@ -58,7 +71,7 @@ def test_a_call_commits_the_world_and_appends_its_record_with_explanations():
 
 def test_a_failed_call_is_recorded_with_its_error_and_changes_nothing():
     sandbox, alice = alice_sandbox()
-    before = stored(sandbox).world
+    before = stored_rows(sandbox)
 
     outcome = runner.run(sandbox.id, alice, "kms", "DescribeKey", {"KeyId": "alias/missing"})
 
@@ -66,21 +79,42 @@ def test_a_failed_call_is_recorded_with_its_error_and_changes_nothing():
     record = TrailRecord.objects.get(sandbox=sandbox)
     assert (record.event_name, record.error_code) == ("DescribeKey", "NotFoundException")
     assert record.record["errorCode"] == "NotFoundException"
-    assert stored(sandbox).world == before
+    assert stored_rows(sandbox) == before
 
 
 def test_encrypt_appends_a_record_but_does_not_rewrite_the_world():
     sandbox, alice = alice_sandbox()
     key = create_key(sandbox, alice)
-    before = stored(sandbox)
+    before, rows = stored(sandbox), stored_rows(sandbox)
 
     outcome = runner.run(sandbox.id, alice, "kms", "Encrypt", {"KeyId": key["KeyId"], "Plaintext": b"x" * 4096})
 
     assert outcome.error is None
     after = stored(sandbox)
-    assert after.world == before.world
+    assert stored_rows(sandbox) == rows
     assert (after.version, after.last_sequence) == (before.version + 1, before.last_sequence + 1)
     assert TrailRecord.objects.filter(sandbox=sandbox, event_name="Encrypt").count() == 1
+
+
+def test_a_call_writes_only_the_entities_it_changed():
+    sandbox, alice = alice_sandbox()
+    for _ in range(3):
+        create_key(sandbox, alice)
+    before = stored_rows(sandbox)
+
+    key = create_key(sandbox, alice, Description="new")
+    runner.run(sandbox.id, alice, "kms", "DisableKey", {"KeyId": before_key(before)})
+
+    after = stored_rows(sandbox)
+    changed = {place for place in after if after[place] != before.get(place)}
+    assert changed == {("kms.keys", key["KeyId"]), ("kms.keys", before_key(before))}
+    # A changed entity keeps its row, so a world loads in the order its entities were made.
+    assert after[("kms.keys", before_key(before))][0] == before[("kms.keys", before_key(before))][0]
+    assert list(runner.load_world(sandbox.id).doc["kms"]["keys"])[-1] == key["KeyId"]
+
+
+def before_key(rows):
+    return next(name for section, name in rows if section == "kms.keys")
 
 
 def test_unknown_credentials_are_refused_with_no_record():
@@ -112,7 +146,7 @@ def test_a_call_that_crashes_leaves_nothing_behind_for_the_next(monkeypatch):
     create_key(sandbox, alice)
 
     assert "999999999999" not in runner.load_world(sandbox.id).doc["accounts"]
-    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
@@ -136,7 +170,7 @@ def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
     keys = runner.load_world(sandbox.id).doc["kms"]["keys"]
     assert [k["KeyMetadata"]["Description"] for k in keys.values()] == ["", "second"]
     assert second["KeyId"] in keys
-    assert list(TrailRecord.objects.filter(sandbox=sandbox).values_list("sequence", flat=True)) == [1, 2]
+    assert list(TrailRecord.objects.filter(sandbox=sandbox).order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_a_world_saved_by_another_process_is_read_again():
@@ -144,7 +178,7 @@ def test_a_world_saved_by_another_process_is_read_again():
     create_key(sandbox, alice)  # cached here at version 1
     elsewhere = runner.load_world(sandbox.id)
     elsewhere.doc["accounts"]["111122223333"]["users"]["admin"]["Tags"] = [{"Key": "team", "Value": "blue"}]
-    Sandbox.objects.filter(pk=sandbox.pk).update(world=elsewhere.to_json(), version=F("version") + 1)
+    commit_elsewhere(sandbox, elsewhere)
 
     outcome = runner.run(sandbox.id, alice, "iam", "GetUser", {})
 
@@ -156,7 +190,7 @@ def test_an_access_key_another_process_made_works_at_its_first_call():
     create_key(sandbox, alice)  # cached here at version 1
     elsewhere = runner.load_world(sandbox.id)  # another worker, or `manage.py sandbox reset`, commits a new key
     key, _ = iam.add_access_key(elsewhere, "111122223333", "admin")
-    Sandbox.objects.filter(pk=sandbox.pk).update(world=elsewhere.to_json(), version=F("version") + 1)
+    commit_elsewhere(sandbox, elsewhere)
 
     outcome = runner.run(sandbox.id, as_principal({"access_key_id": key["AccessKeyId"]}), "sts", "GetCallerIdentity", {})
 
@@ -169,8 +203,8 @@ def test_credentials_a_current_world_does_not_know_are_still_refused_after_a_sec
     sandbox, alice = alice_sandbox()
     create_key(sandbox, alice)  # cached here
     reads = []
-    real_parse = runner._parse
-    monkeypatch.setattr(runner, "_parse", lambda text: reads.append(text) or real_parse(text))
+    real_load = runner.World.from_rows
+    monkeypatch.setattr(runner.World, "from_rows", lambda rows, key: reads.append(key) or real_load(rows, key))
 
     with pytest.raises(UnrecognizedClientException):
         runner.run(sandbox.id, lambda world: None, "kms", "ListKeys", {})
@@ -282,8 +316,10 @@ def test_a_sandbox_whose_stored_clock_is_past_the_latest_time_still_answers_call
     sandbox, alice = alice_sandbox()
     create_key(sandbox, alice)  # cached here
     # What `sandbox clock --advance 3000000d` committed before the clock had a limit: the year 10240.
-    far = json.loads(stored(sandbox).world) | {"clock_offset": 3_000_000 * 86400.0}
-    Sandbox.objects.filter(pk=sandbox.pk).update(world=json.dumps(far), version=F("version") + 1)
+    rest = WorldEntity.objects.get(sandbox=sandbox, section="")
+    far = json.loads(rest.body) | {"clock_offset": 3_000_000 * 86400.0}
+    WorldEntity.objects.filter(pk=rest.pk).update(body=json.dumps(far))
+    Sandbox.objects.filter(pk=sandbox.pk).update(version=F("version") + 1)
 
     outcome = runner.run(sandbox.id, alice, "kms", "ListKeys", {})
 

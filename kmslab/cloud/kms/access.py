@@ -90,9 +90,9 @@ def _grants(world, caller, action, key_arn, conditions, iam_allows):
     operation = action.removeprefix("kms:")
     checked = []
     found = None
-    for grant in world.doc["kms"]["grants"].values():
-        if grant["KeyId"] != key_arn:
-            continue
+    grants = world.doc["kms"]["grants"]
+    # The key's own grants only (world.LISTINGS), so a call reads no other key's.
+    for grant in (grants[grant_id] for _, grant_id in grants.listing.group(key_arn)):
         who = grantee_matches(grant["GranteePrincipal"], caller, iam_allows)
         op = operation in grant["Operations"]
         ok = constraints_hold(grant, action, request_context(conditions)) if who and op else None

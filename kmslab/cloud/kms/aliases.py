@@ -112,14 +112,10 @@ def list_aliases(ctx, request):
         key, _ = resolve(ctx.world, request["KeyId"], ctx.caller.account, ctx.region, ctx.time)
         target = key["KeyMetadata"]["KeyId"]
     authorize_account(ctx, "kms:ListAliases")
-    prefix = alias_arn(ctx.region, ctx.caller.account, "alias/")
-    aliases = sorted(
-        (
-            alias
-            for arn, alias in ctx.world.doc["kms"]["aliases"].items()
-            if arn.startswith(prefix) and (target is None or alias["TargetKeyId"] == target)
-        ),
-        key=lambda alias: alias["AliasName"],
-    )
-    chunk, tail = page(aliases, request, 50, 100)
-    return {"Aliases": [dict(alias) for alias in chunk], **tail}
+    aliases = ctx.world.doc["kms"]["aliases"]
+    # The account's aliases in this Region, by name (world.LISTINGS): a page is read, not every alias.
+    listed = aliases.listing.group(f"arn:aws:kms:{ctx.region}:{ctx.caller.account}")
+    if target is not None:
+        listed = [entry for entry in listed if aliases.peek(entry[1])["TargetKeyId"] == target]
+    chunk, tail = page(listed, request, 50, 100)
+    return {"Aliases": [dict(aliases.peek(arn)) for _, arn in chunk], **tail}

@@ -134,7 +134,8 @@ def create_grant(ctx, request):
     name = request.get("Name")
     if name:
         # Retrying with the same Name and parameters returns the same grant (CreateGrant, "Name").
-        for grant in _grants(ctx.world).values():
+        grants = _grants(ctx.world)
+        for grant in (grants[grant_id] for _, grant_id in grants.listing.group(meta["Arn"])):
             if (grant["KeyId"], grant.get("Name"), grant["GranteePrincipal"], grant.get("RetiringPrincipal"),
                     sorted(grant["Operations"]), grant.get("Constraints") or {}) == (
                     meta["Arn"], name, grantee, retiring, sorted(operations), constraints):
@@ -164,16 +165,16 @@ def create_grant(ctx, request):
 def list_grants(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:ListGrants", {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
     arn = key["KeyMetadata"]["Arn"]
-    grants = [
-        entry(g)
-        for g in _grants(ctx.world).values()
-        if g["KeyId"] == arn
-        and request.get("GrantId") in (None, g["GrantId"])
+    # The key's own grants, by (CreationDate, GrantId) (world.LISTINGS), not every grant in the world.
+    grants = _grants(ctx.world)
+    listed = [grants.peek(grant_id) for _, grant_id in grants.listing.group(arn)]
+    listed = [
+        g for g in listed
+        if request.get("GrantId") in (None, g["GrantId"])
         and request.get("GranteePrincipal") in (None, g["GranteePrincipal"])
     ]
-    grants.sort(key=lambda g: (g["CreationDate"], g["GrantId"]))
-    chunk, tail = page(grants, request, 50, 100)
-    return {"Grants": chunk, **tail}
+    chunk, tail = page(listed, request, 50, 100)
+    return {"Grants": [entry(g) for g in chunk], **tail}
 
 
 @operation("kms", "ListRetirableGrants", read_only=True)

@@ -5,7 +5,7 @@ from ..errors import KMSInvalidStateException, UnsupportedOperationException, Va
 from ..operations import operation
 from ..policy.authorize import authorize_account
 from .access import check_key_policy, key_for
-from .keys import DAY, new_key, note_due, page, refuse_aws_managed, require_not
+from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not
 from .tags import check_tags, tag_conditions
 
 
@@ -96,13 +96,10 @@ def describe_key(ctx, request):
 def list_keys(ctx, request):
     authorize_account(ctx, "kms:ListKeys")
     account, region = ctx.caller.account, ctx.region
-    keys = [
-        key["KeyMetadata"]
-        for key in ctx.world.doc["kms"]["keys"].values()
-        if key["KeyMetadata"]["AWSAccountId"] == account and key["Region"] == region
-    ]
-    chunk, tail = page(keys, request, 100, 1000)
-    return {"Keys": [{"KeyId": meta["KeyId"], "KeyArn": meta["Arn"]} for meta in chunk], **tail}
+    # The account's keys in this Region in the order they were made: one page is read, not every key.
+    listed = ctx.world.doc["kms"]["keys"].listing.group((account, region))
+    chunk, tail = page(listed, request, 100, 1000)
+    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for _, key_id in chunk], **tail}
 
 
 def _managed_key(ctx, request, action):

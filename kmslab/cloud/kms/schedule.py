@@ -18,10 +18,16 @@ def run_due(world):
     due = world.cache.get("kms_next_due")
     if due is not None and now < due:
         return []
-    kms = world.doc["kms"]
+    keys = world.doc["kms"]["keys"]
     events = []
     next_due = math.inf
-    for key in list(kms["keys"].values()):
+    for key_id in list(keys):
+        # Looked at without being noted as changed (world.Entities.peek) unless something falls due.
+        when = _next_event(keys.peek(key_id))
+        if when > now:
+            next_due = min(next_due, when)
+            continue
+        key = keys[key_id]
         events += _expire_material(world, key, now)
         events += _rotate(world, key, now)
         if _delete(world, key, now, events):
