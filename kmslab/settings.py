@@ -20,12 +20,13 @@ def envbool(name, default="0"):
 
 
 def _secret_key():
-    # Django's signing key, kept beside the master key so sessions survive restarts.
+    # Django's signing key, kept beside the master key so sessions survive restarts;
+    # created as the master key is, so workers starting at once all read the one key.
+    from kmslab.sandboxes.master_key import create_once
+
     path = VAR_DIR / "secret.key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(os.urandom(32).hex())
+        create_once(path, os.urandom(32).hex().encode())
     return path.read_text().strip()
 
 

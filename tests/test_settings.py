@@ -5,6 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 
 import pytest
 from channels_redis.core import RedisChannelLayer
@@ -62,3 +63,19 @@ async def test_the_redis_channel_layer_takes_a_burst_of_broadcasts_and_a_quiet_s
     await layer.group_send("listeners", {"type": "x", "n": 1})
     assert (await asyncio.wait_for(receiving, 5))["n"] == 1
     await layer.flush()
+
+
+def test_workers_starting_at_once_on_a_new_var_dir_share_one_secret_key(tmp_path):
+    # Each start of the settings on an empty var/ creates the key; racing ones must all read the same, whole.
+    # Each process imports first, then reads the settings at the same moment as the others.
+    at = time.time() + 3
+    code = ("import time; import django.conf, django.db, kmslab.sandboxes.master_key; "
+            f"time.sleep(max(0, {at} - time.time())); print(django.conf.settings.SECRET_KEY)")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KMSLAB_")},
+           "KMSLAB_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "kmslab.settings"}
+    starts = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    keys = [start.communicate(timeout=60) for start in starts]
+    assert all(start.returncode == 0 for start in starts), [err for _, err in keys if err][:1]
+    assert len({out.strip() for out, _ in keys}) == 1 and len(keys[0][0].strip()) == 64
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -19,14 +19,21 @@ def load_or_create(path):
         return _read(path)
     except FileNotFoundError:
         pass
-    # Write a private temporary file, then link it into place: the key file
-    # appears whole or not at all, and if two processes (or two requests'
-    # threads of one) race on first start all end up with the one that won.
+    create_once(path, os.urandom(SIZE))
+    return _read(path)
+
+
+def create_once(path, content):
+    """Make the file at `path` hold `content`, unless it exists: mode 0600, and whole.
+
+    A private temporary file is written, then linked into place: the file
+    appears whole or not at all, and if two processes (or two requests'
+    threads of one) race on first start, all end up with the one that won."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(SIZE))
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
         try:
@@ -35,7 +42,6 @@ def load_or_create(path):
             pass
     finally:
         os.unlink(tmp)
-    return _read(path)
 
 
 def _read(path):
