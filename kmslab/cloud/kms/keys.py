@@ -6,7 +6,7 @@ A key record in `world.doc["kms"]["keys"][key_id]`:
      "Region": "us-east-1",
      "Policy": "<the key policy document, as given>",
      "Tags": [{"TagKey": ..., "TagValue": ...}],
-     "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed 32 bytes> | None,
+     "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed material (specs.py)> | None,
                     "RotationDate": epoch | None, "RotationType": "AUTOMATIC" | "ON_DEMAND" | None}],
      "Rotation": {"Enabled": bool, "RotationPeriodInDays": int, "NextRotationDate": epoch},
      "OnDemandRotations": int}
@@ -31,6 +31,7 @@ from ..errors import (
     NotFoundException,
     UnsupportedOperationException,
 )
+from . import specs
 
 MATERIAL_PURPOSE = "kms-key-material"
 DAY = 86400
@@ -128,8 +129,21 @@ def _by_alias(world, account, region, name, arn, own, now):
 # Key records.
 
 
-def new_key(world, account, region, now, *, description="", origin="AWS_KMS", policy, tags=(), key_manager="CUSTOMER"):
-    """A symmetric encryption key record (SYMMETRIC_DEFAULT, AES-256-GCM), not yet stored."""
+def new_key(
+    world,
+    account,
+    region,
+    now,
+    *,
+    description="",
+    origin="AWS_KMS",
+    policy,
+    tags=(),
+    key_manager="CUSTOMER",
+    spec="SYMMETRIC_DEFAULT",
+    usage="ENCRYPT_DECRYPT",
+):
+    """A key record of a KeySpec and KeyUsage pair specs.check allowed, not yet stored."""
     key_id = new_key_id()
     meta = {
         "AWSAccountId": account,
@@ -138,19 +152,21 @@ def new_key(world, account, region, now, *, description="", origin="AWS_KMS", po
         "CreationDate": now,
         "Enabled": origin == "AWS_KMS",
         "Description": description,
-        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyUsage": usage,
         "KeyState": "Enabled" if origin == "AWS_KMS" else "PendingImport",
         "Origin": origin,
         "KeyManager": key_manager,
-        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
-        "KeySpec": "SYMMETRIC_DEFAULT",
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "CustomerMasterKeySpec": spec,
+        "KeySpec": spec,
+        **specs.algorithms(spec, usage),
         "MultiRegion": False,
     }
     materials = []
     if origin == "AWS_KMS":
-        materials.append(new_material(world))
-        meta["CurrentKeyMaterialId"] = materials[0]["KeyMaterialId"]
+        materials.append(new_material(world, spec))
+        # DescribeKey API reference: CurrentKeyMaterialId is present for symmetric encryption keys only.
+        if specs.is_symmetric(spec):
+            meta["CurrentKeyMaterialId"] = materials[0]["KeyMaterialId"]
     return {
         "KeyMetadata": meta,
         "Region": region,
@@ -290,11 +306,11 @@ def _state_words(state):
 # Key material.
 
 
-def new_material(world, rotation_type=None, now=None):
-    """A material entry: 32 random bytes, sealed under the master key, and how it came to be."""
+def new_material(world, spec, rotation_type=None, now=None):
+    """A material entry: new material for `spec`, sealed under the master key, and how it came to be."""
     return {
         "KeyMaterialId": hashlib.sha256(os.urandom(32)).hexdigest(),
-        "Sealed": world.seal(MATERIAL_PURPOSE, os.urandom(32)),
+        "Sealed": world.seal(MATERIAL_PURPOSE, specs.generate(spec)),
         "RotationDate": now,
         "RotationType": rotation_type,
     }
@@ -302,7 +318,7 @@ def new_material(world, rotation_type=None, now=None):
 
 def rotate(world, key, rotation_type, now):
     """Add a new material version; it encrypts from now on, the old ones still decrypt."""
-    material = new_material(world, rotation_type=rotation_type, now=now)
+    material = new_material(world, key["KeyMetadata"]["KeySpec"], rotation_type=rotation_type, now=now)
     key["Materials"].append(material)
     key["KeyMetadata"]["CurrentKeyMaterialId"] = material["KeyMaterialId"]
     return material
@@ -321,12 +337,25 @@ def forget_imported_material(key):
 
 
 def aead(world, key, version):
-    """The AESGCM object for one material version (cached; never saved)."""
-    cache = world.cache.setdefault("aead", {})
-    sealed = key["Materials"][version]["Sealed"]
+    """The AESGCM object for one material version of a symmetric key (cached; never saved)."""
+    return _unsealed(world, "aead", key["Materials"][version]["Sealed"], AESGCM)
+
+
+def private_key(world, key):
+    """The private key of an asymmetric key (cached; never saved). Asymmetric keys never rotate."""
+    return _unsealed(world, "private_key", key["Materials"][0]["Sealed"], specs.load_private)
+
+
+def hmac_key(world, key):
+    """The key bytes of an HMAC key (HMAC keys never rotate)."""
+    return world.unseal(MATERIAL_PURPOSE, key["Materials"][0]["Sealed"])
+
+
+def _unsealed(world, kind, sealed, load):
+    cache = world.cache.setdefault(kind, {})
     found = cache.get(sealed)
     if found is None:
-        found = cache[sealed] = AESGCM(world.unseal(MATERIAL_PURPOSE, sealed))
+        found = cache[sealed] = load(world.unseal(MATERIAL_PURPOSE, sealed))
     return found
 
 

@@ -4,6 +4,7 @@ import json
 from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
 from ..policy.authorize import authorize_account
+from . import specs
 from .access import check_key_policy, key_for
 from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not
 from .tags import check_tags, tag_conditions
@@ -32,16 +33,12 @@ def default_policy(account):
 
 
 def _check_key_type(request):
-    """This sandbox's core makes symmetric encryption keys (SYMMETRIC_DEFAULT, AES-256-GCM) only."""
-    spec = request.get("KeySpec") or request.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
-    usage = request.get("KeyUsage", "ENCRYPT_DECRYPT")
+    """The KeySpec and KeyUsage a CreateKey request asks for, refused as AWS refuses them."""
     if request.get("KeySpec") and request.get("CustomerMasterKeySpec"):
         # CreateKey API reference: CustomerMasterKeySpec is deprecated; use one or the other.
         raise ValidationException("You cannot specify both KeySpec and CustomerMasterKeySpec.")
-    if spec != "SYMMETRIC_DEFAULT":
-        raise UnsupportedOperationException(f"KeySpec {spec} is not available in this sandbox yet.")
-    if usage != "ENCRYPT_DECRYPT":
-        raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT.")
+    spec = request.get("KeySpec") or request.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    usage = specs.check(spec, request.get("KeyUsage"))
     if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("CustomKeyStoreId") or request.get("XksKeyId"):
         raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
     if request.get("MultiRegion"):
@@ -75,6 +72,8 @@ def create_key(ctx, request):
         origin=origin,
         policy=request.get("Policy") or default_policy(account),
         tags=[dict(tag) for tag in tags],
+        spec=spec,
+        usage=usage,
     )
     meta = key["KeyMetadata"]
     if request.get("Policy") is not None:

@@ -5,7 +5,7 @@ Rotation adds a material version and never removes one: new ciphertexts use
 the newest, old ones still decrypt. Automatic rotations are run by
 schedule.run_due when the clock passes `Rotation["NextRotationDate"]`.
 """
-from ..errors import LimitExceededException
+from ..errors import LimitExceededException, UnsupportedOperationException
 from ..operations import operation
 from .access import key_for
 from .keys import DAY, note_due, page, refuse_aws_managed, require_enabled, require_origin, rotate
@@ -14,13 +14,22 @@ DEFAULT_PERIOD_DAYS = 365
 MAX_ON_DEMAND = 25  # resource-limits: on-demand rotations per key, not adjustable
 
 
+def require_rotatable(key):
+    """Only symmetric encryption keys rotate, and only with material KMS made (rotate-keys:
+    "not supported" on asymmetric, HMAC, imported and custom key store keys)."""
+    meta = key["KeyMetadata"]
+    if meta["KeySpec"] != "SYMMETRIC_DEFAULT":
+        raise UnsupportedOperationException(f"{meta['Arn']} key spec is {meta['KeySpec']} which is not valid for this operation.")
+    require_origin(key, "AWS_KMS")
+
+
 @operation("kms", "EnableKeyRotation")
 def enable_key_rotation(ctx, request):
     period = request.get("RotationPeriodInDays", DEFAULT_PERIOD_DAYS)
     key = key_for(ctx, request["KeyId"], "kms:EnableKeyRotation", {"kms:RotationPeriodInDays": period})
     # Imported material cannot rotate (key-state table, notes 6 and 7).
     refuse_aws_managed(ctx, key, "kms:EnableKeyRotation")
-    require_origin(key, "AWS_KMS")
+    require_rotatable(key)
     require_enabled(key)
     rotation = key["Rotation"]
     if rotation["Enabled"]:
@@ -37,7 +46,7 @@ def enable_key_rotation(ctx, request):
 def disable_key_rotation(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:DisableKeyRotation")
     refuse_aws_managed(ctx, key, "kms:DisableKeyRotation")
-    require_origin(key, "AWS_KMS")
+    require_rotatable(key)
     require_enabled(key)
     key["Rotation"] = {"Enabled": False}
     return {}
@@ -46,7 +55,7 @@ def disable_key_rotation(ctx, request):
 @operation("kms", "GetKeyRotationStatus", read_only=True)
 def get_key_rotation_status(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:GetKeyRotationStatus")
-    require_origin(key, "AWS_KMS")
+    require_rotatable(key)
     meta = key["KeyMetadata"]
     rotation = key["Rotation"]
     # While a key is pending deletion its rotation status is false; cancelling
@@ -64,7 +73,7 @@ def rotate_key_on_demand(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:RotateKeyOnDemand")
     meta = key["KeyMetadata"]
     refuse_aws_managed(ctx, key, "kms:RotateKeyOnDemand")
-    require_origin(key, "AWS_KMS")
+    require_rotatable(key)
     require_enabled(key)
     if key["OnDemandRotations"] >= MAX_ON_DEMAND:
         raise LimitExceededException(
@@ -80,7 +89,7 @@ def rotate_key_on_demand(ctx, request):
 @operation("kms", "ListKeyRotations", read_only=True)
 def list_key_rotations(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:ListKeyRotations")
-    require_origin(key, "AWS_KMS")
+    require_rotatable(key)
     arn = key["KeyMetadata"]["Arn"]
     materials = key["Materials"]
     current = len(materials) - 1

@@ -1,7 +1,7 @@
 """Fixtures for every KMS core test."""
 import pytest
 
-from kmslab.cloud.kms import imports
+from kmslab.cloud.kms import imports, specs
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,27 @@ def pooled_wrapping_keys(monkeypatch, wrapping_key_pool):
         return pool[n]
 
     monkeypatch.setattr(imports, "new_wrapping_key", next_key)
+
+
+@pytest.fixture(scope="session")
+def private_key_pool():
+    """Asymmetric private keys by KeySpec, made on first need and kept for the whole session."""
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def pooled_private_keys(monkeypatch, private_key_pool):
+    """CreateKey takes asymmetric private keys from the session's pool, on the rule of
+    pooled_wrapping_keys: the n-th key of a spec in a test is the n-th of the pool, so two
+    keys of one test never share a private key. RSA_4096 generation alone takes seconds."""
+    generate = specs.new_private_key
+    taken = {}
+
+    def next_key(spec):
+        pool = private_key_pool.setdefault(spec, [])
+        n = taken[spec] = taken.get(spec, -1) + 1
+        if n == len(pool):
+            pool.append(generate(spec))
+        return pool[n]
+
+    monkeypatch.setattr(specs, "new_private_key", next_key)
