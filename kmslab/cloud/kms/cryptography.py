@@ -144,7 +144,7 @@ def encrypt_with(ctx, key, plaintext, context):
 
 def encrypt_under(ctx, key, algorithm, plaintext, context):
     """(ciphertext, material id or None): a symmetric key's blob, or an RSA key's raw OAEP output.
-    Only symmetric keys have material ids (Encrypt, ReEncrypt API references)."""
+    Only symmetric keys have material ids (KeyMaterialId in the Decrypt and ReEncrypt API references)."""
     if specs.is_symmetric(key["KeyMetadata"]["KeySpec"]):
         return encrypt_with(ctx, key, plaintext, context)
     return private_key(ctx.world, key).public_key().encrypt(plaintext, oaep(algorithm)), None

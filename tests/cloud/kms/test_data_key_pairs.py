@@ -121,3 +121,4 @@ def test_cloudtrail_never_logs_either_half_of_the_pair(world, admin, key):
     assert outcome.record["responseElements"] is None
     assert outcome.record["additionalEventData"] == {"keyMaterialId": key["CurrentKeyMaterialId"]}
     assert outcome.record["readOnly"] is True
+    assert [r["ARN"] for r in outcome.record["resources"]] == [key["Arn"]]
