@@ -1,2 +1,4 @@
 """AWS KMS: one module per group of operations, each registering its operations."""
-from . import aliases, cryptography, grants, imports, lifecycle, policies, public_keys, rotation, tags  # noqa: F401
+from . import (  # noqa: F401
+    aliases, cryptography, custom_key_stores, grants, imports, lifecycle, policies, public_keys, rotation, tags,
+)

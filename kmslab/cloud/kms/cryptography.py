@@ -12,7 +12,6 @@ import os
 
 from ..errors import (
     AccessDeniedException,
-    DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -26,7 +25,8 @@ from . import ciphertext
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
-from .keys import aead, require_enabled, resolve
+from .custom_key_stores import require_custom_key_store
+from .keys import aead, note_use, refuse_dry_run, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -81,12 +81,6 @@ def require_no_recipient(request):
         raise UnsupportedOperationException("Recipient attestation documents are not available in this sandbox.")
 
 
-def refuse_dry_run(request):
-    """Every check passed; DryRun stops here (DryRun API reference)."""
-    if request.get("DryRun"):
-        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
-
-
 def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = key_for(ctx, key_id, action, conditions, allow_alias=True)
@@ -112,6 +106,7 @@ def encrypt(ctx, request):
     )
     refuse_dry_run(request)
     blob, _ = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
+    note_use(ctx, key)
     return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
 
 
@@ -155,6 +150,7 @@ def decrypt(ctx, request):
     material_id = key["Materials"][version]["KeyMaterialId"]
     ctx.additional_event_data["keyMaterialId"] = material_id
     plaintext = ciphertext.open_(aead(ctx.world, key, version), blob, request.get("EncryptionContext"))
+    note_use(ctx, key)
     return {
         "KeyId": meta["Arn"],
         "Plaintext": plaintext,
@@ -200,6 +196,9 @@ def re_encrypt(ctx, request):
     refuse_dry_run(request)
     plaintext = ciphertext.open_(aead(ctx.world, source, version), blob, request.get("SourceEncryptionContext"))
     new_blob, material_id = encrypt_with(ctx, destination, plaintext, request.get("DestinationEncryptionContext"))
+    # GetKeyLastUsage API reference: ReEncrypt counts as a use of both keys.
+    note_use(ctx, source)
+    note_use(ctx, destination)
     return {
         "CiphertextBlob": new_blob,
         "SourceKeyId": source_arn,
@@ -222,6 +221,7 @@ def new_data_key(ctx, request, action, operation_name):
     refuse_dry_run(request)
     plaintext = os.urandom(count or DATA_KEY_BYTES[spec])
     blob, material_id = encrypt_with(ctx, key, plaintext, request.get("EncryptionContext"))
+    note_use(ctx, key)
     return key, plaintext, blob, material_id
 
 
@@ -245,8 +245,8 @@ def generate_random(ctx, request):
     count = request.get("NumberOfBytes")
     if count is None:
         raise ValidationException("NumberOfBytes is required.")
-    if request.get("CustomKeyStoreId"):
-        raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
     require_no_recipient(request)
     authorize_account(ctx, "kms:GenerateRandom")
+    if request.get("CustomKeyStoreId"):
+        require_custom_key_store(request["CustomKeyStoreId"])
     return {"Plaintext": os.urandom(count)}
