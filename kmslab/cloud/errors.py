@@ -27,6 +27,8 @@ def _error(name, status=400, sender_fault=True):
 
 # KMS (botocore's kms service model lists each of these).
 AlreadyExistsException = _error("AlreadyExistsException")
+CloudHsmClusterNotFoundException = _error("CloudHsmClusterNotFoundException")
+CustomKeyStoreNotFoundException = _error("CustomKeyStoreNotFoundException")
 DisabledException = _error("DisabledException")
 DryRunOperationException = _error("DryRunOperationException", 412)
 ExpiredImportTokenException = _error("ExpiredImportTokenException")
@@ -46,6 +48,8 @@ NotFoundException = _error("NotFoundException")
 NotAuthorizedException = _error("NotAuthorizedException")
 TagException = _error("TagException")
 UnsupportedOperationException = _error("UnsupportedOperationException")
+XksProxyUriUnreachableException = _error("XksProxyUriUnreachableException")
+XksProxyVpcEndpointServiceNotFoundException = _error("XksProxyVpcEndpointServiceNotFoundException")
 
 # Common to every AWS service.
 AccessDeniedException = _error("AccessDeniedException")

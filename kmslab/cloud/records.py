@@ -27,6 +27,8 @@ SECRET_FIELDS = frozenset(
         "SessionToken", "Base32StringSeed", "QRCodePNG",
         "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "Password",
         "GrantToken", "GrantTokens",
+        # CreateCustomKeyStore, UpdateCustomKeyStore: the kmsuser password, the XKS proxy's secret.
+        "KeyStorePassword", "RawSecretAccessKey",
     }
 )
 
@@ -38,6 +40,8 @@ NULL_RESPONSE = frozenset(
         "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
         # ct-getparametersforimport, ct-importkeymaterial: logged with a null response.
         "GetParametersForImport", "ImportKeyMaterial",
+        # ct-getkeylastusage: a null response, although the operation only reads.
+        "GetKeyLastUsage",
     }
 )
 
@@ -150,7 +154,7 @@ def api_call_record(ctx, response, error):
     if ctx.additional_event_data:
         record["additionalEventData"] = ctx.additional_event_data
     record["requestID"] = ctx.request_id
-    record["eventID"] = new_event_id()
+    record["eventID"] = ctx.event_id
     record["readOnly"] = ctx.read_only
     if ctx.resources:
         record["resources"] = [

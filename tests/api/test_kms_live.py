@@ -274,3 +274,26 @@ def test_rsa_encryption_and_data_key_pairs_on_the_wire(kms, key):
     assert opened == pair["PrivateKeyPlaintext"]
     without = kms.generate_data_key_pair_without_plaintext(KeyId=key["KeyId"], KeyPairSpec="RSA_2048")
     assert "PrivateKeyPlaintext" not in without and without["KeyPairSpec"] == "RSA_2048"
+
+
+def test_custom_key_stores_answer_as_for_an_account_with_none(kms):
+    assert kms.describe_custom_key_stores()["CustomKeyStores"] == []
+    with pytest.raises(kms.exceptions.CustomKeyStoreNotFoundException):
+        kms.connect_custom_key_store(CustomKeyStoreId="cks-1234567890abcdef0")
+    with pytest.raises(kms.exceptions.CloudHsmClusterNotFoundException):
+        kms.create_custom_key_store(CustomKeyStoreName="hsm", CloudHsmClusterId="cluster-234abcdefgh",
+                                    TrustAnchorCertificate="certificate", KeyStorePassword="kmsPswd1")
+    with pytest.raises(kms.exceptions.CustomKeyStoreNotFoundException):
+        kms.create_key(CustomKeyStoreId="cks-1234567890abcdef0", Origin="AWS_CLOUDHSM")
+
+
+def test_get_key_last_usage_and_dry_run_on_the_wire(kms, key):
+    fresh = kms.get_key_last_usage(KeyId=key["Arn"])
+    assert fresh["KeyId"] == key["KeyId"] and fresh["KeyLastUsage"] == {}
+    assert fresh["TrackingStartDate"] == fresh["KeyCreationDate"] == key["CreationDate"]
+    with pytest.raises(kms.exceptions.DryRunOperationException):
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", DryRun=True)
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    used = kms.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]
+    assert used["Operation"] == "Encrypt" and used["Timestamp"] >= key["CreationDate"]
+    assert set(used) == {"Operation", "Timestamp", "CloudTrailEventId", "KmsRequestId"}

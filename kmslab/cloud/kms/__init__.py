@@ -1,2 +1,5 @@
 """AWS KMS: one module per group of operations, each registering its operations."""
-from . import aliases, cryptography, data_key_pairs, grants, imports, lifecycle, policies, public_keys, rotation, tags  # noqa: F401
+from . import (  # noqa: F401
+    aliases, cryptography, custom_key_stores, data_key_pairs, grants, imports, lifecycle, policies, public_keys,
+    rotation, tags,
+)

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from ..errors import (
     AccessDeniedException,
-    DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -34,7 +33,8 @@ from . import ciphertext, specs
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
-from .keys import aead, private_key, require_enabled, resolve
+from .custom_key_stores import require_custom_key_store
+from .keys import aead, note_use, private_key, refuse_dry_run, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -119,12 +119,6 @@ def require_fits(key, algorithm, plaintext):
         raise ValidationException(f"Algorithm {algorithm} and key spec {spec} cannot encrypt data larger than {limit} bytes.")
 
 
-def refuse_dry_run(request):
-    """Every check passed; DryRun stops here (DryRun API reference)."""
-    if request.get("DryRun"):
-        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
-
-
 def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None, context=None):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = key_for(ctx, key_id, action, conditions, allow_alias=True)
@@ -169,6 +163,7 @@ def encrypt(ctx, request):
     require_fits(key, algorithm, request["Plaintext"])
     refuse_dry_run(request)
     blob, _ = encrypt_under(ctx, key, algorithm, request["Plaintext"], context)
+    note_use(ctx, key)
     return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": algorithm}
 
 
@@ -218,6 +213,7 @@ def decrypt(ctx, request):
     if version is not None:
         ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
     plaintext, material_id = decrypt_under(ctx, key, version, algorithm, blob, context)
+    note_use(ctx, key)
     response = {"KeyId": meta["Arn"], "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
     if material_id is not None:
         response["KeyMaterialId"] = material_id
@@ -265,6 +261,9 @@ def re_encrypt(ctx, request):
     plaintext, source_material_id = decrypt_under(ctx, source, version, source_algorithm, blob, source_context)
     require_fits(destination, destination_algorithm, plaintext)
     new_blob, material_id = encrypt_under(ctx, destination, destination_algorithm, plaintext, destination_context)
+    # GetKeyLastUsage API reference: ReEncrypt counts as a use of both keys.
+    note_use(ctx, source)
+    note_use(ctx, destination)
     response = {
         "CiphertextBlob": new_blob,
         "SourceKeyId": source_arn,
@@ -290,6 +289,7 @@ def new_data_key(ctx, request, action, operation_name):
     refuse_dry_run(request)
     plaintext = os.urandom(count or DATA_KEY_BYTES[spec])
     blob, material_id = encrypt_with(ctx, key, plaintext, request.get("EncryptionContext"))
+    note_use(ctx, key)
     return key, plaintext, blob, material_id
 
 
@@ -313,8 +313,8 @@ def generate_random(ctx, request):
     count = request.get("NumberOfBytes")
     if count is None:
         raise ValidationException("NumberOfBytes is required.")
-    if request.get("CustomKeyStoreId"):
-        raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
     require_no_recipient(request)
     authorize_account(ctx, "kms:GenerateRandom")
+    if request.get("CustomKeyStoreId"):
+        require_custom_key_store(request["CustomKeyStoreId"])
     return {"Plaintext": os.urandom(count)}
