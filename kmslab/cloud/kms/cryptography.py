@@ -27,6 +27,7 @@ from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
 from .keys import aead, require_enabled, resolve
+from .specs import USAGES
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -59,19 +60,21 @@ def request_conditions(action, context):
     return conditions
 
 
-def require_encrypt_decrypt(key, operation_name, algorithm=None):
+def require_usage(key, usage, operation_name, algorithm=None):
     """InvalidKeyUsageException for either reason its API reference gives: the key's KeyUsage
-    is not ENCRYPT_DECRYPT, or the encryption algorithm does not fit its KeySpec. A symmetric
-    key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm); the RSA and
-    SM2 algorithms are for asymmetric keys. The message is KMS's as its users quote it, e.g.
-    "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." for the mirror case."""
+    is not the operation's, or the algorithm does not fit its KeySpec (specs.USAGES). A
+    symmetric key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm),
+    which is what the encryption operations mean when they omit the algorithm. The message is
+    KMS's as its users quote it, e.g. "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec
+    RSA_4096." for the mirror case."""
     meta = key["KeyMetadata"]
-    if meta["KeyUsage"] != "ENCRYPT_DECRYPT":
+    if meta["KeyUsage"] != usage:
         raise InvalidKeyUsageException(
             f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation_name}."
         )
     algorithm = algorithm or "SYMMETRIC_DEFAULT"
-    if algorithm not in meta["EncryptionAlgorithms"]:
+    [offered] = USAGES[meta["KeySpec"]][usage].values()
+    if algorithm not in offered:
         raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.")
 
 
@@ -87,11 +90,11 @@ def refuse_dry_run(request):
         raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
 
 
-def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None):
+def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None, usage="ENCRYPT_DECRYPT"):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = key_for(ctx, key_id, action, conditions, allow_alias=True)
     require_enabled(key)
-    require_encrypt_decrypt(key, operation_name, algorithm)
+    require_usage(key, usage, operation_name, algorithm)
     return key
 
 
@@ -150,7 +153,7 @@ def decrypt(ctx, request):
     ctx.add_resource(meta["Arn"])
     authorize_key(ctx, "kms:Decrypt", key, context_conditions(request), request_alias)
     require_enabled(key)
-    require_encrypt_decrypt(key, "Decrypt", request.get("EncryptionAlgorithm"))
+    require_usage(key, "ENCRYPT_DECRYPT", "Decrypt", request.get("EncryptionAlgorithm"))
     refuse_dry_run(request)
     material_id = key["Materials"][version]["KeyMaterialId"]
     ctx.additional_event_data["keyMaterialId"] = material_id
@@ -194,9 +197,9 @@ def re_encrypt(ctx, request):
         destination_alias,
     )
     require_enabled(source)
-    require_encrypt_decrypt(source, "ReEncrypt", request.get("SourceEncryptionAlgorithm"))
+    require_usage(source, "ENCRYPT_DECRYPT", "ReEncrypt", request.get("SourceEncryptionAlgorithm"))
     require_enabled(destination)
-    require_encrypt_decrypt(destination, "ReEncrypt", request.get("DestinationEncryptionAlgorithm"))
+    require_usage(destination, "ENCRYPT_DECRYPT", "ReEncrypt", request.get("DestinationEncryptionAlgorithm"))
     refuse_dry_run(request)
     plaintext = ciphertext.open_(aead(ctx.world, source, version), blob, request.get("SourceEncryptionContext"))
     new_blob, material_id = encrypt_with(ctx, destination, plaintext, request.get("DestinationEncryptionContext"))
