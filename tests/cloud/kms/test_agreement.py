@@ -1,5 +1,7 @@
 """DeriveSharedSecret: ECDH with a KEY_AGREEMENT key, checked against `cryptography`'s ECDH
 on the other side."""
+import subprocess
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -157,3 +159,19 @@ def test_an_imported_private_key_agrees_and_says_its_origin(world, admin):
 
     assert derived["KeyOrigin"] == "EXTERNAL"
     assert derived["SharedSecret"] == mine.exchange(ec.ECDH(), bob.public_key())
+
+
+def test_openssl_derives_the_same_secret_from_the_downloaded_public_key(world, admin, tmp_path):
+    key = agreement_key(world, admin, "ECC_NIST_P384")
+    bob = ec.generate_private_key(ec.SECP384R1())
+    (tmp_path / "bob.pem").write_bytes(bob.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "kms.der").write_bytes(ok(world, admin, "GetPublicKey", KeyId=key["KeyId"])["PublicKey"])
+
+    bobs = subprocess.run(
+        ["openssl", "pkeyutl", "-derive", "-inkey", tmp_path / "bob.pem", "-peerkey", tmp_path / "kms.der",
+         "-peerform", "DER"],
+        check=True, capture_output=True,
+    ).stdout
+
+    assert derive(world, admin, key["KeyId"], der(bob.public_key()))["SharedSecret"] == bobs

@@ -1,6 +1,7 @@
 """GenerateMac and VerifyMac with HMAC keys, checked against `cryptography`'s HMAC where the
 material is known outside (imported material)."""
 import os
+import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import hashes, hmac
@@ -172,3 +173,17 @@ def test_with_imported_material_a_mac_made_outside_verifies_and_kms_makes_the_sa
 
     assert verified["MacValid"] is True
     assert made["Mac"] == mac
+
+
+def test_openssl_computes_the_mac_of_imported_material(world, admin):
+    key = hmac_key(world, admin, "HMAC_256", Origin="EXTERNAL")
+    material = os.urandom(32)
+    import_material(world, admin, key["KeyId"], material)
+
+    computed = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-mac", "HMAC", "-macopt", f"hexkey:{material.hex()}", "-binary"],
+        input=b"order 42 shipped", check=True, capture_output=True,
+    ).stdout
+
+    made = ok(world, admin, "GenerateMac", KeyId=key["KeyId"], MacAlgorithm="HMAC_SHA_256", Message=b"order 42 shipped")
+    assert made["Mac"] == computed
