@@ -175,3 +175,15 @@ def test_openssl_derives_the_same_secret_from_the_downloaded_public_key(world, a
     ).stdout
 
     assert derive(world, admin, key["KeyId"], der(bob.public_key()))["SharedSecret"] == bobs
+
+
+@pytest.mark.parametrize("state, words", [("PendingDeletion", "pending deletion"), ("PendingImport", "pending import")])
+def test_a_key_pending_deletion_or_import_derives_nothing(world, admin, state, words):
+    key = agreement_key(world, admin, **({"Origin": "EXTERNAL"} if state == "PendingImport" else {}))
+    if state == "PendingDeletion":
+        ok(world, admin, "ScheduleKeyDeletion", KeyId=key["KeyId"])
+
+    error = fails(world, admin, "DeriveSharedSecret", "KMSInvalidStateException", KeyId=key["KeyId"],
+                  KeyAgreementAlgorithm="ECDH", PublicKey=der(ec.generate_private_key(ec.SECP256R1()).public_key()))
+
+    assert error.message == f"{key['Arn']} is {words}."

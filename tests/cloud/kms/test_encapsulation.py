@@ -121,3 +121,16 @@ def test_cloudtrail_logs_neither_secret_nor_ciphertext(world, admin):
     for outcome in (made, opened):
         assert outcome.record["requestParameters"] == {"keyId": key["KeyId"], "encapsulationAlgorithm": "ML_KEM"}
         assert outcome.record["responseElements"] is None
+
+
+@pytest.mark.parametrize("operation", ["Encapsulate", "Decapsulate"])
+def test_a_key_pending_deletion_neither_encapsulates_nor_decapsulates(world, admin, operation):
+    key = kem_key(world, admin)
+    ok(world, admin, "ScheduleKeyDeletion", KeyId=key["KeyId"])
+    request = dict(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM")
+    if operation == "Decapsulate":
+        request["SharedSecretCiphertextBlob"] = b"\x01" * 1088
+
+    error = fails(world, admin, operation, "KMSInvalidStateException", **request)
+
+    assert error.message == f"{key['Arn']} is pending deletion."

@@ -187,3 +187,15 @@ def test_openssl_computes_the_mac_of_imported_material(world, admin):
 
     made = ok(world, admin, "GenerateMac", KeyId=key["KeyId"], MacAlgorithm="HMAC_SHA_256", Message=b"order 42 shipped")
     assert made["Mac"] == computed
+
+
+@pytest.mark.parametrize("state, words", [("PendingDeletion", "pending deletion"), ("PendingImport", "pending import")])
+def test_a_key_pending_deletion_or_import_makes_no_mac(world, admin, state, words):
+    key = hmac_key(world, admin, **({"Origin": "EXTERNAL"} if state == "PendingImport" else {}))
+    if state == "PendingDeletion":
+        ok(world, admin, "ScheduleKeyDeletion", KeyId=key["KeyId"])
+
+    error = fails(world, admin, "GenerateMac", "KMSInvalidStateException", KeyId=key["KeyId"],
+                  MacAlgorithm="HMAC_SHA_256", Message=b"m")
+
+    assert error.message == f"{key['Arn']} is {words}."
