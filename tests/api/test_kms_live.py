@@ -253,3 +253,24 @@ def test_every_operation_on_a_key_that_does_not_exist_is_not_found(kms, operatio
 def test_decrypting_garbage_is_an_invalid_ciphertext(kms):
     with pytest.raises(kms.exceptions.InvalidCiphertextException):
         kms.decrypt(CiphertextBlob=b"\x01" * 80)
+
+
+def test_rsa_encryption_and_data_key_pairs_on_the_wire(kms, key):
+    rsa_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    public_key = serialization.load_der_public_key(kms.get_public_key(KeyId=rsa_key["KeyId"])["PublicKey"])
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    outside = public_key.encrypt(b"made outside", oaep)
+    decrypted = kms.decrypt(CiphertextBlob=outside, KeyId=rsa_key["KeyId"], EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert (decrypted["Plaintext"], decrypted["EncryptionAlgorithm"]) == (b"made outside", "RSAES_OAEP_SHA_256")
+    assert "KeyMaterialId" not in decrypted
+    encrypted = kms.encrypt(KeyId=rsa_key["KeyId"], Plaintext=b"x" * 214, EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert len(encrypted["CiphertextBlob"]) == 256 and encrypted["EncryptionAlgorithm"] == "RSAES_OAEP_SHA_1"
+    with pytest.raises(kms.exceptions.ClientError, match="cannot encrypt data larger than 190 bytes"):
+        kms.encrypt(KeyId=rsa_key["KeyId"], Plaintext=b"x" * 191, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    pair = kms.generate_data_key_pair(KeyId=key["KeyId"], KeyPairSpec="ECC_NIST_P256", EncryptionContext={"a": "b"})
+    private = serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+    assert private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == pair["PublicKey"]
+    opened = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext={"a": "b"})["Plaintext"]
+    assert opened == pair["PrivateKeyPlaintext"]
+    without = kms.generate_data_key_pair_without_plaintext(KeyId=key["KeyId"], KeyPairSpec="RSA_2048")
+    assert "PrivateKeyPlaintext" not in without and without["KeyPairSpec"] == "RSA_2048"

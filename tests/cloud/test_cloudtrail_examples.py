@@ -37,7 +37,8 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
 NO_EXAMPLE = {
-    "GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
+    "ListResourceTags", "ListRetirableGrants",
     # Fixtures are being fetched by another helper (issue 13).
     "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
 }

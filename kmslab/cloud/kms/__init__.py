@@ -1,4 +1,5 @@
 """AWS KMS: one module per group of operations, each registering its operations."""
 from . import (  # noqa: F401
-    agreement, aliases, cryptography, encapsulation, grants, imports, lifecycle, macs, policies, public_keys, rotation, tags,
+    agreement, aliases, cryptography, data_key_pairs, encapsulation, grants, imports, lifecycle, macs, policies, public_keys,
+    rotation, tags,
 )

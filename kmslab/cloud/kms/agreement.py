@@ -36,7 +36,7 @@ def derive_shared_secret(ctx, request):
     algorithm = request["KeyAgreementAlgorithm"]
     key = usable_key(
         ctx, request["KeyId"], "kms:DeriveSharedSecret", {"kms:KeyAgreementAlgorithm": algorithm},
-        "DeriveSharedSecret", algorithm, "KEY_AGREEMENT",
+        "DeriveSharedSecret", algorithm, usage="KEY_AGREEMENT",
     )
     meta = key["KeyMetadata"]
     # A malformed public key fails the request, so DryRun must not say it would succeed.

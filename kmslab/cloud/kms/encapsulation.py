@@ -18,7 +18,8 @@ CIPHERTEXT_BYTES = {"ML_KEM_768": 1088, "ML_KEM_1024": 1568}
 def _ml_kem_key(ctx, request, action, operation_name):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     return usable_key(
-        ctx, request["KeyId"], action, None, operation_name, request["EncapsulationAlgorithm"], "ENCAPSULATE_DECAPSULATE"
+        ctx, request["KeyId"], action, None, operation_name, request["EncapsulationAlgorithm"],
+        usage="ENCAPSULATE_DECAPSULATE",
     )
 
 

@@ -26,7 +26,8 @@ def _hmac(ctx, request, action, operation_name):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     algorithm = request["MacAlgorithm"]
     key = usable_key(
-        ctx, request["KeyId"], action, {"kms:MacAlgorithm": algorithm}, operation_name, algorithm, "GENERATE_VERIFY_MAC"
+        ctx, request["KeyId"], action, {"kms:MacAlgorithm": algorithm}, operation_name, algorithm,
+        usage="GENERATE_VERIFY_MAC",
     )
     refuse_dry_run(request)
     mac = hmac.HMAC(hmac_key(ctx.world, key), HASHES[algorithm]())

@@ -109,10 +109,10 @@ def test_dry_run_checks_the_public_key_too(world, admin):
     fails(world, admin, "DeriveSharedSecret", "ValidationException", PublicKey=b"junk", **request)
 
 
-def test_attested_recipients_are_not_available(world, admin):
+def test_a_recipient_attestation_document_is_refused_as_invalid(world, admin):
     key = agreement_key(world, admin)
 
-    fails(world, admin, "DeriveSharedSecret", "UnsupportedOperationException", KeyId=key["KeyId"],
+    fails(world, admin, "DeriveSharedSecret", "ValidationException", KeyId=key["KeyId"],
           KeyAgreementAlgorithm="ECDH", PublicKey=der(ec.generate_private_key(ec.SECP256R1()).public_key()),
           Recipient={"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b"doc"})
 
