@@ -23,7 +23,8 @@ SECRET_FIELDS = frozenset(
     {
         "Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "CiphertextForRecipient",
         "EncryptedKeyMaterial", "ImportToken", "PublicKey", "PrivateKeyPlaintext",
-        "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SecretAccessKey",
+        "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SharedSecret", "SharedSecretCiphertextBlob",
+        "SecretAccessKey",
         "SessionToken", "Base32StringSeed", "QRCodePNG",
         "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "Password",
         "GrantToken", "GrantTokens",
@@ -38,6 +39,8 @@ NULL_RESPONSE = frozenset(
         "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
         "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom",
         "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
+        # ct-encapsulate, ct-decapsulate; DeriveSharedSecret as the other cryptographic operations.
+        "DeriveSharedSecret", "Encapsulate", "Decapsulate",
         # ct-getparametersforimport, ct-importkeymaterial: logged with a null response.
         "GetParametersForImport", "ImportKeyMaterial",
         # ct-getkeylastusage: a null response, although the operation only reads.

@@ -36,8 +36,12 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
-NO_EXAMPLE = {"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
-              "ListResourceTags", "ListRetirableGrants"}
+NO_EXAMPLE = {
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
+    "ListResourceTags", "ListRetirableGrants",
+    # Fixtures are being fetched by another helper (issue 13).
+    "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+}
 # The custom key store operations: their examples record calls on a key store that
 # exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.
 NO_EXAMPLE |= {

@@ -67,24 +67,26 @@ def request_conditions(action, context):
     return conditions
 
 
-def require_encrypt_decrypt(key, operation_name, algorithm=None, context=None):
+def require_usage(key, usage, operation_name, algorithm=None, context=None):
     """InvalidKeyUsageException for either reason its API reference gives: the key's KeyUsage
-    is not ENCRYPT_DECRYPT, or the encryption algorithm does not fit its KeySpec. A symmetric
-    key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm); the RSA and
-    SM2 algorithms are for asymmetric keys. The message is KMS's as its users quote it, e.g.
-    "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." for the mirror case.
+    is not the operation's, or the algorithm does not fit its KeySpec (specs.USAGES). A
+    symmetric key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm),
+    which is what the encryption operations mean when they omit the algorithm. The message is
+    KMS's as its users quote it, e.g. "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec
+    RSA_4096." for the mirror case.
 
-    An encryption context "is supported only on operations with symmetric encryption KMS
-    keys" (Encrypt API reference, EncryptionContext); KMS refuses one sent with an
-    asymmetric key with the ValidationException below (its wording as emulators measured
-    against AWS record it; AWS's documentation gives none)."""
+    An encryption context (which only the encryption operations take) "is supported only on
+    operations with symmetric encryption KMS keys" (Encrypt API reference, EncryptionContext);
+    KMS refuses one sent with an asymmetric key with the ValidationException below (its
+    wording as emulators measured against AWS record it; AWS's documentation gives none)."""
     meta = key["KeyMetadata"]
-    if meta["KeyUsage"] != "ENCRYPT_DECRYPT":
+    if meta["KeyUsage"] != usage:
         raise InvalidKeyUsageException(
             f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation_name}."
         )
     algorithm = algorithm or "SYMMETRIC_DEFAULT"
-    if algorithm not in meta["EncryptionAlgorithms"]:
+    [offered] = specs.USAGES[meta["KeySpec"]][usage].values()
+    if algorithm not in offered:
         raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.")
     if context and not specs.is_symmetric(meta["KeySpec"]):
         raise ValidationException("EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs.")
@@ -119,11 +121,11 @@ def require_fits(key, algorithm, plaintext):
         raise ValidationException(f"Algorithm {algorithm} and key spec {spec} cannot encrypt data larger than {limit} bytes.")
 
 
-def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None, context=None):
+def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None, context=None, usage="ENCRYPT_DECRYPT"):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = key_for(ctx, key_id, action, conditions, allow_alias=True)
     require_enabled(key)
-    require_encrypt_decrypt(key, operation_name, algorithm, context)
+    require_usage(key, usage, operation_name, algorithm, context)
     return key
 
 
@@ -208,7 +210,7 @@ def decrypt(ctx, request):
     require_enabled(key)
     algorithm = request.get("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
     context = request.get("EncryptionContext")
-    require_encrypt_decrypt(key, "Decrypt", algorithm, context)
+    require_usage(key, "ENCRYPT_DECRYPT", "Decrypt", algorithm, context)
     refuse_dry_run(request)
     if version is not None:
         ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
@@ -254,9 +256,9 @@ def re_encrypt(ctx, request):
     destination_algorithm = request.get("DestinationEncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
     source_context, destination_context = request.get("SourceEncryptionContext"), request.get("DestinationEncryptionContext")
     require_enabled(source)
-    require_encrypt_decrypt(source, "ReEncrypt", source_algorithm, source_context)
+    require_usage(source, "ENCRYPT_DECRYPT", "ReEncrypt", source_algorithm, source_context)
     require_enabled(destination)
-    require_encrypt_decrypt(destination, "ReEncrypt", destination_algorithm, destination_context)
+    require_usage(destination, "ENCRYPT_DECRYPT", "ReEncrypt", destination_algorithm, destination_context)
     refuse_dry_run(request)
     plaintext, source_material_id = decrypt_under(ctx, source, version, source_algorithm, blob, source_context)
     require_fits(destination, destination_algorithm, plaintext)

@@ -44,6 +44,9 @@ def _check_key_type(request):
         require_custom_key_store(request["CustomKeyStoreId"])
     if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("XksKeyId"):
         raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
+    if request.get("Origin") == "EXTERNAL" and not specs.importable(spec):
+        # The wording is kmslab's; importing-keys-conceptual lists the specs that take imports.
+        raise UnsupportedOperationException(f"KeySpec {spec} does not support imported key material.")
     if request.get("MultiRegion"):
         raise UnsupportedOperationException("Multi-Region keys are not available in this sandbox.")
     return spec, usage

@@ -3,6 +3,8 @@ before any change; the call's real error otherwise (DryRun API reference; kms-dr
 import copy
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from kmslab.cloud import shapes
 from kmslab.cloud.operations import REGISTRY
@@ -10,6 +12,9 @@ from kmslab.cloud.operations import REGISTRY
 from ..factories import call, make_key, make_user, ok
 
 DRY_RUN = ("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+# A peer's public key for DeriveSharedSecret: P-256, DER SubjectPublicKeyInfo.
+PEER = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def setup(world, admin):
@@ -19,7 +24,14 @@ def setup(world, admin):
     blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"secret")["CiphertextBlob"]
     grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=admin.arn, Operations=["Decrypt"],
                RetiringPrincipal=admin.arn)
-    return {"key": key["KeyId"], "other": other["KeyId"], "blob": blob, "grant": grant, "admin": admin.arn}
+    hmac = make_key(world, admin, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    mac = ok(world, admin, "GenerateMac", KeyId=hmac, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    agreement = make_key(world, admin, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyId"]
+    kem = make_key(world, admin, KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyId"]
+    encapsulated = ok(world, admin, "Encapsulate", KeyId=kem, EncapsulationAlgorithm="ML_KEM")
+    return {"key": key["KeyId"], "other": other["KeyId"], "blob": blob, "grant": grant, "admin": admin.arn,
+            "hmac": hmac, "mac": mac, "agreement": agreement, "kem": kem,
+            "encapsulated": encapsulated["SharedSecretCiphertextBlob"], "peer": PEER}
 
 
 # operation -> its request, given what setup() made
@@ -34,6 +46,12 @@ CASES = {
     "CreateGrant": lambda s: {"KeyId": s["key"], "GranteePrincipal": s["admin"], "Operations": ["Encrypt"]},
     "RetireGrant": lambda s: {"GrantToken": s["grant"]["GrantToken"]},
     "RevokeGrant": lambda s: {"KeyId": s["key"], "GrantId": s["grant"]["GrantId"]},
+    "GenerateMac": lambda s: {"KeyId": s["hmac"], "Message": b"m", "MacAlgorithm": "HMAC_SHA_256"},
+    "VerifyMac": lambda s: {"KeyId": s["hmac"], "Message": b"m", "MacAlgorithm": "HMAC_SHA_256", "Mac": s["mac"]},
+    "DeriveSharedSecret": lambda s: {"KeyId": s["agreement"], "KeyAgreementAlgorithm": "ECDH", "PublicKey": s["peer"]},
+    "Encapsulate": lambda s: {"KeyId": s["kem"], "EncapsulationAlgorithm": "ML_KEM"},
+    "Decapsulate": lambda s: {"KeyId": s["kem"], "EncapsulationAlgorithm": "ML_KEM",
+                              "SharedSecretCiphertextBlob": s["encapsulated"]},
 }
 
 

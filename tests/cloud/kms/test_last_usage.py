@@ -128,3 +128,18 @@ def test_a_key_made_before_tracking_began_is_tracked_from_then(world, admin, clo
     assert before["KeyLastUsage"] == {} and before["KeyCreationDate"] == T0 < TRACKING_STARTED
     assert before["TrackingStartDate"] == after["TrackingStartDate"] == TRACKING_STARTED
     assert after["KeyLastUsage"]["Timestamp"] == TRACKING_STARTED + 3600
+
+
+@pytest.mark.parametrize("spec, usage, operation, request_", [
+    ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "GenerateDataKeyPair", {"KeyPairSpec": "ECC_NIST_P256"}),
+    ("RSA_2048", "ENCRYPT_DECRYPT", "Encrypt", {"Plaintext": b"x", "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
+    ("HMAC_256", "GENERATE_VERIFY_MAC", "GenerateMac", {"Message": b"m", "MacAlgorithm": "HMAC_SHA_256"}),
+    ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", "Encapsulate", {"EncapsulationAlgorithm": "ML_KEM"}),
+])
+def test_the_operations_of_every_key_type_count(world, admin, spec, usage, operation, request_):
+    key = make_key(world, admin, KeySpec=spec, KeyUsage=usage)
+
+    outcome = call(world, admin, operation, KeyId=key["KeyId"], **request_)
+
+    found = last_usage(world, admin, key["KeyId"])["KeyLastUsage"]
+    assert (found["Operation"], found["CloudTrailEventId"]) == (operation, outcome.record["eventID"])
