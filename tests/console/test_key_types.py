@@ -140,3 +140,12 @@ def test_an_rsa_key_encrypts_with_its_algorithm_and_without_context(alice):
 
 def codes_of(body):
     return re.findall(r'class="code">([^<]*)<', body)
+
+
+def test_the_console_imports_material_of_the_keys_own_spec(alice):
+    for spec, usage in [("HMAC_384", "GENERATE_VERIFY_MAC"), ("ECC_NIST_P521", "SIGN_VERIFY"), ("RSA_2048", "ENCRYPT_DECRYPT")]:
+        key_page = alice.create_key(KeySpec=spec, KeyUsage=usage, Origin="EXTERNAL")
+
+        body = alice.post(key_page + "import/", {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}, htmx=True).content.decode()
+
+        assert codes_of(body) == [] and ">Enabled<" in body, spec

@@ -3,12 +3,14 @@ import os
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kmslab.cloud.kms import specs
 from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
@@ -148,34 +150,46 @@ def public_key(request, sandbox_id, key_id):
 
 @require_POST
 def import_key_material(request, sandbox_id, key_id):
-    """Imports fresh random material: GetParametersForImport, wrap, ImportKeyMaterial.
+    """Imports fresh material of the key's spec: GetParametersForImport, wrap, ImportKeyMaterial.
 
-    The middle step is what a learner does offline with OpenSSL; the console
-    does it for them (RSAES_OAEP_SHA_256 under the RSA_2048 wrapping key) and
-    says so, so both calls are real and both land in CloudTrail.
+    The middle step is what a learner does offline with OpenSSL; the console does it for
+    them under the RSA_2048 wrapping key and says so, so both calls are real and both land
+    in CloudTrail. Symmetric and HMAC material is wrapped with RSAES_OAEP_SHA_256; a private
+    key is too long for OAEP, so it goes under a fresh AES key (RSA_AES_KEY_WRAP_SHA_256).
     """
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ImportKeyMaterialForm(request.POST)
+    world = runner.load_world(sandbox.id)
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        raise Http404("No such key")
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form}, operation="ImportKeyMaterial")
+    spec = key["KeyMetadata"]["KeySpec"]
+    algorithm = "RSA_AES_KEY_WRAP_SHA_256" if specs.is_asymmetric(spec) else "RSAES_OAEP_SHA_256"
     outcome, result = pages.run(
         request, sandbox, "kms", "GetParametersForImport",
-        {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"},
+        {"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": "RSA_2048"},
     )
     if outcome.error is None:
-        public_key = serialization.load_der_public_key(outcome.response["PublicKey"])
-        wrapped = public_key.encrypt(
-            os.urandom(32),
-            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
-        )
-        call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"], "EncryptedKeyMaterial": wrapped,
+        call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"],
+                "EncryptedKeyMaterial": wrap(outcome.response["PublicKey"], algorithm, specs.generate(spec)),
                 "ExpirationModel": form.cleaned_data["ExpirationModel"]}
         if call["ExpirationModel"] == "KEY_MATERIAL_EXPIRES":
-            world = runner.load_world(sandbox.id)
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
     return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
                     forms=None if result["ok"] else {"ImportKeyMaterial": form})
+
+
+def wrap(public_key_der, algorithm, material):
+    """Key material wrapped as GetParametersForImport's `algorithm` says (importing-keys-encrypt-key-material)."""
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    public_key = serialization.load_der_public_key(public_key_der)
+    if algorithm == "RSAES_OAEP_SHA_256":
+        return public_key.encrypt(material, oaep)
+    aes_key = os.urandom(32)
+    return public_key.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
 
 
 @require_GET
