@@ -165,6 +165,15 @@ def api_call_record(ctx, response, error):
     return record
 
 
+def synchronize_record(primary_arn, time):
+    """KMS copying a multi-Region primary's shared properties to its replicas
+    (ct-synchronize-multi-region-key): in the primary's Region, naming the primary,
+    written by "AWS Internal" but typed AwsApiCall, as AWS's example is."""
+    record = service_event_record("SynchronizeMultiRegionKey", primary_arn, time, response={"keyId": primary_arn})
+    record["eventType"] = "AwsApiCall"
+    return record
+
+
 def service_event_record(event_name, key_arn, time, response=None, additional=None, details=None):
     """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended).
 

@@ -18,21 +18,21 @@ T0 = 1_795_000_000.0
 DAY = 86400
 
 
-def call(world, caller, target, **request):
-    """Run one call; returns its Outcome."""
+def call(world, caller, target, region=None, **request):
+    """Run one call (in `region`, the world's own when None); returns its Outcome."""
     service, _, operation = target.rpartition(":")
-    return calls.call(world, caller, service or "kms", operation, request)
+    return calls.call(world, caller, service or "kms", operation, request, region)
 
 
-def ok(world, caller, target, **request):
-    outcome = call(world, caller, target, **request)
+def ok(world, caller, target, region=None, **request):
+    outcome = call(world, caller, target, region, **request)
     assert outcome.error is None, f"{outcome.error.code}: {outcome.error.message}"
     return outcome.response
 
 
-def fails(world, caller, target, code=None, **request):
+def fails(world, caller, target, code=None, region=None, **request):
     """The error of a call that must fail (with `code`, when given)."""
-    outcome = call(world, caller, target, **request)
+    outcome = call(world, caller, target, region, **request)
     assert outcome.error is not None, f"{target} succeeded: {outcome.response}"
     assert code in (None, outcome.error.code), f"{outcome.error.code}: {outcome.error.message}"
     return outcome.error

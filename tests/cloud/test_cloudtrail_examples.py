@@ -32,11 +32,12 @@ EXAMPLES = Path(__file__).parent / "cloudtrail_examples"
 DAY = 86400
 
 # The events KMS writes by itself, beside its API operations.
-SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
+SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial", "SynchronizeMultiRegionKey")
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
-NO_EXAMPLE = {"GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants"}
+NO_EXAMPLE = {"GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants",
+              "ReplicateKey", "SynchronizeMultiRegionKey", "UpdatePrimaryRegion"}
 
 # Fields that describe the caller or the connection rather than the operation:
 # which identity type, and whether it came over TLS, depends on the call, not

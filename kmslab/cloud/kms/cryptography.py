@@ -26,7 +26,7 @@ from . import ciphertext
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
-from .keys import aead, require_enabled, resolve
+from .keys import aead, ever_existed, find, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -122,11 +122,10 @@ def key_of_blob(ctx, blob, key_id):
     AccessDenied wording when the named key was deleted or is in another
     Region; InvalidCiphertextException when it names no key there ever was."""
     named_id, version = ciphertext.parse(blob)
-    kms = ctx.world.doc["kms"]
-    key = kms["keys"].get(named_id)
-    if key is None and named_id not in kms.get("deleted_keys", ()):
-        raise InvalidCiphertextException("")
-    if key is None or key["Region"] != ctx.region:
+    key = find(ctx.world, named_id, ctx.region)
+    if key is None:
+        if not ever_existed(ctx.world, named_id):
+            raise InvalidCiphertextException("")
         raise AccessDeniedException(KEY_GONE)
     if version >= len(key["Materials"]):
         raise InvalidCiphertextException("")

@@ -6,7 +6,7 @@ from ..operations import operation
 from ..policy.authorize import authorize_account
 from . import specs
 from .access import check_key_policy, key_for
-from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not
+from .keys import DAY, is_replica, key_arn, new_key, record_name, note_due, page, refuse_aws_managed, require_not
 from .tags import check_tags, tag_conditions
 
 
@@ -41,8 +41,8 @@ def _check_key_type(request):
     usage = specs.check(spec, request.get("KeyUsage"))
     if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("CustomKeyStoreId") or request.get("XksKeyId"):
         raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
-    if request.get("MultiRegion"):
-        raise UnsupportedOperationException("Multi-Region keys are not available in this sandbox.")
+    # Every key spec can be multi-Region, with KMS-made or imported material (CreateKey API
+    # reference, MultiRegion); only custom key stores cannot hold one, refused above.
     return spec, usage
 
 
@@ -51,13 +51,16 @@ def create_key(ctx, request):
     spec, usage = _check_key_type(request)
     origin = request.get("Origin", "AWS_KMS")
     tags = request.get("Tags", [])
+    multi_region = bool(request.get("MultiRegion"))
     conditions = {
         "kms:KeySpec": spec,
         "kms:KeyUsage": usage,
         "kms:KeyOrigin": origin,
-        "kms:MultiRegion": False,
+        "kms:MultiRegion": multi_region,
         **tag_conditions(tags),
     }
+    if multi_region:
+        conditions["kms:MultiRegionKeyType"] = "PRIMARY"
     if "BypassPolicyLockoutSafetyCheck" in request:
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = request["BypassPolicyLockoutSafetyCheck"]
     authorize_account(ctx, "kms:CreateKey", conditions)
@@ -74,11 +77,12 @@ def create_key(ctx, request):
         tags=[dict(tag) for tag in tags],
         spec=spec,
         usage=usage,
+        multi_region=multi_region,
     )
     meta = key["KeyMetadata"]
     if request.get("Policy") is not None:
         check_key_policy(ctx, meta["Arn"], request["Policy"], request.get("BypassPolicyLockoutSafetyCheck", False))
-    ctx.world.doc["kms"]["keys"][meta["KeyId"]] = key
+    ctx.world.doc["kms"]["keys"][record_name(meta["KeyId"], region)] = key
     ctx.add_resource(meta["Arn"])
     return {"KeyMetadata": dict(meta)}
 
@@ -98,7 +102,8 @@ def list_keys(ctx, request):
     # The account's keys in this Region in the order they were made: one page is read, not every key.
     listed = ctx.world.doc["kms"]["keys"].listing.group((account, region))
     chunk, tail = page(listed, request, 100, 1000)
-    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for _, key_id in chunk], **tail}
+    keys = [name.split("/")[0] for _, name in chunk]  # record names: key id, or key id/Region
+    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for key_id in keys], **tail}
 
 
 def _managed_key(ctx, request, action):
@@ -111,7 +116,7 @@ def _managed_key(ctx, request, action):
 @operation("kms", "UpdateKeyDescription")
 def update_key_description(ctx, request):
     key = _managed_key(ctx, request, "kms:UpdateKeyDescription")
-    require_not(key, "PendingDeletion")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion")
     key["KeyMetadata"]["Description"] = request["Description"]
     return {}
 
@@ -119,7 +124,7 @@ def update_key_description(ctx, request):
 @operation("kms", "EnableKey")
 def enable_key(ctx, request):
     key = _managed_key(ctx, request, "kms:EnableKey")
-    require_not(key, "PendingDeletion", "PendingImport")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Creating", "Updating")
     meta = key["KeyMetadata"]
     meta["KeyState"] = "Enabled"
     meta["Enabled"] = True
@@ -135,7 +140,7 @@ def enable_key(ctx, request):
 @operation("kms", "DisableKey")
 def disable_key(ctx, request):
     key = _managed_key(ctx, request, "kms:DisableKey")
-    require_not(key, "PendingDeletion", "PendingImport")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Creating", "Updating")
     meta = key["KeyMetadata"]
     meta["KeyState"] = "Disabled"
     meta["Enabled"] = False
@@ -155,11 +160,16 @@ def schedule_key_deletion(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:ScheduleKeyDeletion", {"kms:ScheduleKeyDeletionPendingWindowInDays": window})
     meta = key["KeyMetadata"]
     refuse_aws_managed(ctx, key, "kms:ScheduleKeyDeletion")
-    require_not(key, "PendingDeletion")
-    meta["KeyState"] = "PendingDeletion"
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion")
     meta["Enabled"] = False
-    meta["DeletionDate"] = ctx.time + window * DAY
     meta["PendingDeletionWindowInDays"] = window
+    if meta["MultiRegion"] and not is_replica(key) and meta["MultiRegionConfiguration"]["ReplicaKeys"]:
+        # A primary with replicas waits for them; its window starts when the last is deleted
+        # and its deletion date is not known until then (ScheduleKeyDeletion API reference).
+        meta["KeyState"] = "PendingReplicaDeletion"
+        return {"KeyId": meta["Arn"], "KeyState": "PendingReplicaDeletion", "PendingWindowInDays": window}
+    meta["KeyState"] = "PendingDeletion"
+    meta["DeletionDate"] = ctx.time + window * DAY
     note_due(ctx.world, meta["DeletionDate"])
     return {
         "KeyId": meta["Arn"],
@@ -173,12 +183,12 @@ def schedule_key_deletion(ctx, request):
 def cancel_key_deletion(ctx, request):
     key = _managed_key(ctx, request, "kms:CancelKeyDeletion")
     meta = key["KeyMetadata"]
-    if meta["KeyState"] != "PendingDeletion":
+    if meta["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"):
         raise KMSInvalidStateException(f"{meta['Arn']} is not pending deletion.")
     # CancelKeyDeletion leaves the key Disabled; a key with no usable material
     # (imported material deleted or expired) can only wait for an import.
     usable = bool(key["Materials"]) and key["Materials"][-1]["Sealed"] is not None
     meta["KeyState"] = "Disabled" if usable else "PendingImport"
-    meta.pop("DeletionDate")
+    meta.pop("DeletionDate", None)  # a primary pending replica deletion has none yet
     meta.pop("PendingDeletionWindowInDays")
     return {"KeyId": meta["Arn"]}
