@@ -112,11 +112,11 @@ def import_request(key_id, params, material, algorithm="RSAES_OAEP_SHA_256", **r
             "EncryptedKeyMaterial": wrap(params["PublicKey"], material, algorithm), **request}
 
 
-def import_material(world, caller, key_id, material, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048", **request):
+def import_material(world, caller, key_id, material, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048", region=None, **request):
     """GetParametersForImport, wrap, ImportKeyMaterial (material that never expires unless told)."""
-    params = ok(world, caller, "GetParametersForImport", KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
+    params = ok(world, caller, "GetParametersForImport", region, KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
     request.setdefault("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE")
-    return ok(world, caller, "ImportKeyMaterial", **import_request(key_id, params, material, algorithm, **request))
+    return ok(world, caller, "ImportKeyMaterial", region, **import_request(key_id, params, material, algorithm, **request))
 
 
 def key_in_state(world, caller, state):
