@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kmslab.cloud.kms.keys import find
 from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
@@ -110,7 +111,7 @@ def _key_id_for(request, sandbox, key_id):
     """How the acting identity names the page's key: by its id in the key's own account, by its ARN from
     another account (a key id or an alias name resolves only in the caller's own account)."""
     world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key and acting.current(request, sandbox, world).account != key["KeyMetadata"]["AWSAccountId"]:
         return key["KeyMetadata"]["Arn"]
     return key_id
@@ -154,7 +155,7 @@ def key_share(request, sandbox_id, key_id):
     for another account, or one of its principals, whether the key policy and that account's IAM allow use."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key is None:
         raise Http404("No such key")
     form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET or None)
