@@ -404,3 +404,26 @@ def test_related_keys_survive_the_per_entity_store(world, admin, clock, master_k
     again = World.from_rows(world.rows(), master_key, world.clock)
     assert ok(again, admin, "Decrypt", region=WEST, CiphertextBlob=blob)["Plaintext"] == b"stored"
     assert [k["KeyId"] for k in ok(again, admin, "ListKeys", region=WEST)["Keys"]] == [key_id]
+
+
+def test_the_replica_region_and_primary_region_condition_keys(world, admin, clock):
+    key_id = mrk(world, admin)
+    no_replicas = make_user(world, admin, "n", allow("kms:ReplicateKey"),
+                            allow("kms:CreateKey", StringEquals={"kms:MultiRegionKeyType": "PRIMARY"}))
+    to_west = make_user(world, admin, "w", allow(["kms:UpdatePrimaryRegion"], StringEquals={"kms:PrimaryRegion": WEST}))
+
+    # ReplicateKey's CreateKey in the replica Region is asked with kms:MultiRegionKeyType REPLICA.
+    fails(world, no_replicas, "ReplicateKey", "AccessDeniedException", KeyId=key_id, ReplicaRegion=WEST)
+    replicate(world, admin, key_id, clock=clock)
+    replicate(world, admin, key_id, EU, clock=clock)
+    fails(world, to_west, "UpdatePrimaryRegion", "AccessDeniedException", KeyId=key_id, PrimaryRegion=EU)
+    ok(world, to_west, "UpdatePrimaryRegion", KeyId=key_id, PrimaryRegion=WEST)
+
+
+def test_kms_multi_region_key_type_tells_primary_from_replica(world, admin, clock):
+    key_id = mrk(world, admin)
+    replicate(world, admin, key_id, clock=clock)
+    primary_only = make_user(world, admin, "p", allow("kms:Encrypt", StringEquals={"kms:MultiRegionKeyType": "PRIMARY"}))
+
+    ok(world, primary_only, "Encrypt", KeyId=key_id, Plaintext=b"x")
+    fails(world, primary_only, "Encrypt", "AccessDeniedException", region=WEST, KeyId=key_id, Plaintext=b"x")
