@@ -33,12 +33,13 @@ class Context:
     time: float  # the sandbox clock when the call started (world.now())
     read_only: bool
     request_id: str = field(default_factory=records.new_event_id)
-    event_id: str = field(default_factory=records.new_event_id)  # the record's eventID (GetKeyLastUsage names it)
     resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them
     explanations: list = field(default_factory=list)  # authorization decisions taken
     additional_event_data: dict = field(default_factory=dict)
     recipient_account: str | None = None
     logged_request: dict | None = None  # what CloudTrail shows as requestParameters
+    # The call's records in other Regions (ReplicateKey's CreateKey in the replica's Region).
+    region_records: list = field(default_factory=list)
     # Trail records the call can read (CloudTrail LookupEvents); the sandbox layer supplies them.
     trail: object = None
 
@@ -54,10 +55,11 @@ class Outcome:
     record: dict  # the call's own CloudTrail record
     explanations: list
     service_records: list  # what fell due before the call (e.g. DeleteKey service events)
+    region_records: list = field(default_factory=list)  # the call's records in other Regions, after its own
 
     @property
     def records(self):
-        return self.service_records + [self.record]
+        return self.service_records + [self.record] + self.region_records
 
 
 def call(world, caller, service, operation, request, region=None, trail_source=None):
@@ -84,4 +86,4 @@ def call(world, caller, service, operation, request, region=None, trail_source=N
     except AWSError as exc:
         error = exc
     record = records.api_call_record(ctx, response, error)
-    return Outcome(response, error, record, ctx.explanations, service_records)
+    return Outcome(response, error, record, ctx.explanations, service_records, ctx.region_records)

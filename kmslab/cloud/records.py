@@ -157,7 +157,7 @@ def api_call_record(ctx, response, error):
     if ctx.additional_event_data:
         record["additionalEventData"] = ctx.additional_event_data
     record["requestID"] = ctx.request_id
-    record["eventID"] = ctx.event_id
+    record["eventID"] = new_event_id()
     record["readOnly"] = ctx.read_only
     if ctx.resources:
         record["resources"] = [
@@ -169,6 +169,15 @@ def api_call_record(ctx, response, error):
     record["eventCategory"] = "Management"
     if ctx.caller.secure_transport:
         record["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"}
+    return record
+
+
+def synchronize_record(primary_arn, time):
+    """KMS copying a multi-Region primary's shared properties to its replicas
+    (ct-synchronize-multi-region-key): in the primary's Region, naming the primary,
+    written by "AWS Internal" but typed AwsApiCall, as AWS's example is."""
+    record = service_event_record("SynchronizeMultiRegionKey", primary_arn, time, response={"keyId": primary_arn})
+    record["eventType"] = "AwsApiCall"
     return record
 
 

@@ -5,6 +5,7 @@ making calls: reading a page writes nothing to CloudTrail. Only actions are
 calls (kmslab/console/pages.py `run`).
 """
 from kmslab.cloud.kms import specs
+from kmslab.cloud.kms.keys import find
 
 from .pages import duration
 
@@ -21,8 +22,9 @@ def keys(world, account=None):
     """Key rows for a table: {"meta", "aliases", "rotation"}, customer keys first, oldest first."""
     aliases = aliases_by_key(world)
     rows = [
-        {"meta": key["KeyMetadata"], "aliases": aliases.get(key_id, []), "rotation": key.get("Rotation", {})}
-        for key_id, key in world.doc["kms"]["keys"].items()
+        {"meta": key["KeyMetadata"], "aliases": aliases.get(key["KeyMetadata"]["KeyId"], []),
+         "rotation": key.get("Rotation", {}), "policy": key.get("Policy", "")}
+        for key in world.doc["kms"]["keys"].values()
         if account is None or key["KeyMetadata"]["AWSAccountId"] == account
     ]
     rows.sort(key=lambda row: (row["meta"]["KeyManager"] != "CUSTOMER", row["meta"]["CreationDate"]))
@@ -31,7 +33,7 @@ def keys(world, account=None):
 
 def key(world, key_id):
     """Everything the key page shows about one key, or None."""
-    record = world.doc["kms"]["keys"].get(key_id)
+    record = find(world, key_id, world.region)
     if record is None:
         return None
     meta = record["KeyMetadata"]

@@ -10,6 +10,7 @@ import dataclasses
 from kmslab.cloud import principals
 from kmslab.cloud.kms import access
 from kmslab.cloud.kms.cryptography import request_conditions
+from kmslab.cloud.kms.keys import find
 from kmslab.cloud.policy import grammar, lint
 from kmslab.cloud.policy.authorize import decide_account
 
@@ -64,13 +65,12 @@ def key_record(world, ref):
     """A lab key by its alias: the key the lab set up under that name, else the alias's current key."""
     name, _, account_ref = ref.partition("@")
     arn = lab_keys(world).get(name)
-    keys = world.doc["kms"]["keys"]
     if arn:
-        return keys.get(arn.rsplit("/", 1)[1])
+        return find(world, arn.rsplit("/", 1)[1], arn.split(":")[3])
     account = ACCOUNTS.get(account_ref, account_ref) if account_ref else ACCOUNTS["A"]
     for alias in world.doc["kms"]["aliases"].values():
         if alias["AliasName"] == name and alias["AliasArn"].split(":")[4] == account:
-            return keys.get(alias.get("TargetKeyId"))
+            return find(world, alias.get("TargetKeyId"), alias["AliasArn"].split(":")[3])
     return None
 
 
@@ -317,7 +317,7 @@ def _material_matches(world, record, spec):
     "current" (the newest now) or "noncurrent"."""
     used = (record.get("additionalEventData") or {}).get("keyMaterialId")
     arns = [r.get("ARN") for r in record.get("resources") or ()]
-    key = next((world.doc["kms"]["keys"].get(a.rsplit("/", 1)[1]) for a in arns if a), None)
+    key = next((find(world, a.rsplit("/", 1)[1], a.split(":")[3]) for a in arns if a), None)
     if not used or key is None or not key.get("Materials"):
         return False
     first, current = key["Materials"][0]["KeyMaterialId"], key["Materials"][-1]["KeyMaterialId"]

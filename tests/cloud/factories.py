@@ -4,12 +4,14 @@ A call names its operation as "service:Operation" ("iam:CreateUser"), or by its
 name alone for KMS ("Encrypt"), the service most tests are about.
 """
 import json
+import weakref
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from kmslab.cloud import calls, mfa, principals
+from kmslab.cloud.cloudtrail import RecordList
 
 ACCOUNT_A, ACCOUNT_B = "111122223333", "444455556666"
 # The frozen clock's start (tests/conftest.py). Not imported from there: in a whole-suite
@@ -18,21 +20,28 @@ T0 = 1_795_000_000.0
 DAY = 86400
 
 
-def call(world, caller, target, **request):
-    """Run one call; returns its Outcome."""
+# Each world's trail, as the sandbox layer would store it: what LookupEvents and GetKeyLastUsage read.
+TRAILS = weakref.WeakKeyDictionary()
+
+
+def call(world, caller, target, region=None, **request):
+    """Run one call (in `region`, the world's own when None); returns its Outcome."""
     service, _, operation = target.rpartition(":")
-    return calls.call(world, caller, service or "kms", operation, request)
+    trail = TRAILS.setdefault(world, RecordList([]))
+    outcome = calls.call(world, caller, service or "kms", operation, request, region, trail_source=trail)
+    trail.records.extend(outcome.records)
+    return outcome
 
 
-def ok(world, caller, target, **request):
-    outcome = call(world, caller, target, **request)
+def ok(world, caller, target, region=None, **request):
+    outcome = call(world, caller, target, region, **request)
     assert outcome.error is None, f"{outcome.error.code}: {outcome.error.message}"
     return outcome.response
 
 
-def fails(world, caller, target, code=None, **request):
+def fails(world, caller, target, code=None, region=None, **request):
     """The error of a call that must fail (with `code`, when given)."""
-    outcome = call(world, caller, target, **request)
+    outcome = call(world, caller, target, region, **request)
     assert outcome.error is not None, f"{target} succeeded: {outcome.response}"
     assert code in (None, outcome.error.code), f"{outcome.error.code}: {outcome.error.message}"
     return outcome.error
@@ -112,11 +121,11 @@ def import_request(key_id, params, material, algorithm="RSAES_OAEP_SHA_256", **r
             "EncryptedKeyMaterial": wrap(params["PublicKey"], material, algorithm), **request}
 
 
-def import_material(world, caller, key_id, material, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048", **request):
+def import_material(world, caller, key_id, material, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048", region=None, **request):
     """GetParametersForImport, wrap, ImportKeyMaterial (material that never expires unless told)."""
-    params = ok(world, caller, "GetParametersForImport", KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
+    params = ok(world, caller, "GetParametersForImport", region, KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec)
     request.setdefault("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE")
-    return ok(world, caller, "ImportKeyMaterial", **import_request(key_id, params, material, algorithm, **request))
+    return ok(world, caller, "ImportKeyMaterial", region, **import_request(key_id, params, material, algorithm, **request))
 
 
 def key_in_state(world, caller, state):

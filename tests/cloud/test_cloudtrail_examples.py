@@ -32,7 +32,7 @@ EXAMPLES = Path(__file__).parent / "cloudtrail_examples"
 DAY = 86400
 
 # The events KMS writes by itself, beside its API operations.
-SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
+SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial", "SynchronizeMultiRegionKey")
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
@@ -41,6 +41,7 @@ NO_EXAMPLE = {
     "ListResourceTags", "ListRetirableGrants",
     # Fixtures are being fetched by another helper (issue 13).
     "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+    "ReplicateKey", "SynchronizeMultiRegionKey", "UpdatePrimaryRegion",
 }
 # The custom key store operations: their examples record calls on a key store that
 # exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.

@@ -45,7 +45,7 @@ from ..policy.authorize import (
 from ..policy.catalogue import ACTIONS, ENCRYPTION_CONTEXT_OPERATIONS
 from ..policy.evaluate import Request
 from ..policy.explain import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Decision
-from .keys import resolve
+from .keys import find, resolve
 
 EC_PREFIX = "kms:EncryptionContext:"
 
@@ -245,7 +245,7 @@ def check_key_policy(ctx, key_arn, policy_text, bypass_lockout_check=False):
     if bypass_lockout_check:
         return
     key_id = key_arn.rsplit("/", 1)[-1]
-    key = ctx.world.doc["kms"]["keys"].get(key_id)
+    key = find(ctx.world, key_id, key_arn.split(":")[3])
     if key is None:
         key = {
             "KeyMetadata": {"Arn": key_arn, "AWSAccountId": key_arn.split(":")[4], "KeyId": key_id,

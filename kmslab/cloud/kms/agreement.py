@@ -12,7 +12,7 @@ from ..errors import ValidationException
 from ..operations import operation
 from .cryptography import require_no_recipient, usable_key
 from .grants import check_grant_tokens
-from .keys import note_use, private_key, refuse_dry_run
+from .keys import private_key, refuse_dry_run
 from .specs import CURVES
 
 
@@ -43,7 +43,6 @@ def derive_shared_secret(ctx, request):
     peer = peer_public_key(request["PublicKey"], meta["KeySpec"])
     refuse_dry_run(request)
     shared_secret = private_key(ctx.world, key).exchange(ec.ECDH(), peer)
-    note_use(ctx, key)
     return {
         "KeyId": meta["Arn"],
         "SharedSecret": shared_secret,

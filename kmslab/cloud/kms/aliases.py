@@ -14,7 +14,7 @@ from ..errors import (
 from ..operations import operation
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
-from .keys import AWS_MANAGED_SERVICES, alias_arn, page, refuse_aws_managed, require_not, resolve
+from .keys import AWS_MANAGED_SERVICES, alias_arn, alias_names, find, page, refuse_aws_managed, require_not, resolve
 
 MAX_ALIASES_PER_KEY = 50  # resource-limits: aliases per KMS key
 # CreateAlias API reference, AliasName: "It can contain only alphanumeric characters, forward
@@ -43,7 +43,7 @@ def _existing(ctx, request, action):
     alias = ctx.world.doc["kms"]["aliases"].get(arn)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
-    key = ctx.world.doc["kms"]["keys"][alias["TargetKeyId"]]
+    key = find(ctx.world, alias["TargetKeyId"], ctx.region)
     ctx.add_resource(key["KeyMetadata"]["Arn"])
     # Permission on the alias itself only IAM policies can give (alias-access): aliases have no policy.
     authorize_account(ctx, action, resource=arn)
@@ -60,9 +60,7 @@ def _target(ctx, request, action):
 
 
 def _require_room(ctx, key):
-    key_id = key["KeyMetadata"]["KeyId"]
-    count = sum(1 for alias in ctx.world.doc["kms"]["aliases"].values() if alias["TargetKeyId"] == key_id)
-    if count >= MAX_ALIASES_PER_KEY:
+    if len(alias_names(ctx.world, key)) >= MAX_ALIASES_PER_KEY:
         raise LimitExceededException(f"A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases.")
 
 

@@ -1,8 +1,8 @@
 """kmslab's ciphertext blob: a versioned binary format of our own.
 
     offset  size  field
-    0       1     format version (1)
-    1       16    key id (the UUID's 16 bytes)
+    0       1     format version: 1 (a key id that is a UUID), 2 (a multi-Region key id)
+    1       16    key id (the UUID's 16 bytes; a multi-Region key's 32 hex digits as 16 bytes)
     17      4     key material version (big-endian index into the key's materials)
     21      12    nonce (fresh, random)
     33      n     AES-256-GCM ciphertext
@@ -11,7 +11,8 @@
 The 21-byte header and the canonical encryption context are the GCM associated
 data, so a changed header byte, or a wrong, missing or extra context, fails the
 tag check: InvalidCiphertextException, as in AWS. Like AWS's blob, the header
-names the key so Decrypt needs no KeyId.
+names the key so Decrypt needs no KeyId. Related multi-Region keys share the key
+id and material versions, so a blob from one Region decrypts in another.
 """
 import os
 import struct
@@ -21,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from ..errors import InvalidCiphertextException
 
 VERSION = 1
+MULTI_REGION_VERSION = 2
 HEADER = struct.Struct(">B16sI")
 NONCE_SIZE = 12
 TAG_SIZE = 16
@@ -40,18 +42,26 @@ def canonical_context(context):
     return bytes(out)
 
 
+def key_id_bytes(key_id):
+    """The 16 bytes of a key id: a UUID's, or a multi-Region key id's 32 hex digits."""
+    return bytes.fromhex(key_id.removeprefix("mrk-").replace("-", ""))
+
+
 def seal(aead, key_id, material_version, plaintext, context):
-    header = HEADER.pack(VERSION, bytes.fromhex(key_id.replace("-", "")), material_version)
+    version = MULTI_REGION_VERSION if key_id.startswith("mrk-") else VERSION
+    header = HEADER.pack(version, key_id_bytes(key_id), material_version)
     nonce = os.urandom(NONCE_SIZE)
     return header + nonce + aead.encrypt(nonce, plaintext, header + canonical_context(context))
 
 
 def parse(blob):
     """(key id, material version) named by a blob's header; InvalidCiphertext if it has none."""
-    if len(blob) < OVERHEAD or blob[0] != VERSION:
+    if len(blob) < OVERHEAD or blob[0] not in (VERSION, MULTI_REGION_VERSION):
         raise InvalidCiphertextException("")
-    _, key_bytes, material_version = HEADER.unpack_from(blob)
+    version, key_bytes, material_version = HEADER.unpack_from(blob)
     h = key_bytes.hex()
+    if version == MULTI_REGION_VERSION:
+        return f"mrk-{h}", material_version
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", material_version
 
 

@@ -34,7 +34,7 @@ from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
 from .custom_key_stores import require_custom_key_store
-from .keys import aead, note_use, private_key, refuse_dry_run, require_enabled, resolve
+from .keys import aead, ever_existed, find, private_key, refuse_dry_run, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -165,7 +165,6 @@ def encrypt(ctx, request):
     require_fits(key, algorithm, request["Plaintext"])
     refuse_dry_run(request)
     blob, _ = encrypt_under(ctx, key, algorithm, request["Plaintext"], context)
-    note_use(ctx, key)
     return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": algorithm}
 
 
@@ -183,11 +182,10 @@ def key_of_blob(ctx, blob, key_id):
         if specs.is_asymmetric(named["KeyMetadata"]["KeySpec"]):
             return named, None, request_alias
     named_id, version = ciphertext.parse(blob)
-    kms = ctx.world.doc["kms"]
-    key = kms["keys"].get(named_id)
-    if key is None and named_id not in kms.get("deleted_keys", ()):
-        raise InvalidCiphertextException("")
-    if key is None or key["Region"] != ctx.region:
+    key = find(ctx.world, named_id, ctx.region)
+    if key is None:
+        if not ever_existed(ctx.world, named_id):
+            raise InvalidCiphertextException("")
         raise AccessDeniedException(KEY_GONE)
     if version >= len(key["Materials"]):
         raise InvalidCiphertextException("")
@@ -215,7 +213,6 @@ def decrypt(ctx, request):
     if version is not None:
         ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
     plaintext, material_id = decrypt_under(ctx, key, version, algorithm, blob, context)
-    note_use(ctx, key)
     response = {"KeyId": meta["Arn"], "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
     if material_id is not None:
         response["KeyMaterialId"] = material_id
@@ -263,9 +260,6 @@ def re_encrypt(ctx, request):
     plaintext, source_material_id = decrypt_under(ctx, source, version, source_algorithm, blob, source_context)
     require_fits(destination, destination_algorithm, plaintext)
     new_blob, material_id = encrypt_under(ctx, destination, destination_algorithm, plaintext, destination_context)
-    # GetKeyLastUsage API reference: ReEncrypt counts as a use of both keys.
-    note_use(ctx, source)
-    note_use(ctx, destination)
     response = {
         "CiphertextBlob": new_blob,
         "SourceKeyId": source_arn,
@@ -291,7 +285,6 @@ def new_data_key(ctx, request, action, operation_name):
     refuse_dry_run(request)
     plaintext = os.urandom(count or DATA_KEY_BYTES[spec])
     blob, material_id = encrypt_with(ctx, key, plaintext, request.get("EncryptionContext"))
-    note_use(ctx, key)
     return key, plaintext, blob, material_id
 
 

@@ -11,7 +11,7 @@ from ..operations import operation
 from . import specs
 from .cryptography import context_conditions, encrypt_with, require_no_recipient, usable_key
 from .grants import check_grant_tokens
-from .keys import note_use, refuse_dry_run
+from .keys import refuse_dry_run
 
 
 def new_data_key_pair(ctx, request, action, operation_name):
@@ -27,7 +27,6 @@ def new_data_key_pair(ctx, request, action, operation_name):
     private = specs.new_private_key(pair_spec)
     private_der = specs.private_bytes(private)
     blob, material_id = encrypt_with(ctx, key, private_der, context)
-    note_use(ctx, key)
     return private_der, {
         "PrivateKeyCiphertextBlob": blob,
         "PublicKey": specs.public_der(private),

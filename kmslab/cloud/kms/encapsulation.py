@@ -10,7 +10,7 @@ from ..errors import InvalidCiphertextException
 from ..operations import operation
 from .cryptography import usable_key
 from .grants import check_grant_tokens
-from .keys import note_use, private_key, refuse_dry_run
+from .keys import private_key, refuse_dry_run
 
 CIPHERTEXT_BYTES = {"ML_KEM_768": 1088, "ML_KEM_1024": 1568}
 
@@ -28,7 +28,6 @@ def encapsulate(ctx, request):
     key = _ml_kem_key(ctx, request, "kms:Encapsulate", "Encapsulate")
     refuse_dry_run(request)
     shared_secret, blob = private_key(ctx.world, key).public_key().encapsulate()
-    note_use(ctx, key)
     return {
         "KeyId": key["KeyMetadata"]["Arn"],
         "SharedSecret": shared_secret,
@@ -45,7 +44,6 @@ def decapsulate(ctx, request):
         raise InvalidCiphertextException("")
     refuse_dry_run(request)
     shared_secret = private_key(ctx.world, key).decapsulate(blob)
-    note_use(ctx, key)
     return {
         "KeyId": key["KeyMetadata"]["Arn"],
         "SharedSecret": shared_secret,

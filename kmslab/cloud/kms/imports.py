@@ -10,12 +10,11 @@ key, 224 (256, 384, 512) to 1024 bits for an HMAC key, and for RSA and ECC keys
 the private key in PKCS #8, which is sealed as specs.py seals a private key. The private key and the
 import token are sealed in the world; a token is good for 24 hours of sandbox
 time. An import token record in `world.doc["kms"]["import_tokens"][token id]`:
-{"KeyId", "WrappingAlgorithm", "WrappingKeySpec", "ParametersValidTo", "Token" (sealed), "PrivateKey" (sealed)}.
+{"KeyId" (the key's record name, keys.record_name: a multi-Region key's token is for one Region), "WrappingAlgorithm", "WrappingKeySpec", "ParametersValidTo", "Token" (sealed), "PrivateKey" (sealed)}.
 """
 import hashlib
 import hmac
 import os
-import uuid
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,11 +33,13 @@ from ..errors import (
 from ..operations import operation
 from . import specs
 from .access import key_for
+from .ciphertext import key_id_bytes
 from .keys import (
     DAY,
     MATERIAL_PURPOSE,
     forget_imported_material,
     note_due,
+    record_name,
     require_not,
     require_origin,
 )
@@ -88,7 +89,7 @@ def get_parameters_for_import(ctx, request):
     valid_to = ctx.time + TOKEN_LIFETIME
     world = ctx.world
     world.doc["kms"]["import_tokens"][token[:16].hex()] = {
-        "KeyId": key["KeyMetadata"]["KeyId"],
+        "KeyId": record_name(key["KeyMetadata"]["KeyId"], key["Region"]),
         "WrappingAlgorithm": algorithm,
         "WrappingKeySpec": spec,
         "ParametersValidTo": valid_to,
@@ -187,7 +188,7 @@ def _token_entry(ctx, key, token):
     if (
         entry is None
         or not hmac.compare_digest(ctx.world.unseal(TOKEN_PURPOSE, entry["Token"]), token)
-        or entry["KeyId"] != key["KeyMetadata"]["KeyId"]
+        or entry["KeyId"] != record_name(key["KeyMetadata"]["KeyId"], key["Region"])
     ):
         raise InvalidImportTokenException("The import token is not valid for this KMS key.")
     if entry["ParametersValidTo"] <= ctx.time:
@@ -215,8 +216,9 @@ def _unwrap(world, entry, wrapped):
 
 def material_id_for(key_id, material):
     """KMS derives an imported material's id from the key id and the material (ImportKeyMaterial
-    API reference), which is how a re-import is recognised as the same material."""
-    return hashlib.sha256(uuid.UUID(key_id).bytes + material).hexdigest()
+    API reference), which is how a re-import is recognised as the same material (and the same
+    material imported into related multi-Region keys has the same id)."""
+    return hashlib.sha256(key_id_bytes(key_id) + material).hexdigest()
 
 
 @operation("kms", "ImportKeyMaterial")

@@ -1,6 +1,6 @@
 """KMS keys: the key record, KeyId resolution, key states, and key material.
 
-A key record in `world.doc["kms"]["keys"][key_id]`:
+A key record in `world.doc["kms"]["keys"][record_name(key_id, region)]`:
 
     {"KeyMetadata": {...exactly the fields DescribeKey returns...},
      "Region": "us-east-1",
@@ -9,19 +9,27 @@ A key record in `world.doc["kms"]["keys"][key_id]`:
      "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed material (specs.py)> | None,
                     "RotationDate": epoch | None, "RotationType": "AUTOMATIC" | "ON_DEMAND" | None}],
      "Rotation": {"Enabled": bool, "RotationPeriodInDays": int, "NextRotationDate": epoch},
-     "OnDemandRotations": int,
-     "Usage": {"TrackingStartDate": epoch, "KeyLastUsage": {} | {"Operation", "Timestamp",
-               "CloudTrailEventId", "KmsRequestId"}}}   (GetKeyLastUsage)
+     "OnDemandRotations": int}
 
 Materials are never removed while the key exists: index i is "key material
 version i" in the ciphertext header, so every earlier ciphertext still decrypts.
 Imported material that is deleted or expires keeps its entry with `Sealed: None`,
 so re-importing the same material revives the ciphertexts made under it.
+
+Related multi-Region keys (a primary and its replicas) share one key id, each in
+its own Region, so their records are named by key id and Region
+(`mrk-…/eu-west-1`); every other key's record is named by its key id alone.
+Their shared properties (key spec, usage, origin, material, rotation) are kept
+equal by multi_region.py; `MultiRegionConfiguration` is in every member's
+KeyMetadata, as DescribeKey returns it.
 """
+import copy
 import hashlib
 import json
 import os
 import uuid
+
+import botocore.loaders
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -38,11 +46,6 @@ from . import specs
 
 MATERIAL_PURPOSE = "kms-key-material"
 DAY = 86400
-# The day kmslab began recording each key's last cryptographic use (2026-12-03T00:00:00Z):
-# a key made before it reports this as its TrackingStartDate (GetKeyLastUsage API reference:
-# "the date from which KMS began recording cryptographic activity for this key, or the date
-# the KMS key was created, whichever is later").
-TRACKING_STARTED = 1796256000.0
 
 # The predefined aliases AWS puts in every account; the AWS managed key behind
 # one is created the first time the alias is used (DescribeKey API reference:
@@ -74,8 +77,44 @@ def alias_arn(region, account, name):
     return f"arn:aws:kms:{region}:{account}:alias/{name.removeprefix('alias/')}"
 
 
-def new_key_id():
-    return str(uuid.uuid4())
+def new_key_id(multi_region=False):
+    # Multi-Region key ids are "mrk-" and 32 hex digits, no dashes (multi-region-keys-overview).
+    return "mrk-" + os.urandom(16).hex() if multi_region else str(uuid.uuid4())
+
+
+def record_name(key_id, region):
+    """The name of a key's record in world.doc["kms"]["keys"]."""
+    return f"{key_id}/{region}" if key_id.startswith("mrk-") else key_id
+
+
+def find(world, key_id, region):
+    """The record of key `key_id` in `region`, or None (any account: key ids are world-unique)."""
+    key = world.doc["kms"]["keys"].get(record_name(key_id, region))
+    return key if key is not None and key["Region"] == region else None
+
+
+def ever_existed(world, key_id):
+    """Whether key `key_id` exists in some Region or was deleted: Decrypt tells its ciphertexts from forged ones."""
+    kms = world.doc["kms"]
+    if key_id in kms.get("deleted_keys", ()):
+        return True
+    if key_id.startswith("mrk-"):
+        return any(record_name(key_id, region) in kms["keys"] for region in REGIONS)
+    return key_id in kms["keys"]
+
+
+def _is_mrk(text):
+    return len(text) == 36 and text.startswith("mrk-") and all(c in "0123456789abcdef" for c in text[4:])
+
+
+# The Regions of the sandbox: those of AWS's commercial partition, as botocore lists them.
+REGIONS = frozenset(
+    region
+    for partition in botocore.loaders.Loader().load_data("partitions")["partitions"]
+    if partition["id"] == "aws"
+    for region in partition["regions"]
+    if region != "aws-global"
+)
 
 
 def _is_uuid(text):
@@ -97,7 +136,6 @@ def resolve(world, key_id, account, region, now, allow_alias=False):
     NotFound, never AccessDenied. An AWS managed alias used for the first time
     creates its key at `now`.
     """
-    keys = world.doc["kms"]["keys"]
     if key_id.startswith("arn:"):
         parts = key_id.split(":", 5)
         if len(parts) != 6 or parts[2] != "kms" or not parts[4]:
@@ -106,7 +144,7 @@ def resolve(world, key_id, account, region, now, allow_alias=False):
         if arn_region != region:
             raise NotFoundException(f"Invalid arn {arn_region}")
         if resource.startswith("key/"):
-            key = keys.get(resource[4:])
+            key = find(world, resource[4:], region)
             if key is None or key["KeyMetadata"]["Arn"] != key_id:
                 raise NotFoundException(f"Key '{key_id}' does not exist")
             return key, None
@@ -117,10 +155,10 @@ def resolve(world, key_id, account, region, now, allow_alias=False):
         if not allow_alias:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
         return _by_alias(world, account, region, key_id, alias_arn(region, account, key_id), True, now)
-    key = keys.get(key_id)
-    if key is None and not _is_uuid(key_id):
+    key = find(world, key_id, region)
+    if key is None and not (_is_uuid(key_id) or _is_mrk(key_id)):
         raise NotFoundException(f"Invalid keyId '{key_id}'")
-    if key is None or key["KeyMetadata"]["AWSAccountId"] != account or key["Region"] != region:
+    if key is None or key["KeyMetadata"]["AWSAccountId"] != account:
         raise NotFoundException(f"Key '{key_arn(region, account, key_id)}' does not exist")
     return key, None
 
@@ -131,7 +169,7 @@ def _by_alias(world, account, region, name, arn, own, now):
         alias = create_aws_managed_key(world, account, region, name[10:], now)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
-    return world.doc["kms"]["keys"][alias["TargetKeyId"]], name
+    return find(world, alias["TargetKeyId"], region), name
 
 
 # Key records.
@@ -150,9 +188,10 @@ def new_key(
     key_manager="CUSTOMER",
     spec="SYMMETRIC_DEFAULT",
     usage="ENCRYPT_DECRYPT",
+    multi_region=False,
 ):
     """A key record of a KeySpec and KeyUsage pair specs.check allowed, not yet stored."""
-    key_id = new_key_id()
+    key_id = new_key_id(multi_region)
     meta = {
         "AWSAccountId": account,
         "KeyId": key_id,
@@ -167,8 +206,14 @@ def new_key(
         "CustomerMasterKeySpec": spec,
         "KeySpec": spec,
         **specs.algorithms(spec, usage),
-        "MultiRegion": False,
+        "MultiRegion": multi_region,
     }
+    if multi_region:
+        meta["MultiRegionConfiguration"] = {
+            "MultiRegionKeyType": "PRIMARY",
+            "PrimaryKey": {"Arn": meta["Arn"], "Region": region},
+            "ReplicaKeys": [],
+        }
     materials = []
     if origin == "AWS_KMS":
         materials.append(new_material(world, spec))
@@ -183,7 +228,6 @@ def new_key(
         "Materials": materials,
         "Rotation": {"Enabled": False},
         "OnDemandRotations": 0,
-        "Usage": {"TrackingStartDate": now, "KeyLastUsage": {}},
     }
 
 
@@ -249,6 +293,14 @@ def create_aws_managed_key(world, account, region, service, now):
     return alias
 
 
+def alias_names(world, key):
+    """The ARNs of the aliases that point to `key`: an alias names a key id in its own account and Region."""
+    meta = key["KeyMetadata"]
+    prefix = alias_arn(key["Region"], meta["AWSAccountId"], "")
+    return [arn for arn, alias in world.doc["kms"]["aliases"].items()
+            if alias["TargetKeyId"] == meta["KeyId"] and arn.startswith(prefix)]
+
+
 def note_due(world, when):
     """Tell the schedule something falls due at `when` (schedule.run_due skips scanning until then)."""
     due = world.cache.get("kms_next_due")
@@ -277,29 +329,56 @@ def refuse_dry_run(request):
         raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
 
 
-# Last use (GetKeyLastUsage).
+
+# Related multi-Region keys.
 
 
-def usage_of(key):
-    """The key's usage record; a key made before kmslab tracked use has none until its first use."""
-    return key.get("Usage") or {
-        "TrackingStartDate": max(key["KeyMetadata"]["CreationDate"], TRACKING_STARTED),
-        "KeyLastUsage": {},
-    }
+def is_replica(key):
+    return key["KeyMetadata"].get("MultiRegionConfiguration", {}).get("MultiRegionKeyType") == "REPLICA"
 
 
-def note_use(ctx, key):
-    """Record a successful cryptographic operation on `key` (GetKeyLastUsage): call it last,
-    once nothing can fail any more, for every key the operation used (ReEncrypt: both)."""
-    key["Usage"] = {
-        "TrackingStartDate": usage_of(key)["TrackingStartDate"],
-        "KeyLastUsage": {
-            "Operation": ctx.operation,
-            "Timestamp": ctx.time,
-            "CloudTrailEventId": ctx.event_id,
-            "KmsRequestId": ctx.request_id,
-        },
-    }
+def family(world, key):
+    """The records of the multi-Region key `key` is one of: the primary first, then its replicas."""
+    meta = key["KeyMetadata"]
+    config = meta["MultiRegionConfiguration"]
+    regions = [config["PrimaryKey"]["Region"]] + [replica["Region"] for replica in config["ReplicaKeys"]]
+    return [find(world, meta["KeyId"], region) for region in regions]
+
+
+def configure(members):
+    """Write the family's MultiRegionConfiguration into each member; members[0] is the primary."""
+    primary = {"Arn": members[0]["KeyMetadata"]["Arn"], "Region": members[0]["Region"]}
+    replicas = [{"Arn": m["KeyMetadata"]["Arn"], "Region": m["Region"]} for m in members[1:]]
+    for i, member in enumerate(members):
+        member["KeyMetadata"]["MultiRegionConfiguration"] = {
+            "MultiRegionKeyType": "REPLICA" if i else "PRIMARY",
+            "PrimaryKey": dict(primary),
+            "ReplicaKeys": [dict(replica) for replica in replicas],
+        }
+
+
+def synchronize(world, primary):
+    """Copy the primary's shared properties to its replicas: rotation and, for KMS-made
+    material, the material versions (imported material is imported into each key)."""
+    meta = primary["KeyMetadata"]
+    if not meta.get("MultiRegion"):
+        return
+    for replica in family(world, primary)[1:]:
+        replica["Rotation"] = dict(primary["Rotation"])
+        replica["OnDemandRotations"] = primary["OnDemandRotations"]
+        if meta["Origin"] == "AWS_KMS":
+            replica["Materials"] = copy.deepcopy(primary["Materials"])
+            if "CurrentKeyMaterialId" in meta:
+                replica["KeyMetadata"]["CurrentKeyMaterialId"] = meta["CurrentKeyMaterialId"]
+
+
+def refuse_replica(key):
+    """Shared properties are changed on the primary key only (mrk-sync-properties)."""
+    if is_replica(key):
+        meta = key["KeyMetadata"]
+        raise UnsupportedOperationException(
+            f"{meta['Arn']} is a multi-Region replica key. Change its shared properties on its primary key."
+        )
 
 
 # Key states (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).

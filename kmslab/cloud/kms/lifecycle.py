@@ -1,13 +1,16 @@
 """Creating, describing and listing keys, and moving them between states."""
 import json
 
+from ..cloudtrail import event_time
 from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
 from ..policy.authorize import authorize_account
 from . import specs
 from .access import check_key_policy, key_for
 from .custom_key_stores import require_custom_key_store
-from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not, usage_of
+from .keys import (
+    DAY, is_replica, key_arn, new_key, note_due, page, record_name, refuse_aws_managed, require_not,
+)
 from .tags import check_tags, tag_conditions
 
 
@@ -47,8 +50,8 @@ def _check_key_type(request):
     if request.get("Origin") == "EXTERNAL" and not specs.importable(spec):
         # The wording is kmslab's; importing-keys-conceptual lists the specs that take imports.
         raise UnsupportedOperationException(f"KeySpec {spec} does not support imported key material.")
-    if request.get("MultiRegion"):
-        raise UnsupportedOperationException("Multi-Region keys are not available in this sandbox.")
+    # Every key spec can be multi-Region, with KMS-made or imported material (CreateKey API
+    # reference, MultiRegion); only custom key stores cannot hold one, refused above.
     return spec, usage
 
 
@@ -57,13 +60,16 @@ def create_key(ctx, request):
     spec, usage = _check_key_type(request)
     origin = request.get("Origin", "AWS_KMS")
     tags = request.get("Tags", [])
+    multi_region = bool(request.get("MultiRegion"))
     conditions = {
         "kms:KeySpec": spec,
         "kms:KeyUsage": usage,
         "kms:KeyOrigin": origin,
-        "kms:MultiRegion": False,
+        "kms:MultiRegion": multi_region,
         **tag_conditions(tags),
     }
+    if multi_region:
+        conditions["kms:MultiRegionKeyType"] = "PRIMARY"
     if "BypassPolicyLockoutSafetyCheck" in request:
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = request["BypassPolicyLockoutSafetyCheck"]
     authorize_account(ctx, "kms:CreateKey", conditions)
@@ -80,11 +86,12 @@ def create_key(ctx, request):
         tags=[dict(tag) for tag in tags],
         spec=spec,
         usage=usage,
+        multi_region=multi_region,
     )
     meta = key["KeyMetadata"]
     if request.get("Policy") is not None:
         check_key_policy(ctx, meta["Arn"], request["Policy"], request.get("BypassPolicyLockoutSafetyCheck", False))
-    ctx.world.doc["kms"]["keys"][meta["KeyId"]] = key
+    ctx.world.doc["kms"]["keys"][record_name(meta["KeyId"], region)] = key
     ctx.add_resource(meta["Arn"])
     return {"KeyMetadata": dict(meta)}
 
@@ -99,17 +106,41 @@ def describe_key(ctx, request):
 
 @operation("kms", "GetKeyLastUsage", read_only=True)
 def get_key_last_usage(ctx, request):
-    """The key's last successful cryptographic operation (keys.note_use), in every key state:
-    the API reference lists no KMSInvalidStateException."""
+    """The key's last successful cryptographic operation, in every key state (the API reference
+    lists no KMSInvalidStateException). It is read from the trail, which names each call's key
+    in `resources` and holds every call since the key was made, so a use writes nothing more
+    than its record, and the answer names that record (CloudTrailEventId, KmsRequestId)."""
     key = key_for(ctx, request["KeyId"], "kms:GetKeyLastUsage")
     meta = key["KeyMetadata"]
-    found = usage_of(key)
-    return {
-        "KeyId": meta["KeyId"],
-        "KeyLastUsage": dict(found["KeyLastUsage"]),
-        "TrackingStartDate": found["TrackingStartDate"],
-        "KeyCreationDate": meta["CreationDate"],
+    record = last_use(ctx.trail, meta["Arn"]) if ctx.trail is not None else None
+    last = {} if record is None else {
+        "Operation": record["eventName"],
+        "Timestamp": event_time(record),
+        "CloudTrailEventId": record["eventID"],
+        "KmsRequestId": record["requestID"],
     }
+    return {"KeyId": meta["KeyId"], "KeyLastUsage": last, "TrackingStartDate": meta["CreationDate"],
+            "KeyCreationDate": meta["CreationDate"]}
+
+
+# What GetKeyLastUsage counts: the cryptographic operations (kms-cryptography, "Cryptographic operations").
+CRYPTOGRAPHIC_OPERATIONS = frozenset({
+    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret",
+    "Encapsulate", "Decapsulate",
+})
+
+
+def last_use(trail, key_arn, page_size=100):
+    """The newest record of a successful cryptographic operation on the key, or None."""
+    before = None
+    while rows := trail.lookup(attribute="ResourceName", value=key_arn, before=before, limit=page_size):
+        for row in rows:
+            record = json.loads(row["record_json"])
+            if record["eventName"] in CRYPTOGRAPHIC_OPERATIONS and "errorCode" not in record:
+                return record
+        before = rows[-1]["sequence"]
+    return None
 
 
 @operation("kms", "ListKeys", read_only=True)
@@ -119,7 +150,8 @@ def list_keys(ctx, request):
     # The account's keys in this Region in the order they were made: one page is read, not every key.
     listed = ctx.world.doc["kms"]["keys"].listing.group((account, region))
     chunk, tail = page(listed, request, 100, 1000)
-    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for _, key_id in chunk], **tail}
+    keys = [name.split("/")[0] for _, name in chunk]  # record names: key id, or key id/Region
+    return {"Keys": [{"KeyId": key_id, "KeyArn": key_arn(region, account, key_id)} for key_id in keys], **tail}
 
 
 def _managed_key(ctx, request, action):
@@ -132,7 +164,7 @@ def _managed_key(ctx, request, action):
 @operation("kms", "UpdateKeyDescription")
 def update_key_description(ctx, request):
     key = _managed_key(ctx, request, "kms:UpdateKeyDescription")
-    require_not(key, "PendingDeletion")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion")
     key["KeyMetadata"]["Description"] = request["Description"]
     return {}
 
@@ -140,7 +172,7 @@ def update_key_description(ctx, request):
 @operation("kms", "EnableKey")
 def enable_key(ctx, request):
     key = _managed_key(ctx, request, "kms:EnableKey")
-    require_not(key, "PendingDeletion", "PendingImport")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Creating", "Updating")
     meta = key["KeyMetadata"]
     meta["KeyState"] = "Enabled"
     meta["Enabled"] = True
@@ -156,7 +188,7 @@ def enable_key(ctx, request):
 @operation("kms", "DisableKey")
 def disable_key(ctx, request):
     key = _managed_key(ctx, request, "kms:DisableKey")
-    require_not(key, "PendingDeletion", "PendingImport")
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Creating", "Updating")
     meta = key["KeyMetadata"]
     meta["KeyState"] = "Disabled"
     meta["Enabled"] = False
@@ -176,11 +208,16 @@ def schedule_key_deletion(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:ScheduleKeyDeletion", {"kms:ScheduleKeyDeletionPendingWindowInDays": window})
     meta = key["KeyMetadata"]
     refuse_aws_managed(ctx, key, "kms:ScheduleKeyDeletion")
-    require_not(key, "PendingDeletion")
-    meta["KeyState"] = "PendingDeletion"
+    require_not(key, "PendingDeletion", "PendingReplicaDeletion")
     meta["Enabled"] = False
-    meta["DeletionDate"] = ctx.time + window * DAY
     meta["PendingDeletionWindowInDays"] = window
+    if meta["MultiRegion"] and not is_replica(key) and meta["MultiRegionConfiguration"]["ReplicaKeys"]:
+        # A primary with replicas waits for them; its window starts when the last is deleted
+        # and its deletion date is not known until then (ScheduleKeyDeletion API reference).
+        meta["KeyState"] = "PendingReplicaDeletion"
+        return {"KeyId": meta["Arn"], "KeyState": "PendingReplicaDeletion", "PendingWindowInDays": window}
+    meta["KeyState"] = "PendingDeletion"
+    meta["DeletionDate"] = ctx.time + window * DAY
     note_due(ctx.world, meta["DeletionDate"])
     return {
         "KeyId": meta["Arn"],
@@ -194,12 +231,12 @@ def schedule_key_deletion(ctx, request):
 def cancel_key_deletion(ctx, request):
     key = _managed_key(ctx, request, "kms:CancelKeyDeletion")
     meta = key["KeyMetadata"]
-    if meta["KeyState"] != "PendingDeletion":
+    if meta["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"):
         raise KMSInvalidStateException(f"{meta['Arn']} is not pending deletion.")
     # CancelKeyDeletion leaves the key Disabled; a key with no usable material
     # (imported material deleted or expired) can only wait for an import.
     usable = bool(key["Materials"]) and key["Materials"][-1]["Sealed"] is not None
     meta["KeyState"] = "Disabled" if usable else "PendingImport"
-    meta.pop("DeletionDate")
+    meta.pop("DeletionDate", None)  # a primary pending replica deletion has none yet
     meta.pop("PendingDeletionWindowInDays")
     return {"KeyId": meta["Arn"]}

@@ -11,7 +11,7 @@ from ..errors import KMSInvalidMacException
 from ..operations import operation
 from .cryptography import usable_key
 from .grants import check_grant_tokens
-from .keys import hmac_key, note_use, refuse_dry_run
+from .keys import hmac_key, refuse_dry_run
 
 HASHES = {
     "HMAC_SHA_224": hashes.SHA224,
@@ -38,7 +38,6 @@ def _hmac(ctx, request, action, operation_name):
 @operation("kms", "GenerateMac", read_only=True)
 def generate_mac(ctx, request):
     key, mac = _hmac(ctx, request, "kms:GenerateMac", "GenerateMac")
-    note_use(ctx, key)
     return {"Mac": mac.finalize(), "MacAlgorithm": request["MacAlgorithm"], "KeyId": key["KeyMetadata"]["Arn"]}
 
 
@@ -50,5 +49,4 @@ def verify_mac(ctx, request):
     except InvalidSignature:
         # VerifyMac API reference: an invalid MAC is this exception, never MacValid false.
         raise KMSInvalidMacException("") from None
-    note_use(ctx, key)
     return {"KeyId": key["KeyMetadata"]["Arn"], "MacValid": True, "MacAlgorithm": request["MacAlgorithm"]}

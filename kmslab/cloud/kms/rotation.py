@@ -4,11 +4,13 @@ RotateKeyOnDemand, ListKeyRotations (rotate-keys).
 Rotation adds a material version and never removes one: new ciphertexts use
 the newest, old ones still decrypt. Automatic rotations are run by
 schedule.run_due when the clock passes `Rotation["NextRotationDate"]`.
+A multi-Region key's rotation is managed on its primary and synchronized to its
+replicas (multi-region-keys-manage: "rotation of the primary is synchronized").
 """
 from ..errors import LimitExceededException, UnsupportedOperationException
 from ..operations import operation
 from .access import key_for
-from .keys import DAY, note_due, page, refuse_aws_managed, require_enabled, require_origin, rotate
+from .keys import DAY, note_due, page, refuse_aws_managed, refuse_replica, require_enabled, require_origin, rotate, synchronize
 
 DEFAULT_PERIOD_DAYS = 365
 MAX_ON_DEMAND = 25  # resource-limits: on-demand rotations per key, not adjustable
@@ -30,6 +32,7 @@ def enable_key_rotation(ctx, request):
     # Imported material cannot rotate (key-state table, notes 6 and 7).
     refuse_aws_managed(ctx, key, "kms:EnableKeyRotation")
     require_rotatable(key)
+    refuse_replica(key)
     require_enabled(key)
     rotation = key["Rotation"]
     if rotation["Enabled"]:
@@ -39,6 +42,7 @@ def enable_key_rotation(ctx, request):
         start = ctx.time
     key["Rotation"] = {"Enabled": True, "RotationPeriodInDays": period, "NextRotationDate": start + period * DAY}
     note_due(ctx.world, key["Rotation"]["NextRotationDate"])
+    synchronize(ctx.world, key)
     return {}
 
 
@@ -47,8 +51,10 @@ def disable_key_rotation(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:DisableKeyRotation")
     refuse_aws_managed(ctx, key, "kms:DisableKeyRotation")
     require_rotatable(key)
+    refuse_replica(key)
     require_enabled(key)
     key["Rotation"] = {"Enabled": False}
+    synchronize(ctx.world, key)
     return {}
 
 
@@ -74,6 +80,7 @@ def rotate_key_on_demand(ctx, request):
     meta = key["KeyMetadata"]
     refuse_aws_managed(ctx, key, "kms:RotateKeyOnDemand")
     require_rotatable(key)
+    refuse_replica(key)
     require_enabled(key)
     if key["OnDemandRotations"] >= MAX_ON_DEMAND:
         raise LimitExceededException(
@@ -83,6 +90,7 @@ def rotate_key_on_demand(ctx, request):
     # On-demand rotations leave the automatic schedule as it is (RotateKeyOnDemand API reference).
     rotate(ctx.world, key, "ON_DEMAND", ctx.time)
     key["OnDemandRotations"] += 1
+    synchronize(ctx.world, key)
     return {"KeyId": meta["Arn"]}
 
 

@@ -1,4 +1,5 @@
-"""What falls due on the sandbox clock: deletion windows ending, rotations, expiring imports.
+"""What falls due on the sandbox clock: deletion windows ending, rotations, expiring imports,
+multi-Region keys settling (multi_region.py).
 
 `run_due` runs before every call (calls.call) and when a learner advances the
 clock. It is on the hot path, so it scans the keys only once the earliest due
@@ -9,7 +10,8 @@ stamped with the time it fell due.
 import math
 
 from .. import records
-from .keys import DAY, forget_imported_material, rotate
+from .keys import DAY, alias_names, forget_imported_material, is_replica, record_name, rotate, synchronize
+from .multi_region import delete_from_family, settle_due
 
 
 def run_due(world):
@@ -28,9 +30,13 @@ def run_due(world):
             next_due = min(next_due, when)
             continue
         key = keys[key_id]
+        events += settle_due(world, key, now)
         events += _expire_material(world, key, now)
         events += _rotate(world, key, now)
-        if _delete(world, key, now, events):
+        changed = _delete(world, key, now, events)
+        if changed is not None:
+            for other in changed:
+                next_due = min(next_due, _next_event(other))
             continue
         next_due = min(next_due, _next_event(key))
     world.cache["kms_next_due"] = next_due
@@ -39,35 +45,43 @@ def run_due(world):
 
 
 def _delete(world, key, now, events):
-    """A deletion window that ended: the key, its material, aliases and grants are gone (ScheduleKeyDeletion)."""
+    """A deletion window that ended: the key, its material, aliases and grants are gone (ScheduleKeyDeletion).
+
+    Returns None when nothing was deleted, else the other keys whose schedule it changed
+    (a multi-Region primary that waited for its last replica)."""
     meta = key["KeyMetadata"]
     if meta["KeyState"] != "PendingDeletion" or meta["DeletionDate"] > now:
-        return False
+        return None
+    changed = []
     kms = world.doc["kms"]
     key_id, arn = meta["KeyId"], meta["Arn"]
-    del kms["keys"][key_id]
+    name = record_name(key_id, key["Region"])
+    if meta["MultiRegion"] and meta["MultiRegionConfiguration"]["ReplicaKeys"]:
+        changed.append(delete_from_family(world, key, meta["DeletionDate"]))
+    del kms["keys"][name]
     # Remembered so that Decrypt can tell a deleted key's ciphertext from a forged one.
     kms.setdefault("deleted_keys", []).append(key_id)
-    for name in [name for name, alias in kms["aliases"].items() if alias["TargetKeyId"] == key_id]:
-        del kms["aliases"][name]
+    for alias in alias_names(world, key):
+        del kms["aliases"][alias]
     for grant_id in [g for g, grant in kms["grants"].items() if grant.get("KeyId") in (key_id, arn)]:
         del kms["grants"][grant_id]
-    for token in [t for t, entry in kms["import_tokens"].items() if entry["KeyId"] == key_id]:
+    for token in [t for t, entry in kms["import_tokens"].items() if entry["KeyId"] == name]:
         del kms["import_tokens"][token]
     # ct-delete-key: since December 2022 the record names the key in responseElements.
     events.append((meta["DeletionDate"], records.service_event_record("DeleteKey", arn, meta["DeletionDate"], response={"keyId": arn})))
-    return True
+    return changed
 
 
 def _rotate(world, key, now):
     """Automatic rotation: each period that ended adds a material version (rotate-keys).
 
     Disabled and pending-deletion keys do not rotate; EnableKey moves an
-    overdue rotation to the moment the key is enabled again."""
+    overdue rotation to the moment the key is enabled again. A multi-Region
+    primary's rotation is synchronized to its replicas, which never rotate by themselves."""
     rotation = key["Rotation"]
     meta = key["KeyMetadata"]
     events = []
-    if not rotation["Enabled"] or meta["KeyState"] != "Enabled":
+    if not rotation["Enabled"] or meta["KeyState"] != "Enabled" or is_replica(key):
         return events
     while rotation["NextRotationDate"] <= now:
         when = rotation["NextRotationDate"]
@@ -76,6 +90,10 @@ def _rotate(world, key, now):
         events.append(
             (when, records.service_event_record("RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
         )
+    if events and meta["MultiRegion"]:
+        synchronize(world, key)
+        if meta["MultiRegionConfiguration"]["ReplicaKeys"]:
+            events.append((events[-1][0], records.synchronize_record(meta["Arn"], events[-1][0])))
     return events
 
 
@@ -100,8 +118,10 @@ def _next_event(key):
     times = [math.inf]
     if meta["KeyState"] == "PendingDeletion":
         times.append(meta["DeletionDate"])
-    if rotation["Enabled"] and meta["KeyState"] == "Enabled":
+    if rotation["Enabled"] and meta["KeyState"] == "Enabled" and not is_replica(key):
         times.append(rotation["NextRotationDate"])
+    if "Settle" in key:
+        times.append(key["Settle"]["Date"])
     if meta.get("ValidTo") is not None:
         times.append(meta["ValidTo"])
     return min(times)

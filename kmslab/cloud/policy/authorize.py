@@ -27,8 +27,11 @@ def via_service_name(via_service, region):
     return via_service if "." in name else f"{name}.{region}.amazonaws.com"
 
 
-def key_aliases(world, key_id):
-    return [a["AliasName"] for a in world.doc["kms"]["aliases"].values() if a.get("TargetKeyId") == key_id]
+def key_aliases(world, key_id, region=None):
+    """The names of the aliases of a key (in `region` only, if given: related multi-Region keys share a key id)."""
+    prefix = f"arn:aws:kms:{region}:" if region else "arn:"
+    return [a["AliasName"] for arn, a in world.doc["kms"]["aliases"].items()
+            if a.get("TargetKeyId") == key_id and arn.startswith(prefix)]
 
 
 class RequestFacts:
@@ -101,7 +104,7 @@ KEY_GETTERS = {
     "kms:multiregion": lambda f, meta: bool(meta.get("MultiRegion")),
     "kms:multiregionkeytype": lambda f, meta: (meta.get("MultiRegionConfiguration") or {}).get("MultiRegionKeyType")
     if meta.get("MultiRegion") else None,
-    "kms:resourcealiases": lambda f, meta: key_aliases(f.world, meta["KeyId"]) or None,
+    "kms:resourcealiases": lambda f, meta: key_aliases(f.world, meta["KeyId"], meta["Arn"].split(":")[3]) or None,
     "kms:viaservice": lambda f, meta: via_service_name(f.caller.via_service, f.region) if f.caller.via_service else None,
 }
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.cloud.kms import specs
+from kmslab.cloud.kms.keys import find
 from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
@@ -97,7 +98,7 @@ def key_action(request, sandbox_id, key_id, operation):
     if operation not in KEY_ACTIONS:
         raise Http404("No such action")
     world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key is None:
         raise Http404("No such key")
     form = key_action_form(operation, key["KeyMetadata"], request.POST)
@@ -160,7 +161,7 @@ def import_key_material(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ImportKeyMaterialForm(request.POST)
     world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key is None:
         raise Http404("No such key")
     if not form.is_valid():
@@ -198,7 +199,7 @@ def key_share(request, sandbox_id, key_id):
     for another account, or one of its principals, whether the key policy and that account's IAM allow use."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key is None:
         raise Http404("No such key")
     form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET or None)

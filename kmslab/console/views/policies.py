@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kmslab.cloud import iam, principals
+from kmslab.cloud.kms.keys import find
 from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
@@ -57,7 +58,7 @@ class Target:
 
 
 def key_target(sandbox, world, key_id):
-    key = world.doc["kms"]["keys"].get(key_id)
+    key = find(world, key_id, world.region)
     if key is None:
         raise Http404("No such key")
     aliases = ", ".join(key_aliases(world, key_id))

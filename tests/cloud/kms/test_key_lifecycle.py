@@ -93,7 +93,6 @@ def test_a_key_policy_that_is_not_json_creates_no_key(world, admin):
         ({"KeyUsage": "SIGN_VERIFY"}, "ValidationException", "KeyUsage SIGN_VERIFY is not compatible with KeySpec SYMMETRIC_DEFAULT."),
         ({"KeySpec": "RSA_2048", "CustomerMasterKeySpec": "RSA_2048"}, "ValidationException", "You cannot specify both KeySpec and CustomerMasterKeySpec."),
         ({"Origin": "AWS_CLOUDHSM"}, "UnsupportedOperationException", "Custom key stores are not available in this sandbox."),
-        ({"MultiRegion": True}, "UnsupportedOperationException", "Multi-Region keys are not available in this sandbox."),
     ],
 )
 def test_create_key_refuses_what_a_sandbox_key_cannot_be(world, admin, request_, code, message):
