@@ -74,7 +74,8 @@ def _rotate(world, key, now):
         rotate(world, key, "AUTOMATIC", when)
         rotation["NextRotationDate"] = when + rotation["RotationPeriodInDays"] * DAY
         events.append(
-            (when, records.service_event_record("RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
+            (when, records.service_event_record("RotateKey", meta["Arn"], when,
+                                                details={"rotationType": "AUTOMATIC", "keyId": meta["KeyId"]}))
         )
     return events
 
@@ -85,13 +86,9 @@ def _expire_material(world, key, now):
     valid_to = meta.get("ValidTo")
     if valid_to is None or valid_to > now:
         return []
+    details = {"keyId": meta["KeyId"], "keyMaterialId": meta["CurrentKeyMaterialId"]}
     forget_imported_material(key)
-    return [
-        (
-            valid_to,
-            records.service_event_record("DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details={"keyId": meta["KeyId"]}),
-        )
-    ]
+    return [(valid_to, records.service_event_record("DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details=details))]
 
 
 def _next_event(key):

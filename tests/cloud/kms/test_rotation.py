@@ -61,7 +61,7 @@ def test_automatic_rotation_adds_material_and_old_ciphertexts_still_decrypt(worl
 
     [record] = outcome.service_records
     assert (record["eventName"], record["eventType"]) == ("RotateKey", "AwsServiceEvent")
-    assert record["serviceEventDetails"] == {"keyId": key["KeyId"]}
+    assert record["serviceEventDetails"] == {"rotationType": "AUTOMATIC", "keyId": key["KeyId"]}
     [rotation] = ok(world, admin, "ListKeyRotations", KeyId=key["KeyId"])["Rotations"]
     assert rotation["RotationType"] == "AUTOMATIC" and rotation["RotationDate"] == T0 + 90 * DAY
     new_blob = outcome.response["CiphertextBlob"]
