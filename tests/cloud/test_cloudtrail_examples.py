@@ -8,6 +8,14 @@ characters, so two notes can come with a record:
   "in", when it cut one in two). The record holds only what the excerpt showed.
 - "repaired": AWS prints a few examples as invalid JSON (a stray or a missing
   comma); the note says what was changed to parse them.
+A few examples were read whole from the guide's archived sources on GitHub
+(awsdocs/aws-kms-developer-guide, doc_source/ct-*.md; "source" names the
+commit), where the search tool's excerpt of the page was cut or not found.
+
+Examples of operations kmslab does not have yet (Sign, ReplicateKey ...) are
+read ahead: their test is skipped until the operation is registered, and then
+needs its call in CALLS. A page with two records (ct-update-primary-region:
+one per Region) gives its first.
 
 For each example the test makes the same call in a fresh world and compares
 the two records' shapes. Values that differ by nature (ids, times, ARNs,
@@ -31,8 +39,15 @@ from kmslab.cloud.operations import REGISTRY
 EXAMPLES = Path(__file__).parent / "cloudtrail_examples"
 DAY = 86400
 
-# The events KMS writes by itself, beside its API operations.
+# The events KMS writes by itself, beside its API operations. SynchronizeMultiRegionKey
+# (its example is read ahead) joins them with multi-Region keys.
 SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
+
+# Read ahead, for whoever lands ReplicateKey: its example (Nov 2020) writes
+# replicaKeyMetadata.aWSAccountId, where ct-createkey's newer one (Aug 2022) writes
+# keyMetadata.AWSAccountId for the same KeyMetadata; kmslab follows the newer
+# (records._camel), so "responseElements.replicaKeyMetadata.aWSAccountId: missing"
+# is a known departure to list then, with this reason.
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
@@ -484,10 +499,19 @@ def fixtures():
     return sorted(path.stem for path in EXAMPLES.glob("*.json"))
 
 
+def kms_events():
+    """The operations kmslab registers for KMS, and the events KMS writes by itself."""
+    return {name for service, name in REGISTRY if service == "kms"} | set(SERVICE_EVENTS)
+
+
 @pytest.mark.parametrize("operation", fixtures())
 def test_record_matches_aws_example(operation, world, admin):
     fixture = json.loads((EXAMPLES / f"{operation}.json").read_text())
     assert fixture["operation"] == operation == fixture["record"]["eventName"]
+    if operation not in kms_events():
+        # An example read ahead of its operation: it counts from the day the operation lands
+        # (and then needs its call in CALLS).
+        pytest.skip(f"kmslab has no {operation} yet")
     found = departures(fixture, CALLS[operation](world, admin))
     known = KNOWN_DEPARTURES.get(operation, [])
     new = [d for d in found if d not in known]
@@ -501,7 +525,8 @@ def test_record_matches_aws_example(operation, world, admin):
 
 def test_every_kms_operation_and_service_event_has_an_example():
     """A new KMS operation needs its ct- page here (or a word in NO_EXAMPLE on why not)."""
-    kms = {name for service, name in REGISTRY if service == "kms"} | set(SERVICE_EVENTS)
-    assert kms - NO_EXAMPLE == set(fixtures()) == set(CALLS)
-    assert NO_EXAMPLE <= kms
-    assert set(KNOWN_DEPARTURES) <= set(fixtures())
+    kms = kms_events()
+    assert sorted(kms - NO_EXAMPLE - set(fixtures())) == []
+    assert set(CALLS) == set(fixtures()) & kms
+    assert NO_EXAMPLE <= kms and not NO_EXAMPLE & set(fixtures())
+    assert set(KNOWN_DEPARTURES) <= set(CALLS)
