@@ -52,10 +52,8 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
 NO_EXAMPLE = {
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
-    "ListResourceTags", "ListRetirableGrants",
-    # Fixtures are being fetched by another helper (issue 13).
-    "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+    "GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants",
+    "DeriveSharedSecret", "Encapsulate", "Decapsulate",
 }
 # The custom key store operations: their examples record calls on a key store that
 # exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.
@@ -261,6 +259,27 @@ def generate_data_key_without_plaintext(world, admin):
                   KeySpec="AES_256", EncryptionContext={"Project": "Alpha"})
 
 
+def generate_data_key_pair(world, admin):
+    return record(world, admin, "GenerateDataKeyPair", KeyId=new_key(world, admin)["KeyId"], KeyPairSpec="RSA_3072",
+                  EncryptionContext={"Project": "Alpha"})
+
+
+def generate_data_key_pair_without_plaintext(world, admin):
+    return record(world, admin, "GenerateDataKeyPairWithoutPlaintext", KeyId=new_key(world, admin)["KeyId"],
+                  KeyPairSpec="RSA_4096", EncryptionContext={"Index": "5"})
+
+
+def generate_mac(world, admin):
+    key_id = new_key(world, admin, KeySpec="HMAC_512", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    return record(world, admin, "GenerateMac", KeyId=key_id, MacAlgorithm="HMAC_SHA_512", Message=b"data")
+
+
+def verify_mac(world, admin):
+    arn = new_key(world, admin, KeySpec="HMAC_384", KeyUsage="GENERATE_VERIFY_MAC")["Arn"]
+    mac = ok(world, admin, "GenerateMac", KeyId=arn, MacAlgorithm="HMAC_SHA_384", Message=b"data")["Mac"]
+    return record(world, admin, "VerifyMac", KeyId=arn, MacAlgorithm="HMAC_SHA_384", Message=b"data", Mac=mac)
+
+
 def generate_random(world, admin):
     return record(world, admin, "GenerateRandom", NumberOfBytes=32)
 
@@ -392,6 +411,9 @@ CALLS = {
     "Encrypt": encrypt,
     "GenerateDataKey": generate_data_key,
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
+    "GenerateDataKeyPair": generate_data_key_pair,
+    "GenerateDataKeyPairWithoutPlaintext": generate_data_key_pair_without_plaintext,
+    "GenerateMac": generate_mac,
     "GenerateRandom": generate_random,
     "GetKeyPolicy": get_key_policy,
     "GetKeyLastUsage": get_key_last_usage,
@@ -412,6 +434,7 @@ CALLS = {
     "UntagResource": untag_resource,
     "UpdateAlias": update_alias,
     "UpdateKeyDescription": update_key_description,
+    "VerifyMac": verify_mac,
 }
 
 
