@@ -53,7 +53,7 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 # not find; the guide may have none (its examples cover most operations, not all).
 NO_EXAMPLE = {
     "GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants",
-    "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+    "DeriveSharedSecret",
 }
 # The custom key store operations: their examples record calls on a key store that
 # exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.
@@ -188,6 +188,17 @@ def create_key(world, admin):
                   KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
 
 
+def ml_kem_key(world, admin):
+    return new_key(world, admin, KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyId"]
+
+
+def decapsulate(world, admin):
+    key_id = ml_kem_key(world, admin)
+    blob = ok(world, admin, "Encapsulate", KeyId=key_id, EncapsulationAlgorithm="ML_KEM")["SharedSecretCiphertextBlob"]
+    return record(world, admin, "Decapsulate", KeyId=key_id, EncapsulationAlgorithm="ML_KEM",
+                  SharedSecretCiphertextBlob=blob)
+
+
 def decrypt(world, admin):
     arn = new_key(world, admin)["Arn"]
     context = {"Department": "Engineering", "Project": "Alpha"}
@@ -242,6 +253,10 @@ def enable_key(world, admin):
 
 def enable_key_rotation(world, admin):
     return record(world, admin, "EnableKeyRotation", KeyId=new_key(world, admin)["KeyId"], RotationPeriodInDays=180)
+
+
+def encapsulate(world, admin):
+    return record(world, admin, "Encapsulate", KeyId=ml_kem_key(world, admin), EncapsulationAlgorithm="ML_KEM")
 
 
 def encrypt(world, admin):
@@ -398,6 +413,7 @@ CALLS = {
     "CreateAlias": create_alias,
     "CreateGrant": create_grant,
     "CreateKey": create_key,
+    "Decapsulate": decapsulate,
     "Decrypt": decrypt,
     "DeleteAlias": delete_alias,
     "DeleteExpiredKeyMaterial": delete_expired_key_material,
@@ -408,6 +424,7 @@ CALLS = {
     "DisableKeyRotation": disable_key_rotation,
     "EnableKey": enable_key,
     "EnableKeyRotation": enable_key_rotation,
+    "Encapsulate": encapsulate,
     "Encrypt": encrypt,
     "GenerateDataKey": generate_data_key,
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
