@@ -6,6 +6,7 @@ keys, session tokens and MFA seeds are dropped from requestParameters and
 responseElements (AWS does the same: see ct-encrypt, ct-decrypt in the KMS guide).
 """
 import os
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from . import shapes
@@ -33,19 +34,22 @@ SECRET_FIELDS = frozenset(
     }
 )
 
-# Operations whose response CloudTrail logs as null (the KMS cryptographic operations).
-NULL_RESPONSE = frozenset(
-    {
-        "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom",
-        "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
-        # ct-encapsulate, ct-decapsulate; DeriveSharedSecret as the other cryptographic operations.
-        "DeriveSharedSecret", "Encapsulate", "Decapsulate",
-        # ct-getparametersforimport, ct-importkeymaterial: logged with a null response.
-        "GetParametersForImport", "ImportKeyMaterial",
-        # ct-getkeylastusage: a null response, although the operation only reads.
-        "GetKeyLastUsage",
-    }
+# Services whose read-only operations CloudTrail logs with a null response: every ct- page
+# of a read-only KMS operation (DescribeKey, GetKeyPolicy, ListGrants, Encrypt, Decrypt ...)
+# shows "responseElements": null, and LookupEvents' answer is the trail itself. STS's
+# read-only AssumeRole and GetSessionToken log their credentials (see SECRET_FIELDS).
+NULL_RESPONSE_SERVICES = frozenset({"kms", "cloudtrail"})
+
+# KMS operations whose record names the key in responseElements.keyId (its ARN) although
+# the operation does not return it: "CloudTrail log entries for this operation recorded on
+# or after December 2022 include the key ARN of the affected KMS key in the
+# responseElements.keyId value" (ct-createalias, ct-updatealias, ct-deletealias,
+# ct-disablekey, ct-enablekey, ct-enablekeyrotation, ct-creategrant; ct-untagresource's
+# example shows it too). Other pages (ct-disable-key-rotation, ct-put-key-policy,
+# ct-tagresource, ct-update-key-description, ct-revoke-grant) show a null response.
+KEY_ARN_RESPONSE = frozenset(
+    {"CreateAlias", "UpdateAlias", "DeleteAlias", "DisableKey", "EnableKey", "EnableKeyRotation",
+     "CreateGrant", "UntagResource"}
 )
 
 SOURCES = {
@@ -58,7 +62,19 @@ SOURCES = {
 
 @lru_cache(maxsize=None)
 def _camel(name):
-    return name[0].lower() + name[1:] if name else name
+    """CloudTrail's member names, by the JavaBeans rule AWS's records follow: the first letter
+    lowered, unless the first two are capitals (keyMetadata.AWSAccountId, ct-createkey)."""
+    if not name or name[1:2].isupper():
+        return name
+    return name[0].lower() + name[1:]
+
+
+def trail_date(epoch):
+    """A timestamp inside requestParameters or responseElements, as AWS's records write one:
+    "Aug 10, 2022, 10:38:27 PM", in UTC (ct-createkey's creationDate, ct-importkeymaterial's validTo)."""
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
 
 
 def new_event_id():
@@ -85,6 +101,8 @@ def scrub(value, shape=None):
         return [scrub(v, shape.member if kind == "list" else None) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return None
+    if kind == "timestamp" and isinstance(value, (int, float)):
+        return trail_date(value)
     return value
 
 
@@ -121,13 +139,20 @@ def user_identity(caller):
 
 
 def resource_type(arn):
-    """CloudTrail's resource type for an ARN: AWS::KMS::Key, AWS::KMS::Alias (alias operations),
-    or the IAM role AssumeRole names."""
+    """CloudTrail's resource type for an ARN: the IAM role AssumeRole names, else AWS::KMS::Key,
+    an alias's ARN too (ct-createalias and ct-updatealias type theirs AWS::KMS::Key)."""
     if arn.startswith("arn:aws:iam:") and ":role/" in arn:
         return "AWS::IAM::Role"
-    if arn.startswith("arn:aws:kms:") and ":alias/" in arn:
-        return "AWS::KMS::Alias"
     return "AWS::KMS::Key"
+
+
+def _response_elements(ctx, response, model):
+    if ctx.read_only and ctx.service in NULL_RESPONSE_SERVICES:
+        return None
+    logged = scrub(response, model and model.output_shape) if response else {}
+    if ctx.operation in KEY_ARN_RESPONSE and ctx.service == "kms":
+        logged["keyId"] = next(arn for arn in ctx.resources if ":key/" in arn)
+    return logged or None
 
 
 def api_call_record(ctx, response, error):
@@ -146,20 +171,17 @@ def api_call_record(ctx, response, error):
         record["errorCode"] = error.code
         record["errorMessage"] = error.message
     model = shapes.operation_model(ctx.service, ctx.operation)
-    if ctx.logged_request:
-        record["requestParameters"] = scrub(ctx.logged_request, model and model.input_shape)
-    else:
-        record["requestParameters"] = None
-    if error is not None or ctx.operation in NULL_RESPONSE or not response:
-        record["responseElements"] = None
-    else:
-        record["responseElements"] = scrub(response, model and model.output_shape)
+    # A request whose every parameter is a secret (RetireGrant's GrantToken) logs null (ct-retiregrant).
+    record["requestParameters"] = (ctx.logged_request and scrub(ctx.logged_request, model and model.input_shape)) or None
+    record["responseElements"] = None if error is not None else _response_elements(ctx, response, model)
     if ctx.additional_event_data:
         record["additionalEventData"] = ctx.additional_event_data
     record["requestID"] = ctx.request_id
     record["eventID"] = new_event_id()
     record["readOnly"] = ctx.read_only
-    if ctx.resources:
+    # A KMS call that succeeded lists its resources even when there are none (ct-generaterandom,
+    # ct-listaliases: []); no example shows a failed one without a key, which kmslab leaves without.
+    if ctx.resources or (ctx.service == "kms" and error is None):
         record["resources"] = [
             {"accountId": arn.split(":")[4], "type": resource_type(arn), "ARN": arn} for arn in ctx.resources
         ]
@@ -176,15 +198,22 @@ def synchronize_record(primary_arn, time):
     """KMS copying a multi-Region primary's shared properties to its replicas
     (ct-synchronize-multi-region-key): in the primary's Region, naming the primary,
     written by "AWS Internal" but typed AwsApiCall, as AWS's example is."""
-    record = service_event_record("SynchronizeMultiRegionKey", primary_arn, time, response={"keyId": primary_arn})
+    record = service_event_record("SynchronizeMultiRegionKey", primary_arn, time)
     record["eventType"] = "AwsApiCall"
-    return record
+    # Like a call's record, and unlike a service event's, it has a requestID, just before its eventID.
+    ordered = {}
+    for name, value in record.items():
+        if name == "eventID":
+            ordered["requestID"] = new_event_id()
+        ordered[name] = value
+    return ordered
 
 
 def service_event_record(event_name, key_arn, time, response=None, additional=None, details=None):
     """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended).
 
-    `details` is CloudTrail's serviceEventDetails (ct-rotatekey, ct-deleteexpiredkeymaterial)."""
+    `details` is CloudTrail's serviceEventDetails (ct-rotatekey, ct-deleteexpiredkeymaterial).
+    No request made it, so it has no requestID (ct-delete-key, ct-rotatekey, ct-deleteexpiredkeymaterial)."""
     account = key_arn.split(":")[4]
     record = {
         "eventVersion": EVENT_VERSION,
@@ -202,7 +231,6 @@ def service_event_record(event_name, key_arn, time, response=None, additional=No
         record["additionalEventData"] = additional
     record.update(
         {
-            "requestID": new_event_id(),
             "eventID": new_event_id(),
             "readOnly": False,
             "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],

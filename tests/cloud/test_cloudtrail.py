@@ -80,15 +80,17 @@ def test_sts_records_keep_the_new_access_key_id_and_its_expiry(world, admin):
     token = call(world, admin, "sts:GetSessionToken")
 
     credentials = role.response["Credentials"]
+    # Dates inside the response as CloudTrail writes them (IAM User Guide, cloudtrail-integration:
+    # "expiration": "Jan 22, 2021 12:46:28 AM"), in UTC; T0 is 2026-11-18T11:06:40Z.
     assert role.record["responseElements"] == {
-        "credentials": {"accessKeyId": credentials["AccessKeyId"], "expiration": T0 + 3600},
+        "credentials": {"accessKeyId": credentials["AccessKeyId"], "expiration": "Nov 18, 2026, 12:06:40 PM"},
         "assumedRoleUser": {
             "assumedRoleId": role.response["AssumedRoleUser"]["AssumedRoleId"],
             "arn": f"arn:aws:sts::{ACCOUNT_A}:assumed-role/ops/s1",
         },
     }
     assert token.record["responseElements"] == {
-        "credentials": {"accessKeyId": token.response["Credentials"]["AccessKeyId"], "expiration": T0 + 43200},
+        "credentials": {"accessKeyId": token.response["Credentials"]["AccessKeyId"], "expiration": "Nov 18, 2026, 11:06:40 PM"},
     }
 
 

@@ -8,6 +8,14 @@ characters, so two notes can come with a record:
   "in", when it cut one in two). The record holds only what the excerpt showed.
 - "repaired": AWS prints a few examples as invalid JSON (a stray or a missing
   comma); the note says what was changed to parse them.
+A few examples were read whole from the guide's archived sources on GitHub
+(awsdocs/aws-kms-developer-guide, doc_source/ct-*.md; "source" names the
+commit), where the search tool's excerpt of the page was cut or not found.
+
+Examples of operations kmslab does not have yet (Sign, ReplicateKey ...) are
+read ahead: their test is skipped until the operation is registered, and then
+needs its call in CALLS. A page with two records (ct-update-primary-region:
+one per Region) gives its first.
 
 For each example the test makes the same call in a fresh world and compares
 the two records' shapes. Values that differ by nature (ids, times, ARNs,
@@ -37,11 +45,8 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial", "Synchro
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
 NO_EXAMPLE = {
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
-    "ListResourceTags", "ListRetirableGrants",
-    # Fixtures are being fetched by another helper (issue 13).
-    "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
-    "ReplicateKey", "SynchronizeMultiRegionKey", "UpdatePrimaryRegion",
+    "GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants",
+    "DeriveSharedSecret",
 }
 # The custom key store operations: their examples record calls on a key store that
 # exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.
@@ -57,30 +62,14 @@ CALLER_FIELDS = {"userIdentity", "tlsDetails"}
 
 # Today's departures: {operation: ["path: what kmslab writes, what AWS writes"]}.
 KNOWN_DEPARTURES = {
-    "CreateAlias": [
-        "responseElements: null, AWS writes an object",
-        # Doubtful: ct-createalias and ct-updatealias both type the alias ARN AWS::KMS::Key.
-        "resources[1].type: AWS::KMS::Alias, AWS writes AWS::KMS::Key",
-    ],
-    "CreateGrant": [
-        "responseElements.keyId: missing",
-    ],
     "CreateKey": [
         # A difference of the call, not the record: see create_key.
         "requestParameters.customerMasterKeySpec: missing",
-        "responseElements.keyMetadata.AWSAccountId: missing",
-        "responseElements.keyMetadata.creationDate: a number, AWS writes a string",
-    ],
-    "DeleteAlias": [
-        "responseElements: null, AWS writes an object",
-        "resources[0].ARN: a key ARN, AWS writes an alias ARN",
-        "resources[1].ARN: an alias ARN, AWS writes a key ARN",
     ],
     "DeleteExpiredKeyMaterial": [
-        # Doubtful: the guide's DeleteKey example and its newest RotateKey one have managementEvent.
+        # Doubtful: this 1.11 example lacks managementEvent, but the guide's DeleteKey example
+        # and its newest RotateKey one (1.11, May 2025) have it; kmslab writes it on every event.
         "managementEvent: extra",
-        "requestID: extra",
-        "serviceEventDetails.keyMaterialId: missing",
     ],
     "DeleteKey": [
         # kmslab is right here: ct-delete-key says records since December 2022 carry
@@ -88,20 +77,7 @@ KNOWN_DEPARTURES = {
         # when the fixture holds a newer example.
         "responseElements: an object, AWS writes null",
     ],
-    "DescribeKey": [
-        "responseElements: an object, AWS writes null",
-    ],
-    "DisableKey": [
-        "responseElements: null, AWS writes an object",
-    ],
-    "EnableKey": [
-        "responseElements: null, AWS writes an object",
-    ],
-    "EnableKeyRotation": [
-        "responseElements: null, AWS writes an object",
-    ],
     "Encrypt": [
-        "requestParameters.encryptionAlgorithm: missing",
         # Doubtful: this example lists its resource without a type, unlike the other 1.11 examples.
         "resources[0].type: extra",
     ],
@@ -114,56 +90,19 @@ KNOWN_DEPARTURES = {
         "resources[0].type: extra",
     ],
     "GenerateRandom": [
-        "resources: missing",
+        # Doubtful: the only example (2014) may come from a call without NumberOfBytes, which
+        # the API lets the caller leave out; every other KMS record logs the request it got.
         "requestParameters: an object, AWS writes null",
+    ],
+    "ReplicateKey": [
+        # Its example (Nov 2020) writes replicaKeyMetadata.aWSAccountId, where ct-createkey's newer
+        # one (Aug 2022) writes keyMetadata.AWSAccountId for the same KeyMetadata: kmslab follows the newer.
+        "responseElements.replicaKeyMetadata.aWSAccountId: missing",
     ],
     "GetKeyLastUsage": [
         # Doubtful: CloudTrail writes both in every management event since eventVersion 1.07/1.08; this example leaves them out.
         "eventCategory: extra",
         "managementEvent: extra",
-    ],
-    "GetKeyPolicy": [
-        "responseElements: an object, AWS writes null",
-    ],
-    "GetKeyRotationStatus": [
-        "responseElements: an object, AWS writes null",
-    ],
-    "ImportKeyMaterial": [
-        "requestParameters.validTo: a number, AWS writes a string",
-        "responseElements: null, AWS writes an object",
-    ],
-    "ListAliases": [
-        "resources: missing",
-        "responseElements: an object, AWS writes null",
-    ],
-    "ListGrants": [
-        "responseElements: an object, AWS writes null",
-    ],
-    "ListKeyRotations": [
-        "responseElements: an object, AWS writes null",
-    ],
-    "ReEncrypt": [
-        "requestParameters.sourceEncryptionAlgorithm: missing",
-        "requestParameters.destinationEncryptionAlgorithm: missing",
-        "additionalEventData.destinationKeyMaterialId: missing",
-        "additionalEventData.sourceKeyMaterialId: missing",
-    ],
-    "RetireGrant": [
-        "additionalEventData: missing",
-        "requestParameters: an object, AWS writes null",
-    ],
-    "RotateKey": [
-        "serviceEventDetails.rotationType: missing",
-    ],
-    "ScheduleKeyDeletion": [
-        "responseElements.deletionDate: a number, AWS writes a string",
-    ],
-    "UntagResource": [
-        "responseElements: null, AWS writes an object",
-    ],
-    "UpdateAlias": [
-        "responseElements: null, AWS writes an object",
-        "resources: 3 entries, AWS writes 2",
     ],
 }
 
@@ -247,6 +186,17 @@ def create_key(world, admin):
                   KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
 
 
+def ml_kem_key(world, admin):
+    return new_key(world, admin, KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyId"]
+
+
+def decapsulate(world, admin):
+    key_id = ml_kem_key(world, admin)
+    blob = ok(world, admin, "Encapsulate", KeyId=key_id, EncapsulationAlgorithm="ML_KEM")["SharedSecretCiphertextBlob"]
+    return record(world, admin, "Decapsulate", KeyId=key_id, EncapsulationAlgorithm="ML_KEM",
+                  SharedSecretCiphertextBlob=blob)
+
+
 def decrypt(world, admin):
     arn = new_key(world, admin)["Arn"]
     context = {"Department": "Engineering", "Project": "Alpha"}
@@ -303,6 +253,10 @@ def enable_key_rotation(world, admin):
     return record(world, admin, "EnableKeyRotation", KeyId=new_key(world, admin)["KeyId"], RotationPeriodInDays=180)
 
 
+def encapsulate(world, admin):
+    return record(world, admin, "Encapsulate", KeyId=ml_kem_key(world, admin), EncapsulationAlgorithm="ML_KEM")
+
+
 def encrypt(world, admin):
     arn = new_key(world, admin)["Arn"]
     return record(world, admin, "Encrypt", KeyId=arn, Plaintext=b"data", EncryptionContext={"Department": "Engineering"})
@@ -316,6 +270,27 @@ def generate_data_key(world, admin):
 def generate_data_key_without_plaintext(world, admin):
     return record(world, admin, "GenerateDataKeyWithoutPlaintext", KeyId=new_key(world, admin)["KeyId"],
                   KeySpec="AES_256", EncryptionContext={"Project": "Alpha"})
+
+
+def generate_data_key_pair(world, admin):
+    return record(world, admin, "GenerateDataKeyPair", KeyId=new_key(world, admin)["KeyId"], KeyPairSpec="RSA_3072",
+                  EncryptionContext={"Project": "Alpha"})
+
+
+def generate_data_key_pair_without_plaintext(world, admin):
+    return record(world, admin, "GenerateDataKeyPairWithoutPlaintext", KeyId=new_key(world, admin)["KeyId"],
+                  KeyPairSpec="RSA_4096", EncryptionContext={"Index": "5"})
+
+
+def generate_mac(world, admin):
+    key_id = new_key(world, admin, KeySpec="HMAC_512", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    return record(world, admin, "GenerateMac", KeyId=key_id, MacAlgorithm="HMAC_SHA_512", Message=b"data")
+
+
+def verify_mac(world, admin):
+    arn = new_key(world, admin, KeySpec="HMAC_384", KeyUsage="GENERATE_VERIFY_MAC")["Arn"]
+    mac = ok(world, admin, "GenerateMac", KeyId=arn, MacAlgorithm="HMAC_SHA_384", Message=b"data")["Mac"]
+    return record(world, admin, "VerifyMac", KeyId=arn, MacAlgorithm="HMAC_SHA_384", Message=b"data", Mac=mac)
 
 
 def generate_random(world, admin):
@@ -426,6 +401,25 @@ def update_alias(world, admin):
     return record(world, admin, "UpdateAlias", AliasName="alias/my_alias", TargetKeyId=second)
 
 
+def replicate_key(world, admin):
+    key_id = new_key(world, admin, MultiRegion=True)["KeyId"]
+    return record(world, admin, "ReplicateKey", KeyId=key_id, ReplicaRegion="us-west-2")
+
+
+def update_primary_region(world, admin):
+    key_id = new_key(world, admin, MultiRegion=True)["KeyId"]
+    ok(world, admin, "ReplicateKey", KeyId=key_id, ReplicaRegion="ap-northeast-1")
+    world.clock.advance(60)
+    return record(world, admin, "UpdatePrimaryRegion", KeyId=key_id, PrimaryRegion="ap-northeast-1")
+
+
+def synchronize_multi_region_key(world, admin):
+    key_id = new_key(world, admin, MultiRegion=True)["KeyId"]
+    ok(world, admin, "ReplicateKey", KeyId=key_id, ReplicaRegion="us-west-2")
+    world.clock.advance(60)
+    return service_record(world, admin, "SynchronizeMultiRegionKey")
+
+
 def update_key_description(world, admin):
     return record(world, admin, "UpdateKeyDescription", KeyId=new_key(world, admin)["KeyId"],
                   Description="New key description")
@@ -436,6 +430,7 @@ CALLS = {
     "CreateAlias": create_alias,
     "CreateGrant": create_grant,
     "CreateKey": create_key,
+    "Decapsulate": decapsulate,
     "Decrypt": decrypt,
     "DeleteAlias": delete_alias,
     "DeleteExpiredKeyMaterial": delete_expired_key_material,
@@ -446,9 +441,13 @@ CALLS = {
     "DisableKeyRotation": disable_key_rotation,
     "EnableKey": enable_key,
     "EnableKeyRotation": enable_key_rotation,
+    "Encapsulate": encapsulate,
     "Encrypt": encrypt,
     "GenerateDataKey": generate_data_key,
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
+    "GenerateDataKeyPair": generate_data_key_pair,
+    "GenerateDataKeyPairWithoutPlaintext": generate_data_key_pair_without_plaintext,
+    "GenerateMac": generate_mac,
     "GenerateRandom": generate_random,
     "GetKeyPolicy": get_key_policy,
     "GetKeyLastUsage": get_key_last_usage,
@@ -461,14 +460,18 @@ CALLS = {
     "PutKeyPolicy": put_key_policy,
     "ReEncrypt": re_encrypt,
     "RetireGrant": retire_grant,
+    "ReplicateKey": replicate_key,
     "RevokeGrant": revoke_grant,
     "RotateKey": rotate_key,
     "RotateKeyOnDemand": rotate_key_on_demand,
     "ScheduleKeyDeletion": schedule_key_deletion,
+    "SynchronizeMultiRegionKey": synchronize_multi_region_key,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "UpdateAlias": update_alias,
     "UpdateKeyDescription": update_key_description,
+    "UpdatePrimaryRegion": update_primary_region,
+    "VerifyMac": verify_mac,
 }
 
 
@@ -556,10 +559,19 @@ def fixtures():
     return sorted(path.stem for path in EXAMPLES.glob("*.json"))
 
 
+def kms_events():
+    """The operations kmslab registers for KMS, and the events KMS writes by itself."""
+    return {name for service, name in REGISTRY if service == "kms"} | set(SERVICE_EVENTS)
+
+
 @pytest.mark.parametrize("operation", fixtures())
 def test_record_matches_aws_example(operation, world, admin):
     fixture = json.loads((EXAMPLES / f"{operation}.json").read_text())
     assert fixture["operation"] == operation == fixture["record"]["eventName"]
+    if operation not in kms_events():
+        # An example read ahead of its operation: it counts from the day the operation lands
+        # (and then needs its call in CALLS).
+        pytest.skip(f"kmslab has no {operation} yet")
     found = departures(fixture, CALLS[operation](world, admin))
     known = KNOWN_DEPARTURES.get(operation, [])
     new = [d for d in found if d not in known]
@@ -573,7 +585,8 @@ def test_record_matches_aws_example(operation, world, admin):
 
 def test_every_kms_operation_and_service_event_has_an_example():
     """A new KMS operation needs its ct- page here (or a word in NO_EXAMPLE on why not)."""
-    kms = {name for service, name in REGISTRY if service == "kms"} | set(SERVICE_EVENTS)
-    assert kms - NO_EXAMPLE == set(fixtures()) == set(CALLS)
-    assert NO_EXAMPLE <= kms
-    assert set(KNOWN_DEPARTURES) <= set(fixtures())
+    kms = kms_events()
+    assert sorted(kms - NO_EXAMPLE - set(fixtures())) == []
+    assert set(CALLS) == set(fixtures()) & kms
+    assert NO_EXAMPLE <= kms and not NO_EXAMPLE & set(fixtures())
+    assert set(KNOWN_DEPARTURES) <= set(CALLS)

@@ -180,6 +180,16 @@ def test_trail_material_tells_the_original_material_from_rotated_ones():
     assert not holds(world, dict(encrypt, material="original"), [new.record])
 
 
+def test_a_trail_check_on_an_alias_matches_the_record_that_moved_the_alias_away():
+    lab, world, creds, keys, files = build()
+    # ct-updatealias: the record names the alias and the new key, not the key the alias left.
+    moved = call(world, creds, "admin", "UpdateAlias", AliasName="alias/k", TargetKeyId=keys["alias/other"])
+    assert keys["alias/k"] not in {r["ARN"] for r in moved.record["resources"]}
+    spec = {"kind": "trail", "event": "UpdateAlias", "principal": "admin", "error": ""}
+    assert holds(world, dict(spec, key="alias/k"), [moved.record])
+    assert not holds(world, dict(spec, key="alias/k@B"), [moved.record])
+
+
 def test_trail_grant_reads_the_grant_a_create_grant_asked_for_and_all_needs_every_check():
     lab, world, creds, keys, files = build()
     made = call(world, creds, "admin", "CreateGrant", KeyId=keys["alias/k"], GranteePrincipal=arn("A", "bob"),

@@ -36,19 +36,22 @@ def _checked_name(ctx, name):
     return alias_arn(ctx.region, ctx.caller.account, name)
 
 
-def _existing(ctx, request, action):
-    """(ARN, alias, the key it points to now) of an alias the caller may change: changing
-    an alias needs permission on the alias and on that key. The record names the key."""
+def _existing(ctx, request):
+    """(ARN, alias, the key it points to now) of an existing alias. The record names the
+    alias first (ct-deletealias, ct-updatealias)."""
     arn = _checked_name(ctx, request["AliasName"])
     alias = ctx.world.doc["kms"]["aliases"].get(arn)
     if alias is None:
         raise NotFoundException(f"Alias {arn} is not found.")
-    key = find(ctx.world, alias["TargetKeyId"], ctx.region)
-    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    ctx.add_resource(arn)
+    return arn, alias, find(ctx.world, alias["TargetKeyId"], ctx.region)
+
+
+def _authorize_change(ctx, action, arn, key):
+    """Changing an alias needs permission on the alias and on the key it points to now."""
     # Permission on the alias itself only IAM policies can give (alias-access): aliases have no policy.
     authorize_account(ctx, action, resource=arn)
     authorize_key(ctx, action, key)
-    return arn, alias, key
 
 
 def _target(ctx, request, action):
@@ -91,10 +94,11 @@ def create_alias(ctx, request):
 
 @operation("kms", "UpdateAlias")
 def update_alias(ctx, request):
-    # UpdateAlias needs permission on the alias, the current key and the new one.
-    arn, alias, current = _existing(ctx, request, "kms:UpdateAlias")
+    # UpdateAlias needs permission on the alias, the current key and the new one; its record
+    # names the alias and the new key only (ct-updatealias).
+    arn, alias, current = _existing(ctx, request)
+    _authorize_change(ctx, "kms:UpdateAlias", arn, current)
     key = _target(ctx, request, "kms:UpdateAlias")
-    ctx.add_resource(arn)
     if key is not current:
         _require_room(ctx, key)
     alias["TargetKeyId"] = key["KeyMetadata"]["KeyId"]
@@ -104,8 +108,9 @@ def update_alias(ctx, request):
 
 @operation("kms", "DeleteAlias")
 def delete_alias(ctx, request):
-    arn, _, _ = _existing(ctx, request, "kms:DeleteAlias")
-    ctx.add_resource(arn)
+    arn, _, key = _existing(ctx, request)
+    ctx.add_resource(key["KeyMetadata"]["Arn"])
+    _authorize_change(ctx, "kms:DeleteAlias", arn, key)
     del ctx.world.doc["kms"]["aliases"][arn]
     return {}
 

@@ -158,6 +158,8 @@ def decrypt_under(ctx, key, version, algorithm, blob, context):
 
 @operation("kms", "Encrypt", read_only=True)
 def encrypt(ctx, request):
+    # CloudTrail logs the algorithm, SYMMETRIC_DEFAULT when omitted (ct-encrypt).
+    ctx.logged_request = {**request, "EncryptionAlgorithm": request.get("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")}
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     algorithm = request.get("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
     context = request.get("EncryptionContext")
@@ -221,6 +223,11 @@ def decrypt(ctx, request):
 
 @operation("kms", "ReEncrypt", read_only=True)
 def re_encrypt(ctx, request):
+    # CloudTrail logs both algorithms, SYMMETRIC_DEFAULT when omitted (ct-reencrypt).
+    ctx.logged_request = {
+        "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT", **request,
+        "DestinationEncryptionAlgorithm": request.get("DestinationEncryptionAlgorithm", "SYMMETRIC_DEFAULT"),
+    }
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
     blob = shapes.require(request, "CiphertextBlob")
     source, version, source_alias = key_of_blob(ctx, blob, request.get("SourceKeyId"))
@@ -260,6 +267,11 @@ def re_encrypt(ctx, request):
     plaintext, source_material_id = decrypt_under(ctx, source, version, source_algorithm, blob, source_context)
     require_fits(destination, destination_algorithm, plaintext)
     new_blob, material_id = encrypt_under(ctx, destination, destination_algorithm, plaintext, destination_context)
+    # ct-reencrypt names both materials (those a symmetric key has), in place of Encrypt's keyMaterialId.
+    ctx.additional_event_data = {
+        name: value for name, value in (("destinationKeyMaterialId", material_id),
+                                        ("sourceKeyMaterialId", source_material_id)) if value is not None
+    }
     response = {
         "CiphertextBlob": new_blob,
         "SourceKeyId": source_arn,

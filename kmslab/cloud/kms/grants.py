@@ -239,6 +239,9 @@ def _retire_gate(caller, grant, iam_allows):
 def retire_grant(ctx, request):
     grant = _find(ctx, request)
     ctx.add_resource(grant["KeyId"])
+    # The request may hold only the grant token, which CloudTrail does not log: the record
+    # names the grant here (ct-retiregrant).
+    ctx.additional_event_data["grantId"] = grant["GrantId"]
     caller = ctx.caller
     iam = decide_account(ctx.world, caller, "kms:RetireGrant", None, ctx.region, ctx.time, grant["KeyId"])
     if iam.gate == "explicit-deny":

@@ -72,6 +72,8 @@ def _record_in(ctx, region, operation_name, arn, logged_request, response):
 
 @operation("kms", "ReplicateKey")
 def replicate_key(ctx, request):
+    # CloudTrail logs the defaults of what was not sent (ct-replicate-key).
+    ctx.logged_request = {"BypassPolicyLockoutSafetyCheck": False, "Description": "", **request}
     region = request["ReplicaRegion"]
     _check_region(region)
     tags = request.get("Tags", [])

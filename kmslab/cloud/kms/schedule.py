@@ -85,11 +85,13 @@ def _rotate(world, key, now):
         return events
     while rotation["NextRotationDate"] <= now:
         when = rotation["NextRotationDate"]
+        previous = meta["CurrentKeyMaterialId"]
         rotate(world, key, "AUTOMATIC", when)
         rotation["NextRotationDate"] = when + rotation["RotationPeriodInDays"] * DAY
-        events.append(
-            (when, records.service_event_record("RotateKey", meta["Arn"], when, details={"keyId": meta["KeyId"]}))
-        )
+        # ct-rotatekey (1.11): which material the rotation replaced, and by which.
+        details = {"rotationType": "AUTOMATIC", "keyOrigin": meta["Origin"], "previousKeyMaterialId": previous,
+                   "currentKeyMaterialId": meta["CurrentKeyMaterialId"], "keyId": meta["KeyId"]}
+        events.append((when, records.service_event_record("RotateKey", meta["Arn"], when, details=details)))
     if events and meta["MultiRegion"]:
         synchronize(world, key)
         if meta["MultiRegionConfiguration"]["ReplicaKeys"]:
@@ -103,13 +105,9 @@ def _expire_material(world, key, now):
     valid_to = meta.get("ValidTo")
     if valid_to is None or valid_to > now:
         return []
+    details = {"keyId": meta["KeyId"], "keyMaterialId": meta["CurrentKeyMaterialId"]}
     forget_imported_material(key)
-    return [
-        (
-            valid_to,
-            records.service_event_record("DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details={"keyId": meta["KeyId"]}),
-        )
-    ]
+    return [(valid_to, records.service_event_record("DeleteExpiredKeyMaterial", meta["Arn"], valid_to, details=details))]
 
 
 def _next_event(key):

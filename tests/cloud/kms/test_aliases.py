@@ -93,11 +93,13 @@ def test_update_alias_points_it_at_another_key_and_authorizes_on_the_alias_and_b
     outcome = call(world, admin, "UpdateAlias", AliasName="alias/payroll", TargetKeyId=new["KeyId"])
 
     assert outcome.error is None
+    # ct-updatealias: the alias, then the new key (typed AWS::KMS::Key, as AWS types an alias);
+    # the old key is authorized but not listed.
     assert [(r["ARN"], r["type"]) for r in outcome.record["resources"]] == [
-        (old["Arn"], "AWS::KMS::Key"),
+        (ALIAS_ARN, "AWS::KMS::Key"),
         (new["Arn"], "AWS::KMS::Key"),
-        (ALIAS_ARN, "AWS::KMS::Alias"),
     ]
+    assert outcome.record["responseElements"] == {"keyId": new["Arn"]}
     assert [(e["action"], e["resource"]) for e in outcome.explanations] == [
         ("kms:UpdateAlias", ALIAS_ARN),
         ("kms:UpdateAlias", old["Arn"]),
@@ -136,7 +138,9 @@ def test_delete_alias_leaves_the_key(world, admin):
 
     outcome = call(world, admin, "DeleteAlias", AliasName="alias/payroll")
 
-    assert [r["ARN"] for r in outcome.record["resources"]] == [key["Arn"], ALIAS_ARN]
+    # ct-deletealias: the alias, then the key; responseElements names the key.
+    assert [r["ARN"] for r in outcome.record["resources"]] == [ALIAS_ARN, key["Arn"]]
+    assert outcome.record["responseElements"] == {"keyId": key["Arn"]}
     assert own(ok(world, admin, "ListAliases")) == []
     assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
 

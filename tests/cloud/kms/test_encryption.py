@@ -164,7 +164,9 @@ def test_cloudtrail_logs_an_encrypt_without_its_plaintext(world, admin, key):
     outcome = call(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"do not log me", EncryptionContext=CONTEXT)
     record = outcome.record
 
-    assert record["requestParameters"] == {"keyId": key["KeyId"], "encryptionContext": CONTEXT}
+    # ct-encrypt: the algorithm is logged although the caller left it out.
+    assert record["requestParameters"] == {"keyId": key["KeyId"], "encryptionContext": CONTEXT,
+                                           "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
     assert record["responseElements"] is None
     assert record["additionalEventData"] == {"keyMaterialId": key["CurrentKeyMaterialId"]}
     assert record["readOnly"] is True

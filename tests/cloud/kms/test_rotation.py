@@ -61,8 +61,10 @@ def test_automatic_rotation_adds_material_and_old_ciphertexts_still_decrypt(worl
 
     [record] = outcome.service_records
     assert (record["eventName"], record["eventType"]) == ("RotateKey", "AwsServiceEvent")
-    assert record["serviceEventDetails"] == {"keyId": key["KeyId"]}
     [rotation] = ok(world, admin, "ListKeyRotations", KeyId=key["KeyId"])["Rotations"]
+    assert record["serviceEventDetails"] == {
+        "rotationType": "AUTOMATIC", "keyOrigin": "AWS_KMS", "previousKeyMaterialId": key["CurrentKeyMaterialId"],
+        "currentKeyMaterialId": rotation["KeyMaterialId"], "keyId": key["KeyId"]}
     assert rotation["RotationType"] == "AUTOMATIC" and rotation["RotationDate"] == T0 + 90 * DAY
     new_blob = outcome.response["CiphertextBlob"]
     assert ciphertext.parse(old_blob)[1] == 0 and ciphertext.parse(new_blob)[1] == 1
