@@ -59,20 +59,24 @@ def request_conditions(action, context):
     return conditions
 
 
-def require_encrypt_decrypt(key, operation_name, algorithm=None):
-    """InvalidKeyUsageException for either reason its API reference gives: the key's KeyUsage
-    is not ENCRYPT_DECRYPT, or the encryption algorithm does not fit its KeySpec. A symmetric
-    key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm); the RSA and
-    SM2 algorithms are for asymmetric keys. The message is KMS's as its users quote it, e.g.
-    "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." for the mirror case."""
+def require_usage(key, usage, operation_name, algorithms_field, algorithm):
+    """InvalidKeyUsageException for either reason the API references give: the key's KeyUsage
+    is not `usage`, or `algorithm` is not one its KeySpec offers (KeyMetadata's `algorithms_field`).
+    The messages are KMS's as its users quote them, e.g. "<arn> key usage is SIGN_VERIFY which is
+    not valid for Encrypt." and "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096."."""
     meta = key["KeyMetadata"]
-    if meta["KeyUsage"] != "ENCRYPT_DECRYPT":
+    if meta["KeyUsage"] != usage:
         raise InvalidKeyUsageException(
             f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation_name}."
         )
-    algorithm = algorithm or "SYMMETRIC_DEFAULT"
-    if algorithm not in meta["EncryptionAlgorithms"]:
+    if algorithm not in meta.get(algorithms_field, ()):
         raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.")
+
+
+def require_encrypt_decrypt(key, operation_name, algorithm=None):
+    """A symmetric key takes SYMMETRIC_DEFAULT only, the default (Encrypt API reference,
+    EncryptionAlgorithm); the RSA and SM2 algorithms are for asymmetric keys."""
+    require_usage(key, "ENCRYPT_DECRYPT", operation_name, "EncryptionAlgorithms", algorithm or "SYMMETRIC_DEFAULT")
 
 
 def require_no_recipient(request):
