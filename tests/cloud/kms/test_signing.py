@@ -78,25 +78,33 @@ def verify_outside(public_der, algorithm, message, signature):
         public.verify(signature, message)
 
 
-def openssl_verify(tmp_path, public_der, algorithm, message, signature):
-    """`openssl dgst -verify` (or pkeyutl for Ed25519) on temporary files: True when openssl says
-    "Verified OK"."""
+def openssl_verify(tmp_path, public_der, algorithm, message, signature, digest=None):
+    """The system openssl's verdict on temporary files: `openssl dgst -verify` on the message
+    (`pkeyutl -rawin` for Ed25519), or with `digest`, `openssl pkeyutl -verify` on the digest
+    alone, as a signer that hashed outside checks it. True when openssl says it verified."""
     pem = serialization.load_der_public_key(public_der).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (tmp_path / "public.pem").write_bytes(pem)
-    (tmp_path / "message").write_bytes(message)
+    (tmp_path / "message").write_bytes(message if digest is None else digest)
     (tmp_path / "signature").write_bytes(signature)
+    pss = algorithm.startswith("RSASSA_PSS_")
     if algorithm == "ED25519_SHA_512":
         command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public.pem", "-rawin",
                    "-in", "message", "-sigfile", "signature"]
+    elif digest is not None:
+        command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public.pem", "-in", "message",
+                   "-sigfile", "signature", "-pkeyopt", f"digest:sha{algorithm[-3:]}"]
+        if pss:
+            command += ["-pkeyopt", "rsa_padding_mode:pss", "-pkeyopt", "rsa_pss_saltlen:digest"]
     else:
         command = ["openssl", "dgst", f"-sha{algorithm[-3:]}", "-verify", "public.pem", "-signature", "signature"]
-        if algorithm.startswith("RSASSA_PSS_"):
+        if pss:
             command += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"]
         command.append("message")
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
-    return done.returncode == 0 and "Verified" in done.stdout + done.stderr and "Failure" not in done.stdout
+    # dgst says "Verified OK", pkeyutl "Signature Verified Successfully"; both exit 1 on a failure.
+    return done.returncode == 0 and ("Verified OK" in done.stdout or "Verified Successfully" in done.stdout)
 
 
 def signing_key(world, admin, spec):
@@ -133,6 +141,9 @@ def test_openssl_verifies_a_kmslab_signature_with_the_public_key(world, admin, c
 
     assert openssl_verify(tmp_path, public_der, algorithm, MESSAGE, signature)
     assert not openssl_verify(tmp_path, public_der, algorithm, MESSAGE + b"!", signature)
+    if kind == "DIGEST":
+        assert openssl_verify(tmp_path, public_der, algorithm, MESSAGE, signature, digest=message)
+        assert not openssl_verify(tmp_path, public_der, algorithm, MESSAGE, signature, digest=digest_of(algorithm, b"other"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
