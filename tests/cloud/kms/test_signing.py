@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 
 from ..factories import call, fails, make_key, make_user, ok
 
@@ -471,7 +471,7 @@ def test_signing_leaves_the_world_as_it_was(world, admin):
     assert json.dumps(world.doc, default=str, sort_keys=True) == before
 
 
-def test_verify_outside_of_this_file_really_refuses(world, admin):
+def test_the_outside_verifier_refuses_what_it_must(world, admin):
     """The outside verifier these tests trust refuses what it must."""
     key_id, public_der = signing_key(world, admin, "RSA_2048")
     signature = ok(world, admin, "Sign", KeyId=key_id, Message=MESSAGE, SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
