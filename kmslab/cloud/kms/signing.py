@@ -7,7 +7,10 @@ The rules are the Sign and Verify API references' (MessageType, SigningAlgorithm
 - ED25519_SHA_512 takes RAW only and ED25519_PH_SHA_512 DIGEST only; ML_DSA_SHAKE_256 takes RAW
   or EXTERNAL_MU (mldsa: "messages up to 4 KB using the RAW message type", larger ones as mu).
 - RSASSA-PSS uses MGF1 with the same hash and a salt as long as the hash (symm-asymm-choose-key-spec,
-  "RSA key specs for signing and verification"). ECDSA signatures are DER-encoded (RFC 3279).
+  RSA key specs: "... SHA-256 for both the message digest and the MGF1 mask generation function
+  along with a 256-bit salt"). RSA signatures are PKCS #1 (RFC 8017), ECDSA ones DER-encoded
+  (X9.62, RFC 3279 section 2.2.3): Sign API reference, Signature.
+- ML-DSA: KMS takes no context string, so it signs with FIPS 204's empty one.
 - Verify fails with KMSInvalidSignatureException when the signature does not verify; it never
   answers SignatureValid false.
 
@@ -62,7 +65,6 @@ def scheme(algorithm, message_type):
 
 def sign_message(private, algorithm, message_type, message):
     if algorithm == "ML_DSA_SHAKE_256":
-        # KMS signs with the empty context string, as FIPS 204's ML-DSA.Sign does by default.
         return private.sign_mu(message) if message_type == "EXTERNAL_MU" else private.sign(message)
     if algorithm == "ED25519_SHA_512":
         return private.sign(message)
