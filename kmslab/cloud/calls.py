@@ -33,6 +33,7 @@ class Context:
     time: float  # the sandbox clock when the call started (world.now())
     read_only: bool
     request_id: str = field(default_factory=records.new_event_id)
+    event_id: str = field(default_factory=records.new_event_id)  # the record's eventID (GetKeyLastUsage names it)
     resources: list = field(default_factory=list)  # key ARNs, in the order CloudTrail lists them
     explanations: list = field(default_factory=list)  # authorization decisions taken
     additional_event_data: dict = field(default_factory=dict)

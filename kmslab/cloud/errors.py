@@ -27,6 +27,8 @@ def _error(name, status=400, sender_fault=True):
 
 # KMS (botocore's kms service model lists each of these).
 AlreadyExistsException = _error("AlreadyExistsException")
+CloudHsmClusterNotFoundException = _error("CloudHsmClusterNotFoundException")
+CustomKeyStoreNotFoundException = _error("CustomKeyStoreNotFoundException")
 DisabledException = _error("DisabledException")
 DryRunOperationException = _error("DryRunOperationException", 412)
 ExpiredImportTokenException = _error("ExpiredImportTokenException")
@@ -38,6 +40,7 @@ InvalidGrantTokenException = _error("InvalidGrantTokenException")
 InvalidImportTokenException = _error("InvalidImportTokenException")
 InvalidKeyUsageException = _error("InvalidKeyUsageException")
 InvalidMarkerException = _error("InvalidMarkerException")
+KMSInvalidMacException = _error("KMSInvalidMacException")
 KMSInvalidSignatureException = _error("KMSInvalidSignatureException")
 KMSInvalidStateException = _error("KMSInvalidStateException")
 LimitExceededException = _error("LimitExceededException")
@@ -47,6 +50,8 @@ NotFoundException = _error("NotFoundException")
 NotAuthorizedException = _error("NotAuthorizedException")
 TagException = _error("TagException")
 UnsupportedOperationException = _error("UnsupportedOperationException")
+XksProxyUriUnreachableException = _error("XksProxyUriUnreachableException")
+XksProxyVpcEndpointServiceNotFoundException = _error("XksProxyVpcEndpointServiceNotFoundException")
 
 # Common to every AWS service.
 AccessDeniedException = _error("AccessDeniedException")

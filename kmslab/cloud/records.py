@@ -23,10 +23,13 @@ SECRET_FIELDS = frozenset(
     {
         "Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "CiphertextForRecipient",
         "EncryptedKeyMaterial", "ImportToken", "PublicKey", "PrivateKeyPlaintext",
-        "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SecretAccessKey",
+        "PrivateKeyCiphertextBlob", "Message", "Signature", "Mac", "SharedSecret", "SharedSecretCiphertextBlob",
+        "SecretAccessKey",
         "SessionToken", "Base32StringSeed", "QRCodePNG",
         "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "Password",
         "GrantToken", "GrantTokens",
+        # CreateCustomKeyStore, UpdateCustomKeyStore: the kmsuser password, the XKS proxy's secret.
+        "KeyStorePassword", "RawSecretAccessKey",
     }
 )
 
@@ -36,8 +39,12 @@ NULL_RESPONSE = frozenset(
         "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
         "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom",
         "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "LookupEvents",
+        # ct-encapsulate, ct-decapsulate; DeriveSharedSecret as the other cryptographic operations.
+        "DeriveSharedSecret", "Encapsulate", "Decapsulate",
         # ct-getparametersforimport, ct-importkeymaterial: logged with a null response.
         "GetParametersForImport", "ImportKeyMaterial",
+        # ct-getkeylastusage: a null response, although the operation only reads.
+        "GetKeyLastUsage",
     }
 )
 
@@ -150,7 +157,7 @@ def api_call_record(ctx, response, error):
     if ctx.additional_event_data:
         record["additionalEventData"] = ctx.additional_event_data
     record["requestID"] = ctx.request_id
-    record["eventID"] = new_event_id()
+    record["eventID"] = ctx.event_id
     record["readOnly"] = ctx.read_only
     if ctx.resources:
         record["resources"] = [

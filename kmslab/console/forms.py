@@ -106,9 +106,26 @@ class TagsField(forms.CharField):
         return parse_tags(super().clean(value))
 
 
+KEY_SPECS = [
+    ("SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT — AES-256-GCM: encrypt and decrypt inside KMS"),
+    *[(f"RSA_{n}", f"RSA_{n} — encrypt and decrypt, or sign and verify") for n in (2048, 3072, 4096)],
+    *[(f"ECC_NIST_P{n}", f"ECC_NIST_P{n} — ECDSA signatures, or ECDH key agreement") for n in (256, 384, 521)],
+    ("ECC_SECG_P256K1", "ECC_SECG_P256K1 — ECDSA signatures on secp256k1 (cryptocurrencies)"),
+    ("ECC_NIST_EDWARDS25519", "ECC_NIST_EDWARDS25519 — Ed25519 signatures"),
+    *[(f"ML_DSA_{n}", f"ML_DSA_{n} — post-quantum signatures (FIPS 204)") for n in (44, 65, 87)],
+    *[(f"ML_KEM_{n}", f"ML_KEM_{n} — post-quantum key encapsulation (FIPS 203)") for n in (768, 1024)],
+    *[(f"HMAC_{n}", f"HMAC_{n} — generate and verify MACs") for n in (224, 256, 384, 512)],
+]
+KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"]
+
+
 class CreateKeyForm(CallForm):
     operation = "CreateKey"
     Description = forms.CharField(max_length=8192, required=False)
+    KeySpec = forms.ChoiceField(choices=KEY_SPECS, initial="SYMMETRIC_DEFAULT", required=False,
+                                help_text="Cannot change after the key is made.")
+    KeyUsage = forms.ChoiceField(choices=[(u, u) for u in KEY_USAGES], initial="ENCRYPT_DECRYPT", required=False,
+                                 help_text="What the key is for; each KeySpec allows only some. Try a wrong pair to see why.")
     Origin = forms.ChoiceField(
         choices=[("AWS_KMS", "AWS_KMS — KMS generates the key material"),
                  ("EXTERNAL", "EXTERNAL — you import the key material")],
@@ -150,38 +167,136 @@ class ContextField(forms.CharField):
         return context
 
 
+class Base64Field(forms.CharField):
+    """Bytes typed as base64, as the CLI and boto3's base64 encoding print them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        kwargs.setdefault("help_text", "Base64, as the CLI and boto3's base64 encoding print it.")
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        try:
+            return base64.b64decode("".join(super().clean(value).split()), validate=True)
+        except (ValueError, binascii.Error):
+            raise forms.ValidationError("That is not base64.") from None
+
+
+class KeyAlgorithmForm(CallForm):
+    """A form with an algorithm field whose choices are the key's own: `algorithms` names the
+    DescribeKey field that lists them (SigningAlgorithms, MacAlgorithms, EncryptionAlgorithms)."""
+
+    algorithm_field = algorithms = None
+
+    def fit(self, meta):
+        names = meta.get(self.algorithms) or []
+        field = self.fields[self.algorithm_field]
+        field.choices = [(name, name) for name in names]
+        field.initial = names[0] if names else None
+
+
 def _context(context):
     # An empty context is left out of the request, as the SDKs do.
     return {"EncryptionContext": context} if context else {}
 
 
-class EncryptForm(CallForm):
+class EncryptionForm(KeyAlgorithmForm):
+    """Encrypt and Decrypt on a key page: an RSA key takes its RSAES_OAEP algorithm and no encryption
+    context (that is for symmetric keys); a symmetric key's SYMMETRIC_DEFAULT is left out, as the SDKs do."""
+
+    algorithm_field, algorithms = "EncryptionAlgorithm", "EncryptionAlgorithms"
+    EncryptionAlgorithm = forms.ChoiceField(choices=[("SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT")], required=False)
+
+    def fit(self, meta):
+        super().fit(meta)
+        if meta["KeySpec"] == "SYMMETRIC_DEFAULT":
+            del self.fields["EncryptionAlgorithm"]
+        else:
+            del self.fields["EncryptionContext"]
+
+    def common(self):
+        data = self.cleaned_data
+        algorithm = {"EncryptionAlgorithm": data["EncryptionAlgorithm"]} if data.get("EncryptionAlgorithm") else {}
+        return {**algorithm, **_context(data.get("EncryptionContext"))}
+
+
+class EncryptForm(EncryptionForm):
     operation = "Encrypt"
     Plaintext = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                help_text="Text, sent as its UTF-8 bytes. KMS takes 1 to 4096 bytes.")
+                                help_text="Text, sent as its UTF-8 bytes. KMS takes 1 to 4096 bytes (an RSA key, fewer).")
     EncryptionContext = ContextField()
 
     def request(self, key_id):
-        return {"KeyId": key_id, "Plaintext": self.cleaned_data["Plaintext"].encode(),
-                **_context(self.cleaned_data["EncryptionContext"])}
+        return {"KeyId": key_id, "Plaintext": self.cleaned_data["Plaintext"].encode(), **self.common()}
 
 
-class DecryptForm(CallForm):
+class DecryptForm(EncryptionForm):
     operation = "Decrypt"
-    CiphertextBlob = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
-                                     help_text="Base64, as the CLI and boto3's base64 encoding print it.")
+    CiphertextBlob = Base64Field()
     EncryptionContext = ContextField(help_text="The context it was encrypted with, exactly: {} for none.")
-
-    def clean_CiphertextBlob(self):
-        try:
-            return base64.b64decode("".join(self.cleaned_data["CiphertextBlob"].split()), validate=True)
-        except (ValueError, binascii.Error):
-            raise forms.ValidationError("That is not base64.") from None
 
     def request(self, key_id=None):
         """With a KeyId (the key page's), KMS checks the blob is that key's: IncorrectKeyException if not."""
-        request = {"CiphertextBlob": self.cleaned_data["CiphertextBlob"], **_context(self.cleaned_data["EncryptionContext"])}
+        request = {"CiphertextBlob": self.cleaned_data["CiphertextBlob"], **self.common()}
         return {"KeyId": key_id, **request} if key_id else request
+
+
+class MessageForm(KeyAlgorithmForm):
+    """Sign, Verify, GenerateMac and VerifyMac: a message typed as text, sent as its UTF-8 bytes."""
+
+    Message = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text="Text, sent as its UTF-8 bytes: 1 to 4096 bytes.")
+
+    def message(self):
+        return self.cleaned_data["Message"].encode()
+
+
+class SignForm(MessageForm):
+    operation = "Sign"
+    algorithm_field, algorithms = "SigningAlgorithm", "SigningAlgorithms"
+    MessageType = forms.ChoiceField(
+        choices=[("RAW", "RAW — KMS hashes the message"), ("DIGEST", "DIGEST — the message is already a hash")],
+        help_text="With DIGEST, type the digest as hex, e.g. the output of sha256sum.",
+    )
+    SigningAlgorithm = forms.ChoiceField()
+
+    def message(self):
+        if self.cleaned_data["MessageType"] == "RAW":
+            return super().message()
+        try:
+            return bytes.fromhex(self.cleaned_data["Message"].strip())
+        except ValueError:
+            raise forms.ValidationError("With MessageType DIGEST, type the digest in hex.") from None
+
+    def request(self, key_id):
+        data = self.cleaned_data
+        return {"KeyId": key_id, "Message": self.message(), "MessageType": data["MessageType"],
+                "SigningAlgorithm": data["SigningAlgorithm"]}
+
+
+class VerifyForm(SignForm):
+    operation = "Verify"
+    Signature = Base64Field()
+
+    def request(self, key_id):
+        return {**super().request(key_id), "Signature": self.cleaned_data["Signature"]}
+
+
+class GenerateMacForm(MessageForm):
+    operation = "GenerateMac"
+    algorithm_field, algorithms = "MacAlgorithm", "MacAlgorithms"
+    MacAlgorithm = forms.ChoiceField()
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "Message": self.message(), "MacAlgorithm": self.cleaned_data["MacAlgorithm"]}
+
+
+class VerifyMacForm(GenerateMacForm):
+    operation = "VerifyMac"
+    Mac = Base64Field()
+
+    def request(self, key_id):
+        return {**super().request(key_id), "Mac": self.cleaned_data["Mac"]}
 
 
 class GenerateDataKeyForm(CallForm):
@@ -334,13 +449,22 @@ KEY_ACTIONS = {
     "Encrypt": EncryptForm,
     "Decrypt": DecryptForm,
     "GenerateDataKey": GenerateDataKeyForm,
+    "Sign": SignForm,
+    "Verify": VerifyForm,
+    "GenerateMac": GenerateMacForm,
+    "VerifyMac": VerifyMacForm,
 }
 
 
-def key_action_form(operation, data=None):
-    """A key page's form for one operation, its field ids its own: the page holds them all, and several
-    share field names (EncryptionContext, AliasName, GrantId), which must not share ids and labels."""
+def key_action_form(operation, meta, data=None, initial=None):
+    """A key page's form for one operation on the key of `meta` (its KeyMetadata), its field ids its own:
+    the page holds them all, and several share field names (EncryptionContext, AliasName, GrantId), which
+    must not share ids and labels."""
     form = KEY_ACTIONS[operation](data)
+    if initial:
+        form.initial = initial
+    if isinstance(form, KeyAlgorithmForm):
+        form.fit(meta)
     form.auto_id = f"{operation}_%s"
     return form
 

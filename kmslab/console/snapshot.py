@@ -4,6 +4,8 @@ Pages show the whole sandbox at once, the way a teacher sees it, without
 making calls: reading a page writes nothing to CloudTrail. Only actions are
 calls (kmslab/console/pages.py `run`).
 """
+from kmslab.cloud.kms import specs
+
 from .pages import duration
 
 
@@ -49,6 +51,7 @@ def key(world, key_id):
         "materials": materials,
         "grants": grants,
         "deletion_in": duration(max(0, meta["DeletionDate"] - now)) if meta.get("DeletionDate") else None,
+        "public": specs.is_asymmetric(meta["KeySpec"]),
     }
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path(S + "keys/<str:key_id>/", keys.key, name="key"),
     path(S + "keys/<str:key_id>/import/", keys.import_key_material, name="import_key_material"),
     path(S + "keys/<str:key_id>/share/", keys.key_share, name="key_share"),
+    path(S + "keys/<str:key_id>/public-key.pem", keys.public_key, name="public_key"),
     path(S + "keys/<str:key_id>/<str:operation>/", keys.key_action, name="key_action"),
     path(S + "iam/", iam.iam, name="iam"),
     path(S + "iam/call/<str:operation>/", iam.iam_action, name="iam_action"),

@@ -256,6 +256,50 @@ def test_decrypting_garbage_is_an_invalid_ciphertext(kms):
         kms.decrypt(CiphertextBlob=b"\x01" * 80)
 
 
+def test_rsa_encryption_and_data_key_pairs_on_the_wire(kms, key):
+    rsa_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    public_key = serialization.load_der_public_key(kms.get_public_key(KeyId=rsa_key["KeyId"])["PublicKey"])
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    outside = public_key.encrypt(b"made outside", oaep)
+    decrypted = kms.decrypt(CiphertextBlob=outside, KeyId=rsa_key["KeyId"], EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert (decrypted["Plaintext"], decrypted["EncryptionAlgorithm"]) == (b"made outside", "RSAES_OAEP_SHA_256")
+    assert "KeyMaterialId" not in decrypted
+    encrypted = kms.encrypt(KeyId=rsa_key["KeyId"], Plaintext=b"x" * 214, EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert len(encrypted["CiphertextBlob"]) == 256 and encrypted["EncryptionAlgorithm"] == "RSAES_OAEP_SHA_1"
+    with pytest.raises(kms.exceptions.ClientError, match="cannot encrypt data larger than 190 bytes"):
+        kms.encrypt(KeyId=rsa_key["KeyId"], Plaintext=b"x" * 191, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    pair = kms.generate_data_key_pair(KeyId=key["KeyId"], KeyPairSpec="ECC_NIST_P256", EncryptionContext={"a": "b"})
+    private = serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+    assert private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == pair["PublicKey"]
+    opened = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext={"a": "b"})["Plaintext"]
+    assert opened == pair["PrivateKeyPlaintext"]
+    without = kms.generate_data_key_pair_without_plaintext(KeyId=key["KeyId"], KeyPairSpec="RSA_2048")
+    assert "PrivateKeyPlaintext" not in without and without["KeyPairSpec"] == "RSA_2048"
+
+
+def test_custom_key_stores_answer_as_for_an_account_with_none(kms):
+    assert kms.describe_custom_key_stores()["CustomKeyStores"] == []
+    with pytest.raises(kms.exceptions.CustomKeyStoreNotFoundException):
+        kms.connect_custom_key_store(CustomKeyStoreId="cks-1234567890abcdef0")
+    with pytest.raises(kms.exceptions.CloudHsmClusterNotFoundException):
+        kms.create_custom_key_store(CustomKeyStoreName="hsm", CloudHsmClusterId="cluster-234abcdefgh",
+                                    TrustAnchorCertificate="certificate", KeyStorePassword="kmsPswd1")
+    with pytest.raises(kms.exceptions.CustomKeyStoreNotFoundException):
+        kms.create_key(CustomKeyStoreId="cks-1234567890abcdef0", Origin="AWS_CLOUDHSM")
+
+
+def test_get_key_last_usage_and_dry_run_on_the_wire(kms, key):
+    fresh = kms.get_key_last_usage(KeyId=key["Arn"])
+    assert fresh["KeyId"] == key["KeyId"] and fresh["KeyLastUsage"] == {}
+    assert fresh["TrackingStartDate"] == fresh["KeyCreationDate"] == key["CreationDate"]
+    with pytest.raises(kms.exceptions.DryRunOperationException):
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", DryRun=True)
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    used = kms.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]
+    assert used["Operation"] == "Encrypt" and used["Timestamp"] >= key["CreationDate"]
+    assert set(used) == {"Operation", "Timestamp", "CloudTrailEventId", "KmsRequestId"}
+
+
 def test_sign_and_verify_on_the_wire(kms):
     """Sign's Signature travels base64-encoded in the JSON body, beside KeyId (the ARN) and
     SigningAlgorithm; the signature verifies outside with GetPublicKey's key; a bad one is

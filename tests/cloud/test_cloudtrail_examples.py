@@ -36,8 +36,18 @@ SERVICE_EVENTS = ("DeleteKey", "RotateKey", "DeleteExpiredKeyMaterial")
 
 # Operations kmslab implements whose ct-<operation> page the search tool could
 # not find; the guide may have none (its examples cover most operations, not all).
-# Sign and Verify have pages (ct-sign, ct-verify): their fixtures are being fetched.
-NO_EXAMPLE = {"GetPublicKey", "ListKeyPolicies", "ListKeys", "ListResourceTags", "ListRetirableGrants", "Sign", "Verify"}
+NO_EXAMPLE = {
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", "ListKeyPolicies", "ListKeys",
+    "ListResourceTags", "ListRetirableGrants",
+    # Fixtures are being fetched by another helper (issue 13).
+    "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate", "Sign", "Verify",
+}
+# The custom key store operations: their examples record calls on a key store that
+# exists, which a sandbox (no CloudHSM cluster, no external proxy) cannot make.
+NO_EXAMPLE |= {
+    "ConnectCustomKeyStore", "CreateCustomKeyStore", "DeleteCustomKeyStore", "DescribeCustomKeyStores",
+    "DisconnectCustomKeyStore", "UpdateCustomKeyStore",
+}
 
 # Fields that describe the caller or the connection rather than the operation:
 # which identity type, and whether it came over TLS, depends on the call, not
@@ -105,6 +115,11 @@ KNOWN_DEPARTURES = {
     "GenerateRandom": [
         "resources: missing",
         "requestParameters: an object, AWS writes null",
+    ],
+    "GetKeyLastUsage": [
+        # Doubtful: CloudTrail writes both in every management event since eventVersion 1.07/1.08; this example leaves them out.
+        "eventCategory: extra",
+        "managementEvent: extra",
     ],
     "GetKeyPolicy": [
         "responseElements: an object, AWS writes null",
@@ -314,6 +329,10 @@ def get_key_rotation_status(world, admin):
     return record(world, admin, "GetKeyRotationStatus", KeyId=new_key(world, admin)["KeyId"])
 
 
+def get_key_last_usage(world, admin):
+    return record(world, admin, "GetKeyLastUsage", KeyId=new_key(world, admin)["KeyId"])
+
+
 def get_parameters_for_import(world, admin):
     key_id = new_key(world, admin, Origin="EXTERNAL")["KeyId"]
     return record(world, admin, "GetParametersForImport", KeyId=key_id,
@@ -431,6 +450,7 @@ CALLS = {
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
     "GenerateRandom": generate_random,
     "GetKeyPolicy": get_key_policy,
+    "GetKeyLastUsage": get_key_last_usage,
     "GetKeyRotationStatus": get_key_rotation_status,
     "GetParametersForImport": get_parameters_for_import,
     "ImportKeyMaterial": import_key_material,

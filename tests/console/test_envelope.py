@@ -229,6 +229,14 @@ def test_the_anatomy_page_labels_a_pasted_blob(keyed):
     assert "not a kmslab ciphertext blob" in keyed.get(keyed.home + "anatomy/?CiphertextBlob=AAAA").content.decode()
 
 
+def test_the_anatomy_page_shows_a_raw_rsa_ciphertext_as_one_range(keyed):
+    # An RSA key's ciphertext is raw RSAES-OAEP output (256 bytes for RSA_2048): no header to label.
+    blob = base64.b64encode(bytes(256)).decode()
+    response = keyed.get(keyed.home + "anatomy/?" + urlencode({"CiphertextBlob": blob}), htmx=True)
+    assert response.status_code == 200
+    assert "raw RSAES-OAEP ciphertext" in response.content.decode() and "256 bytes" in response.content.decode()
+
+
 def test_a_context_nested_thousands_deep_is_a_form_error_not_a_crash(keyed):
     form = envelope_form(keyed)
     form["EncryptionContext"] = ['{"a":' * 5000 + '"b"' + "}" * 5000]

@@ -1,2 +1,5 @@
 """AWS KMS: one module per group of operations, each registering its operations."""
-from . import aliases, cryptography, grants, imports, lifecycle, policies, public_keys, rotation, signing, tags  # noqa: F401
+from . import (  # noqa: F401
+    agreement, aliases, cryptography, custom_key_stores, data_key_pairs, encapsulation, grants, imports, lifecycle,
+    macs, policies, public_keys, rotation, signing, tags,
+)

@@ -14,9 +14,13 @@ from ..errors import (
 from ..operations import operation
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
-from .keys import alias_arn, page, refuse_aws_managed, require_not, resolve
+from .keys import AWS_MANAGED_SERVICES, alias_arn, page, refuse_aws_managed, require_not, resolve
 
 MAX_ALIASES_PER_KEY = 50  # resource-limits: aliases per KMS key
+# CreateAlias API reference, AliasName: "It can contain only alphanumeric characters, forward
+# slashes (/), underscores (_), and dashes (-)". botocore's pattern (^[a-zA-Z0-9:/_-]+$) also
+# lets colons through, so shapes.validate refuses every other character but that one.
+NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-")
 
 
 def _checked_name(ctx, name):
@@ -65,6 +69,9 @@ def _require_room(ctx, key):
 @operation("kms", "CreateAlias")
 def create_alias(ctx, request):
     name = request["AliasName"]
+    if not NAME_CHARACTERS.issuperset(name):
+        # The wording moto's tests pin for a colon; AWS's own is not documented.
+        raise ValidationException(f"{name} contains invalid characters for an alias")
     arn = _checked_name(ctx, name)
     # CreateAlias needs permission on the alias (IAM) and on the key (key policy).
     authorize_account(ctx, "kms:CreateAlias", resource=arn)
@@ -117,5 +124,18 @@ def list_aliases(ctx, request):
     listed = aliases.listing.group(f"arn:aws:kms:{ctx.region}:{ctx.caller.account}")
     if target is not None:
         listed = [entry for entry in listed if aliases.peek(entry[1])["TargetKeyId"] == target]
+    else:
+        # ListAliases API reference: "The response might include several aliases that do not
+        # have a TargetKeyId field. These are predefined aliases that AWS has created but has
+        # not yet associated with a KMS key": alias/aws/<service> before its key is made.
+        predefined = [alias_arn(ctx.region, ctx.caller.account, f"alias/aws/{service}") for service in AWS_MANAGED_SERVICES]
+        listed = sorted([*listed, *((arn, arn) for arn in predefined if arn not in aliases)])
     chunk, tail = page(listed, request, 50, 100)
-    return {"Aliases": [dict(aliases.peek(arn)) for _, arn in chunk], **tail}
+    return {"Aliases": [_entry(aliases, arn) for _, arn in chunk], **tail}
+
+
+def _entry(aliases, arn):
+    alias = aliases.peek(arn)
+    if alias is None:
+        return {"AliasName": "alias/" + arn.split(":alias/", 1)[1], "AliasArn": arn}
+    return dict(alias)

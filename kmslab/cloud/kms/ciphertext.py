@@ -64,9 +64,20 @@ def open_(aead, blob, context):
         raise InvalidCiphertextException("") from None
 
 
+# The size of an RSA key's ciphertext (its modulus): RSA_2048, RSA_3072, RSA_4096.
+RSA_CIPHERTEXT_SIZES = (256, 384, 512)
+
+
 def anatomy(blob):
-    """Labelled byte ranges, for the console's ciphertext anatomy view."""
-    key_id, material_version = parse(blob)
+    """Labelled byte ranges, for the console's ciphertext anatomy view.
+
+    An RSA key's ciphertext is raw RSAES-OAEP output with no header to show."""
+    try:
+        key_id, material_version = parse(blob)
+    except InvalidCiphertextException:
+        if len(blob) not in RSA_CIPHERTEXT_SIZES:
+            raise
+        return [{"name": "raw RSAES-OAEP ciphertext", "start": 0, "end": len(blob), "value": f"{len(blob)} bytes"}]
     end = len(blob)
     return [
         {"name": "format version", "start": 0, "end": 1, "value": str(blob[0])},

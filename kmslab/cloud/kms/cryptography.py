@@ -1,5 +1,10 @@
 """The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom.
 
+A symmetric key's ciphertext is kmslab's blob (ciphertext.py), which names its
+key. An RSA encryption key's ciphertext is the raw RSAES-OAEP output, as AWS's
+is: anyone can make one outside KMS with GetPublicKey's key, and it names no
+key, so Decrypt needs the KeyId and the EncryptionAlgorithm (Decrypt API reference).
+
 Each operation that takes GrantTokens checks them before anything else, as
 CreateGrant does: its API reference lists InvalidGrantTokenException ("the
 specified grant token is not valid"), so a malformed token fails the call even
@@ -10,9 +15,11 @@ one cached AESGCM object per material version (keys.aead).
 """
 import os
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
 from ..errors import (
     AccessDeniedException,
-    DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -22,11 +29,12 @@ from ..errors import (
 from .. import shapes
 from ..operations import operation
 from ..policy.catalogue import ENCRYPTION_CONTEXT_OPERATIONS
-from . import ciphertext
+from . import ciphertext, specs
 from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
-from .keys import aead, require_enabled, resolve
+from .custom_key_stores import require_custom_key_store
+from .keys import aead, note_use, private_key, refuse_dry_run, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -59,43 +67,65 @@ def request_conditions(action, context):
     return conditions
 
 
-def require_usage(key, usage, operation_name, algorithms_field, algorithm):
-    """InvalidKeyUsageException for either reason the API references give: the key's KeyUsage
-    is not `usage`, or `algorithm` is not one its KeySpec offers (KeyMetadata's `algorithms_field`).
-    The messages are KMS's as its users quote them, e.g. "<arn> key usage is SIGN_VERIFY which is
-    not valid for Encrypt." and "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096."."""
+def require_usage(key, usage, operation_name, algorithm=None, context=None):
+    """InvalidKeyUsageException for either reason its API reference gives: the key's KeyUsage
+    is not the operation's, or the algorithm does not fit its KeySpec (specs.USAGES). A
+    symmetric key takes SYMMETRIC_DEFAULT only (Encrypt API reference, EncryptionAlgorithm),
+    which is what the encryption operations mean when they omit the algorithm. The message is
+    KMS's as its users quote it, e.g. "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec
+    RSA_4096." for the mirror case.
+
+    An encryption context (which only the encryption operations take) "is supported only on
+    operations with symmetric encryption KMS keys" (Encrypt API reference, EncryptionContext);
+    KMS refuses one sent with an asymmetric key with the ValidationException below (its
+    wording as emulators measured against AWS record it; AWS's documentation gives none)."""
     meta = key["KeyMetadata"]
     if meta["KeyUsage"] != usage:
         raise InvalidKeyUsageException(
             f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation_name}."
         )
-    if algorithm not in meta.get(algorithms_field, ()):
+    algorithm = algorithm or "SYMMETRIC_DEFAULT"
+    [offered] = specs.USAGES[meta["KeySpec"]][usage].values()
+    if algorithm not in offered:
         raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.")
-
-
-def require_encrypt_decrypt(key, operation_name, algorithm=None):
-    """A symmetric key takes SYMMETRIC_DEFAULT only, the default (Encrypt API reference,
-    EncryptionAlgorithm); the RSA and SM2 algorithms are for asymmetric keys."""
-    require_usage(key, "ENCRYPT_DECRYPT", operation_name, "EncryptionAlgorithms", algorithm or "SYMMETRIC_DEFAULT")
+    if context and not specs.is_symmetric(meta["KeySpec"]):
+        raise ValidationException("EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs.")
 
 
 def require_no_recipient(request):
-    # Attested recipients (Nitro Enclaves, NitroTPM) have no place in a sandbox.
+    """Recipient must hold an attestation document signed by AWS Nitro Enclaves or NitroTPM,
+    which KMS verifies ("You cannot supply your own certificate to digitally sign the
+    attestation document": attested-calls). A sandbox has no Nitro root of trust, so no
+    document a learner can make is valid, and the call is refused as an invalid request."""
     if request.get("Recipient"):
-        raise UnsupportedOperationException("Recipient attestation documents are not available in this sandbox.")
+        raise ValidationException("The attestation document in the Recipient parameter is not valid.")
 
 
-def refuse_dry_run(request):
-    """Every check passed; DryRun stops here (DryRun API reference)."""
-    if request.get("DryRun"):
-        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+# RSAES-OAEP (RFC 8017 7.1): a k-byte modulus encrypts at most k - 2*hLen - 2 bytes,
+# the limits AWS states per key spec and algorithm (asymmetric-key-specs, "RSA key specs").
+OAEP_DIGESTS = {"RSAES_OAEP_SHA_1": hashes.SHA1, "RSAES_OAEP_SHA_256": hashes.SHA256}
 
 
-def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None):
+def oaep(algorithm):
+    digest = OAEP_DIGESTS[algorithm]()
+    return padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+
+
+def require_fits(key, algorithm, plaintext):
+    """ValidationException when `plaintext` is too long for an RSA key and OAEP algorithm."""
+    spec = key["KeyMetadata"]["KeySpec"]
+    if specs.is_symmetric(spec):
+        return
+    limit = int(spec[4:]) // 8 - 2 * OAEP_DIGESTS[algorithm].digest_size - 2
+    if len(plaintext) > limit:
+        raise ValidationException(f"Algorithm {algorithm} and key spec {spec} cannot encrypt data larger than {limit} bytes.")
+
+
+def usable_key(ctx, key_id, action, conditions, operation_name, algorithm=None, context=None, usage="ENCRYPT_DECRYPT"):
     """Resolve, authorize and check a key for a cryptographic operation."""
     key = key_for(ctx, key_id, action, conditions, allow_alias=True)
     require_enabled(key)
-    require_encrypt_decrypt(key, operation_name, algorithm)
+    require_usage(key, usage, operation_name, algorithm, context)
     return key
 
 
@@ -108,23 +138,50 @@ def encrypt_with(ctx, key, plaintext, context):
     return blob, material_id
 
 
+def encrypt_under(ctx, key, algorithm, plaintext, context):
+    """(ciphertext, material id or None): a symmetric key's blob, or an RSA key's raw OAEP output.
+    Only symmetric keys have material ids (KeyMaterialId in the Decrypt and ReEncrypt API references)."""
+    if specs.is_symmetric(key["KeyMetadata"]["KeySpec"]):
+        return encrypt_with(ctx, key, plaintext, context)
+    return private_key(ctx.world, key).public_key().encrypt(plaintext, oaep(algorithm)), None
+
+
+def decrypt_under(ctx, key, version, algorithm, blob, context):
+    """(plaintext, material id or None); InvalidCiphertextException when `blob` is not the key's."""
+    if version is None:
+        try:
+            return private_key(ctx.world, key).decrypt(blob, oaep(algorithm)), None
+        except ValueError:
+            raise InvalidCiphertextException("") from None
+    return ciphertext.open_(aead(ctx.world, key, version), blob, context), key["Materials"][version]["KeyMaterialId"]
+
+
 @operation("kms", "Encrypt", read_only=True)
 def encrypt(ctx, request):
     check_grant_tokens(ctx.world, request.get("GrantTokens"))
-    key = usable_key(
-        ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt", request.get("EncryptionAlgorithm")
-    )
+    algorithm = request.get("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    context = request.get("EncryptionContext")
+    key = usable_key(ctx, request["KeyId"], "kms:Encrypt", context_conditions(request), "Encrypt", algorithm, context)
+    require_fits(key, algorithm, request["Plaintext"])
     refuse_dry_run(request)
-    blob, _ = encrypt_with(ctx, key, request["Plaintext"], request.get("EncryptionContext"))
-    return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+    blob, _ = encrypt_under(ctx, key, algorithm, request["Plaintext"], context)
+    note_use(ctx, key)
+    return {"CiphertextBlob": blob, "KeyId": key["KeyMetadata"]["Arn"], "EncryptionAlgorithm": algorithm}
 
 
 def key_of_blob(ctx, blob, key_id):
-    """(key, material version, the alias name the request's KeyId used or None) of a ciphertext.
+    """(key, material version or None for an RSA key, the alias name the request's KeyId used or None).
 
-    IncorrectKeyException when the request's KeyId names another key; the
-    AccessDenied wording when the named key was deleted or is in another
-    Region; InvalidCiphertextException when it names no key there ever was."""
+    An RSA ciphertext names no key: the request's KeyId says which. A symmetric
+    blob names its own: IncorrectKeyException when the request's KeyId names
+    another key; the AccessDenied wording when the named key was deleted or is in
+    another Region; InvalidCiphertextException when it names no key there ever was
+    (and so when an RSA ciphertext comes without its KeyId)."""
+    named, request_alias = None, None
+    if key_id is not None:
+        named, request_alias = resolve(ctx.world, key_id, ctx.caller.account, ctx.region, ctx.time, allow_alias=True)
+        if specs.is_asymmetric(named["KeyMetadata"]["KeySpec"]):
+            return named, None, request_alias
     named_id, version = ciphertext.parse(blob)
     kms = ctx.world.doc["kms"]
     key = kms["keys"].get(named_id)
@@ -134,11 +191,8 @@ def key_of_blob(ctx, blob, key_id):
         raise AccessDeniedException(KEY_GONE)
     if version >= len(key["Materials"]):
         raise InvalidCiphertextException("")
-    request_alias = None
-    if key_id is not None:
-        named, request_alias = resolve(ctx.world, key_id, ctx.caller.account, ctx.region, ctx.time, allow_alias=True)
-        if named is not key:
-            raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
+    if named is not None and named is not key:
+        raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
     return key, version, request_alias
 
 
@@ -154,17 +208,18 @@ def decrypt(ctx, request):
     ctx.add_resource(meta["Arn"])
     authorize_key(ctx, "kms:Decrypt", key, context_conditions(request), request_alias)
     require_enabled(key)
-    require_encrypt_decrypt(key, "Decrypt", request.get("EncryptionAlgorithm"))
+    algorithm = request.get("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    context = request.get("EncryptionContext")
+    require_usage(key, "ENCRYPT_DECRYPT", "Decrypt", algorithm, context)
     refuse_dry_run(request)
-    material_id = key["Materials"][version]["KeyMaterialId"]
-    ctx.additional_event_data["keyMaterialId"] = material_id
-    plaintext = ciphertext.open_(aead(ctx.world, key, version), blob, request.get("EncryptionContext"))
-    return {
-        "KeyId": meta["Arn"],
-        "Plaintext": plaintext,
-        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
-        "KeyMaterialId": material_id,
-    }
+    if version is not None:
+        ctx.additional_event_data["keyMaterialId"] = key["Materials"][version]["KeyMaterialId"]
+    plaintext, material_id = decrypt_under(ctx, key, version, algorithm, blob, context)
+    note_use(ctx, key)
+    response = {"KeyId": meta["Arn"], "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
+    if material_id is not None:
+        response["KeyMaterialId"] = material_id
+    return response
 
 
 @operation("kms", "ReEncrypt", read_only=True)
@@ -197,22 +252,32 @@ def re_encrypt(ctx, request):
         },
         destination_alias,
     )
+    source_algorithm = request.get("SourceEncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    destination_algorithm = request.get("DestinationEncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    source_context, destination_context = request.get("SourceEncryptionContext"), request.get("DestinationEncryptionContext")
     require_enabled(source)
-    require_encrypt_decrypt(source, "ReEncrypt", request.get("SourceEncryptionAlgorithm"))
+    require_usage(source, "ENCRYPT_DECRYPT", "ReEncrypt", source_algorithm, source_context)
     require_enabled(destination)
-    require_encrypt_decrypt(destination, "ReEncrypt", request.get("DestinationEncryptionAlgorithm"))
+    require_usage(destination, "ENCRYPT_DECRYPT", "ReEncrypt", destination_algorithm, destination_context)
     refuse_dry_run(request)
-    plaintext = ciphertext.open_(aead(ctx.world, source, version), blob, request.get("SourceEncryptionContext"))
-    new_blob, material_id = encrypt_with(ctx, destination, plaintext, request.get("DestinationEncryptionContext"))
-    return {
+    plaintext, source_material_id = decrypt_under(ctx, source, version, source_algorithm, blob, source_context)
+    require_fits(destination, destination_algorithm, plaintext)
+    new_blob, material_id = encrypt_under(ctx, destination, destination_algorithm, plaintext, destination_context)
+    # GetKeyLastUsage API reference: ReEncrypt counts as a use of both keys.
+    note_use(ctx, source)
+    note_use(ctx, destination)
+    response = {
         "CiphertextBlob": new_blob,
         "SourceKeyId": source_arn,
         "KeyId": destination_arn,
-        "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
-        "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
-        "SourceKeyMaterialId": source["Materials"][version]["KeyMaterialId"],
-        "DestinationKeyMaterialId": material_id,
+        "SourceEncryptionAlgorithm": source_algorithm,
+        "DestinationEncryptionAlgorithm": destination_algorithm,
     }
+    if source_material_id is not None:
+        response["SourceKeyMaterialId"] = source_material_id
+    if material_id is not None:
+        response["DestinationKeyMaterialId"] = material_id
+    return response
 
 
 def new_data_key(ctx, request, action, operation_name):
@@ -226,6 +291,7 @@ def new_data_key(ctx, request, action, operation_name):
     refuse_dry_run(request)
     plaintext = os.urandom(count or DATA_KEY_BYTES[spec])
     blob, material_id = encrypt_with(ctx, key, plaintext, request.get("EncryptionContext"))
+    note_use(ctx, key)
     return key, plaintext, blob, material_id
 
 
@@ -249,8 +315,8 @@ def generate_random(ctx, request):
     count = request.get("NumberOfBytes")
     if count is None:
         raise ValidationException("NumberOfBytes is required.")
-    if request.get("CustomKeyStoreId"):
-        raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
     require_no_recipient(request)
     authorize_account(ctx, "kms:GenerateRandom")
+    if request.get("CustomKeyStoreId"):
+        require_custom_key_store(request["CustomKeyStoreId"])
     return {"Plaintext": os.urandom(count)}

@@ -25,9 +25,9 @@ from .. import shapes
 from ..operations import operation
 from ..policy.explain import ALLOW, IMPLICIT_DENY, Decision
 from ..iam import principal_exists
-from ..policy.authorize import authorize_account, enforce
+from ..policy.authorize import authorize_account, decide_account, enforce
 from .access import authorize_key, grantee_matches, key_for
-from .keys import page, require_not, resolve
+from .keys import page, refuse_dry_run, require_enabled, resolve
 
 TOKEN_PREFIX = b"kmslab-grant:"
 ENTRY_FIELDS = (
@@ -128,9 +128,13 @@ def create_grant(ctx, request):
     decision = authorize_key(ctx, "kms:CreateGrant", key, conditions)
     if decision.gate == "grant":
         _require_narrower(_grants(ctx.world)[decision.deciding[1]], operations, constraints)
-    require_not(key, "PendingDeletion", "PendingReplicaDeletion")
+    # key-state table: CreateGrant needs an Enabled key (DisabledException, or
+    # KMSInvalidStateException pending import or deletion); ListGrants, RetireGrant and
+    # RevokeGrant work in every state.
+    require_enabled(key)
     if constraints and meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
         raise ValidationException("Grant constraints are supported only for symmetric encryption KMS keys.")
+    refuse_dry_run(request)
     name = request.get("Name")
     if name:
         # Retrying with the same Name and parameters returns the same grant (CreateGrant, "Name").
@@ -214,28 +218,44 @@ def _on_key(ctx, key, grant_id):
     return grant
 
 
+def _retire_gate(caller, grant, iam_allows):
+    """Who may retire a grant (grant-delete, "RetireGrant"): the retiring principal; the
+    grantee, if the grant includes RetireGrant; the account that created the grant; and IAM
+    principals an IAM policy allows kms:RetireGrant, in the key's account, or in the account
+    named as retiring principal or grantee. kms:RetireGrant in a key policy counts for nothing."""
+    key_account = grant["KeyId"].split(":")[4]
+    if grant.get("RetiringPrincipal") and grantee_matches(grant["RetiringPrincipal"], caller, iam_allows):
+        return "retiring-principal"
+    if "RetireGrant" in grant["Operations"] and grantee_matches(grant["GranteePrincipal"], caller, iam_allows):
+        return "grant"
+    if caller.is_root and grant["IssuingAccount"] == f"arn:aws:iam::{caller.account}:root":
+        return "issuing-account"
+    if iam_allows and caller.account == key_account:
+        return "iam"
+    return "not-retiring-principal"
+
+
 @operation("kms", "RetireGrant")
 def retire_grant(ctx, request):
     grant = _find(ctx, request)
     ctx.add_resource(grant["KeyId"])
     caller = ctx.caller
-    # Who may retire (grant-manage, "Retiring and revoking grants"): the retiring
-    # principal; the grantee, if the grant includes RetireGrant; the issuing account.
-    if grant.get("RetiringPrincipal") and grantee_matches(grant["RetiringPrincipal"], caller, False):
-        gate = "retiring-principal"
-    elif "RetireGrant" in grant["Operations"] and grantee_matches(grant["GranteePrincipal"], caller, False):
-        gate = "grant"
-    elif caller.is_root and grant["IssuingAccount"] == f"arn:aws:iam::{caller.account}:root":
-        gate = "issuing-account"
-    else:
-        gate = "not-retiring-principal"
+    iam = decide_account(ctx.world, caller, "kms:RetireGrant", None, ctx.region, ctx.time, grant["KeyId"])
+    if iam.gate == "explicit-deny":
+        # grant-delete: "To deny permission to retire a grant, you can use a Deny action with
+        # the kms:RetireGrant permission in your IAM policies."
+        enforce(ctx, iam)
+    gate = _retire_gate(caller, grant, iam.allowed)
     decision = Decision(ALLOW if gate != "not-retiring-principal" else IMPLICIT_DENY, gate, "kms:RetireGrant",
                         grant["KeyId"], caller.arn, caller.account, grant["KeyId"].split(":")[4])
-    decision.deciding = ("grant", grant["GrantId"], grant.get("Name") or None)
+    decision.policies = iam.policies
+    decision.deciding = iam.deciding if gate == "iam" else ("grant", grant["GrantId"], grant.get("Name") or None)
     enforce(ctx, decision, message=(
         f"User: {caller.arn} is not authorized to perform: kms:RetireGrant on resource: {grant['KeyId']} "
-        "because it is not the grant's retiring principal, a grantee allowed RetireGrant, or its issuing account"
+        "because it is not the grant's retiring principal, a grantee allowed RetireGrant, or its issuing account, "
+        "and no identity-based policy allows the kms:RetireGrant action"
     ))
+    refuse_dry_run(request)
     del _grants(ctx.world)[grant["GrantId"]]
     return {}
 
@@ -244,5 +264,6 @@ def retire_grant(ctx, request):
 def revoke_grant(ctx, request):
     key = key_for(ctx, request["KeyId"], "kms:RevokeGrant", {"kms:GrantIsForAWSResource": bool(ctx.caller.via_service)})
     grant = _on_key(ctx, key, request["GrantId"])
+    refuse_dry_run(request)
     del _grants(ctx.world)[grant["GrantId"]]
     return {}

@@ -2,9 +2,12 @@
 (importing-keys).
 
 The wrapping is real: GetParametersForImport makes an RSA key pair, the
-learner wraps 32 bytes of material under its public key (RSA-OAEP, or
-RSA-OAEP + AES key wrap with padding for the RSA_AES_KEY_WRAP algorithms), and
-ImportKeyMaterial unwraps it with the private key. The private key and the
+learner wraps the material under its public key (RSA-OAEP, or RSA-OAEP + AES
+key wrap with padding for the RSA_AES_KEY_WRAP algorithms), and
+ImportKeyMaterial unwraps it with the private key. The material is what
+importing-keys-conceptual requires for the key's spec: 32 bytes for a symmetric
+key, 224 (256, 384, 512) to 1024 bits for an HMAC key, and for RSA and ECC keys
+the private key in PKCS #8, which is sealed as specs.py seals a private key. The private key and the
 import token are sealed in the world; a token is good for 24 hours of sandbox
 time. An import token record in `world.doc["kms"]["import_tokens"][token id]`:
 {"KeyId", "WrappingAlgorithm", "WrappingKeySpec", "ParametersValidTo", "Token" (sealed), "PrivateKey" (sealed)}.
@@ -14,6 +17,7 @@ import hmac
 import os
 import uuid
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
@@ -28,6 +32,7 @@ from ..errors import (
     ValidationException,
 )
 from ..operations import operation
+from . import specs
 from .access import key_for
 from .keys import (
     DAY,
@@ -49,6 +54,7 @@ WRAPPING_HASHES = {
     "RSA_AES_KEY_WRAP_SHA_1": hashes.SHA1,
     "RSA_AES_KEY_WRAP_SHA_256": hashes.SHA256,
 }
+MAX_HMAC_BYTES = 128  # importing-keys-conceptual: "The maximum key length is 1024-bits."
 
 
 def new_wrapping_key(bits):
@@ -76,6 +82,7 @@ def get_parameters_for_import(ctx, request):
         ctx, request, "kms:GetParametersForImport", {"kms:WrappingAlgorithm": algorithm, "kms:WrappingKeySpec": spec}
     )
     require_not(key, "PendingDeletion")
+    require_wrapping_fits(key["KeyMetadata"]["KeySpec"], algorithm, spec)
     private_key = new_wrapping_key(WRAPPING_KEY_BITS[spec])
     token = os.urandom(48)
     valid_to = ctx.time + TOKEN_LIFETIME
@@ -95,6 +102,68 @@ def get_parameters_for_import(ctx, request):
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return {"KeyId": key["KeyMetadata"]["Arn"], "ImportToken": token, "PublicKey": public_key, "ParametersValidTo": valid_to}
+
+
+def require_wrapping_fits(key_spec, algorithm, wrapping_key_spec):
+    """RSA-OAEP alone wraps only what fits in one RSA block: never an RSA private key, and not
+    an ECC_NIST_P521 one under an RSA_2048 wrapping key (GetParametersForImport API reference,
+    WrappingAlgorithm and WrappingKeySpec). The wording is kmslab's."""
+    if algorithm.startswith("RSAES_OAEP") and (
+        key_spec.startswith("RSA_") or (key_spec == "ECC_NIST_P521" and wrapping_key_spec == "RSA_2048")
+    ):
+        raise ValidationException(
+            f"The wrapping algorithm {algorithm} with wrapping key spec {wrapping_key_spec} cannot wrap {key_spec} "
+            "key material. Use RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256."
+        )
+
+
+def importable_material(spec, material):
+    """The bytes to seal for material imported into a key of `spec`, or IncorrectKeyMaterialException.
+
+    A private key is sealed as its canonical PKCS #8 DER, so the same key imported again in
+    another encoding (BER, or without its public key) is recognised as the same material."""
+    if specs.is_symmetric(spec):
+        if len(material) != 32:
+            raise IncorrectKeyMaterialException("Key material for a symmetric encryption KMS key must be 256 bits (32 bytes).")
+        return material
+    if specs.is_hmac(spec):
+        if not specs.HMAC_BYTES[spec] <= len(material) <= MAX_HMAC_BYTES:
+            raise IncorrectKeyMaterialException(
+                f"Key material for an {spec} KMS key must be {specs.HMAC_BYTES[spec] * 8} to 1024 bits."
+            )
+        return material
+    try:
+        private_key = specs.load_private(material) if _is_private_key_info(material) else None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        private_key = None
+    if private_key is None:
+        raise IncorrectKeyMaterialException(
+            f"Key material for a {spec} KMS key must be a private key in PKCS #8 format (DER or BER)."
+        )
+    if not specs.is_private_key_of(spec, private_key):
+        raise IncorrectKeyMaterialException(f"The key material is not a {spec} private key.")
+    return specs.private_bytes(private_key)
+
+
+def _is_private_key_info(der):
+    """Whether DER opens as PKCS #8's PrivateKeyInfo (RFC 5208): a SEQUENCE whose version INTEGER
+    is followed by the AlgorithmIdentifier SEQUENCE. cryptography also loads the traditional
+    encodings (PKCS #1 RSAPrivateKey, SEC1 ECPrivateKey), whose version is followed by an
+    INTEGER or an OCTET STRING; importing-keys-conceptual asks for PKCS #8."""
+
+    def contents(at):  # (where the contents of the element at `at` start, their length)
+        size = der[at + 1]
+        if size < 0x80:
+            return at + 2, size
+        count = size & 0x7F
+        return at + 2 + count, int.from_bytes(der[at + 2 : at + 2 + count], "big")
+
+    try:
+        version, _ = contents(0)
+        start, length = contents(version)
+        return der[0] == 0x30 and der[version] == 0x02 and der[start + length] == 0x30
+    except IndexError:
+        return False
 
 
 def _epoch(value):
@@ -163,10 +232,8 @@ def import_key_material(ctx, request):
     if valid_to is not None and not ctx.time < valid_to <= ctx.time + MAX_VALID_TO:
         raise ValidationException("The ValidTo date must be in the future and no more than 365 days from now.")
     entry = _token_entry(ctx, key, request["ImportToken"])
-    material = _unwrap(ctx.world, entry, request["EncryptedKeyMaterial"])
-    if len(material) != 32:
-        raise IncorrectKeyMaterialException("Key material for a symmetric encryption KMS key must be 256 bits (32 bytes).")
     meta = key["KeyMetadata"]
+    material = importable_material(meta["KeySpec"], _unwrap(ctx.world, entry, request["EncryptedKeyMaterial"]))
     material_id = material_id_for(meta["KeyId"], material)
     materials = key["Materials"]
     if materials and request.get("ImportType") == "NEW_KEY_MATERIAL":
@@ -180,7 +247,9 @@ def import_key_material(ctx, request):
         materials[0]["Sealed"] = sealed
     else:
         materials.append({"KeyMaterialId": material_id, "Sealed": sealed, "RotationDate": None, "RotationType": None})
-    meta["CurrentKeyMaterialId"] = material_id
+    # DescribeKey API reference: CurrentKeyMaterialId is present for symmetric encryption keys only.
+    if specs.is_symmetric(meta["KeySpec"]):
+        meta["CurrentKeyMaterialId"] = material_id
     meta["ExpirationModel"] = model
     if valid_to is None:
         meta.pop("ValidTo", None)

@@ -9,7 +9,9 @@ A key record in `world.doc["kms"]["keys"][key_id]`:
      "Materials": [{"KeyMaterialId": hex, "Sealed": <sealed material (specs.py)> | None,
                     "RotationDate": epoch | None, "RotationType": "AUTOMATIC" | "ON_DEMAND" | None}],
      "Rotation": {"Enabled": bool, "RotationPeriodInDays": int, "NextRotationDate": epoch},
-     "OnDemandRotations": int}
+     "OnDemandRotations": int,
+     "Usage": {"TrackingStartDate": epoch, "KeyLastUsage": {} | {"Operation", "Timestamp",
+               "CloudTrailEventId", "KmsRequestId"}}}   (GetKeyLastUsage)
 
 Materials are never removed while the key exists: index i is "key material
 version i" in the ciphertext header, so every earlier ciphertext still decrypts.
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ..errors import (
     AccessDeniedException,
     DisabledException,
+    DryRunOperationException,
     InvalidMarkerException,
     KMSInvalidStateException,
     NotFoundException,
@@ -35,6 +38,11 @@ from . import specs
 
 MATERIAL_PURPOSE = "kms-key-material"
 DAY = 86400
+# The day kmslab began recording each key's last cryptographic use (2026-12-03T00:00:00Z):
+# a key made before it reports this as its TrackingStartDate (GetKeyLastUsage API reference:
+# "the date from which KMS began recording cryptographic activity for this key, or the date
+# the KMS key was created, whichever is later").
+TRACKING_STARTED = 1796256000.0
 
 # The predefined aliases AWS puts in every account; the AWS managed key behind
 # one is created the first time the alias is used (DescribeKey API reference:
@@ -175,6 +183,7 @@ def new_key(
         "Materials": materials,
         "Rotation": {"Enabled": False},
         "OnDemandRotations": 0,
+        "Usage": {"TrackingStartDate": now, "KeyLastUsage": {}},
     }
 
 
@@ -259,6 +268,38 @@ def refuse_aws_managed(ctx, key, action):
             f"User: {ctx.caller.arn} is not authorized to perform: {action} on resource: {meta['Arn']} "
             f"because no resource-based policy allows the {action} action"
         )
+
+
+def refuse_dry_run(request):
+    """Every check passed and nothing has changed yet; DryRun stops here (DryRun API reference:
+    "DryRunOperationException when the request would have succeeded")."""
+    if request.get("DryRun"):
+        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+
+
+# Last use (GetKeyLastUsage).
+
+
+def usage_of(key):
+    """The key's usage record; a key made before kmslab tracked use has none until its first use."""
+    return key.get("Usage") or {
+        "TrackingStartDate": max(key["KeyMetadata"]["CreationDate"], TRACKING_STARTED),
+        "KeyLastUsage": {},
+    }
+
+
+def note_use(ctx, key):
+    """Record a successful cryptographic operation on `key` (GetKeyLastUsage): call it last,
+    once nothing can fail any more, for every key the operation used (ReEncrypt: both)."""
+    key["Usage"] = {
+        "TrackingStartDate": usage_of(key)["TrackingStartDate"],
+        "KeyLastUsage": {
+            "Operation": ctx.operation,
+            "Timestamp": ctx.time,
+            "CloudTrailEventId": ctx.event_id,
+            "KmsRequestId": ctx.request_id,
+        },
+    }
 
 
 # Key states (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).

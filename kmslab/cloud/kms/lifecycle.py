@@ -6,7 +6,8 @@ from ..operations import operation
 from ..policy.authorize import authorize_account
 from . import specs
 from .access import check_key_policy, key_for
-from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not
+from .custom_key_stores import require_custom_key_store
+from .keys import DAY, key_arn, new_key, note_due, page, refuse_aws_managed, require_not, usage_of
 from .tags import check_tags, tag_conditions
 
 
@@ -39,8 +40,13 @@ def _check_key_type(request):
         raise ValidationException("You cannot specify both KeySpec and CustomerMasterKeySpec.")
     spec = request.get("KeySpec") or request.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     usage = specs.check(spec, request.get("KeyUsage"))
-    if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("CustomKeyStoreId") or request.get("XksKeyId"):
+    if request.get("CustomKeyStoreId"):
+        require_custom_key_store(request["CustomKeyStoreId"])
+    if request.get("Origin", "AWS_KMS") not in ("AWS_KMS", "EXTERNAL") or request.get("XksKeyId"):
         raise UnsupportedOperationException("Custom key stores are not available in this sandbox.")
+    if request.get("Origin") == "EXTERNAL" and not specs.importable(spec):
+        # The wording is kmslab's; importing-keys-conceptual lists the specs that take imports.
+        raise UnsupportedOperationException(f"KeySpec {spec} does not support imported key material.")
     if request.get("MultiRegion"):
         raise UnsupportedOperationException("Multi-Region keys are not available in this sandbox.")
     return spec, usage
@@ -89,6 +95,21 @@ def describe_key(ctx, request):
     # DescribeKey's API reference (and botocore's model) lists no InvalidGrantTokenException.
     key = key_for(ctx, request["KeyId"], "kms:DescribeKey", allow_alias=True)
     return {"KeyMetadata": dict(key["KeyMetadata"])}
+
+
+@operation("kms", "GetKeyLastUsage", read_only=True)
+def get_key_last_usage(ctx, request):
+    """The key's last successful cryptographic operation (keys.note_use), in every key state:
+    the API reference lists no KMSInvalidStateException."""
+    key = key_for(ctx, request["KeyId"], "kms:GetKeyLastUsage")
+    meta = key["KeyMetadata"]
+    found = usage_of(key)
+    return {
+        "KeyId": meta["KeyId"],
+        "KeyLastUsage": dict(found["KeyLastUsage"]),
+        "TrackingStartDate": found["TrackingStartDate"],
+        "KeyCreationDate": meta["CreationDate"],
+    }
 
 
 @operation("kms", "ListKeys", read_only=True)

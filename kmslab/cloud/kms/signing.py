@@ -23,10 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 from ..errors import KMSInvalidSignatureException, UnsupportedOperationException, ValidationException
 from ..operations import operation
-from .access import key_for
-from .cryptography import refuse_dry_run, require_usage
+from .cryptography import usable_key
 from .grants import check_grant_tokens
-from .keys import private_key, public_key, require_enabled
+from .keys import note_use, private_key, public_key, refuse_dry_run
 
 HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 # The message types each algorithm takes (Sign API reference, MessageType); the others take RAW and DIGEST.
@@ -93,9 +92,7 @@ def signing_key(ctx, request, action, operation_name):
     # ct-sign, ct-verify: the record names the message type beside the key and the algorithm.
     ctx.logged_request = {"MessageType": message_type, **request}
     conditions = {"kms:SigningAlgorithm": algorithm, "kms:MessageType": message_type}
-    key = key_for(ctx, request["KeyId"], action, conditions, allow_alias=True)
-    require_enabled(key)
-    require_usage(key, "SIGN_VERIFY", operation_name, "SigningAlgorithms", algorithm)
+    key = usable_key(ctx, request["KeyId"], action, conditions, operation_name, algorithm, usage="SIGN_VERIFY")
     check_message(algorithm, message_type, request["Message"])
     if algorithm == "ED25519_PH_SHA_512":
         # Refused before DryRun: a dry run must not promise what the call cannot do.
@@ -111,6 +108,7 @@ def signing_key(ctx, request, action, operation_name):
 def sign(ctx, request):
     key, algorithm, message_type = signing_key(ctx, request, "kms:Sign", "Sign")
     signature = sign_message(private_key(ctx.world, key), algorithm, message_type, request["Message"])
+    note_use(ctx, key)
     return {"KeyId": key["KeyMetadata"]["Arn"], "Signature": signature, "SigningAlgorithm": algorithm}
 
 
@@ -119,4 +117,5 @@ def verify(ctx, request):
     key, algorithm, message_type = signing_key(ctx, request, "kms:Verify", "Verify")
     if not verifies(public_key(ctx.world, key), algorithm, message_type, request["Message"], request["Signature"]):
         raise KMSInvalidSignatureException("")
+    note_use(ctx, key)
     return {"KeyId": key["KeyMetadata"]["Arn"], "SignatureValid": True, "SigningAlgorithm": algorithm}

@@ -93,6 +93,19 @@ def is_asymmetric(spec):
     return not is_symmetric(spec) and not is_hmac(spec)
 
 
+def importable(spec):
+    """Whether a key of `spec` can take imported material (importing-keys-conceptual, "Requirements
+    for imported key material": not ML-DSA, and neither Ed25519 nor ML-KEM is listed)."""
+    return is_symmetric(spec) or is_hmac(spec) or spec.startswith("RSA_") or spec in CURVES
+
+
+def is_private_key_of(spec, private_key):
+    """Whether a private key is of `spec`: the RSA modulus size, or the elliptic curve."""
+    if spec.startswith("RSA_"):
+        return isinstance(private_key, rsa.RSAPrivateKey) and private_key.key_size == int(spec[4:])
+    return isinstance(private_key, ec.EllipticCurvePrivateKey) and private_key.curve.name == CURVES[spec].name
+
+
 def generate(spec):
     """New key material for `spec`, as the bytes the key record seals."""
     if is_symmetric(spec):

@@ -121,6 +121,7 @@ def _actions():
             "kms:GrantConstraintType", "kms:GrantIsForAWSResource")),
         ("CreateKey", False, "*", CREATE_KEY_PROPERTIES + TAGGING + (
             "kms:BypassPolicyLockoutSafetyCheck", "kms:CallerAccount", "kms:MultiRegionKeyType")),
+        ("Decapsulate", True, "key", ("kms:RequestAlias",)),
         ("Decrypt", True, "key", crypto),
         ("DeleteAlias", False, "alias", ()),
         ("DeleteCustomKeyStore", False, "*", ("kms:CallerAccount",)),
@@ -132,6 +133,7 @@ def _actions():
         ("DisableKeyRotation", False, "key", ()),
         ("DisconnectCustomKeyStore", False, "*", ("kms:CallerAccount",)),
         ("EnableKey", False, "key", ()),
+        ("Encapsulate", True, "key", ("kms:RequestAlias",)),
         ("EnableKeyRotation", False, "key", ("kms:RotationPeriodInDays",)),
         ("Encrypt", True, "key", crypto),
         ("GenerateDataKey", True, "key", crypto),
@@ -202,7 +204,7 @@ CRYPTO_ACTIONS = frozenset(
         "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
         "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
         "kms:GenerateDataKeyPairWithoutPlaintext", "kms:Sign", "kms:Verify", "kms:GenerateMac",
-        "kms:VerifyMac", "kms:DeriveSharedSecret",
+        "kms:VerifyMac", "kms:DeriveSharedSecret", "kms:Encapsulate", "kms:Decapsulate",
     }
 )
 # Destructive actions the whitepaper asks to protect with MFA.

@@ -35,8 +35,8 @@ GATE_WORDS = {
     "root": "the account's root user is not limited by IAM policies",
     "retiring-principal": "the caller is the grant's retiring principal",
     "issuing-account": "the caller is the root user of the account that created the grant",
-    "not-retiring-principal": "only the retiring principal, a grantee allowed RetireGrant, "
-    "or the issuing account may retire a grant",
+    "not-retiring-principal": "only the retiring principal, a grantee allowed RetireGrant, the issuing account, "
+    "or a principal an IAM policy allows kms:RetireGrant may retire a grant",
 }
 # Where the missing allow would have to be, by gate; the nearest miss is looked for there only.
 # In one account a direct key-policy allow or an IAM one would do (no-iam-allow: either);

@@ -3,12 +3,14 @@ import os
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from django.http import Http404
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kmslab.cloud.kms import specs
 from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
@@ -51,6 +53,7 @@ FOLDS = {
     "CreateGrant": "grants", "RetireGrant": "grants", "RevokeGrant": "grants",
     "ImportKeyMaterial": "material", "DeleteImportedKeyMaterial": "material",
     "Encrypt": "crypto", "Decrypt": "crypto", "GenerateDataKey": "crypto",
+    "Sign": "crypto", "Verify": "crypto", "GenerateMac": "crypto", "VerifyMac": "crypto",
 }
 
 
@@ -72,7 +75,7 @@ def key_page(request, sandbox, key_id, result=None, forms=None, status=200, oper
     if key is None:
         raise Http404("No such key")
     ciphertexts = ciphertexts_made(sandbox.id, key["meta"]["Arn"])
-    actions = {name: key_action_form(name) for name in KEY_ACTIONS}
+    actions = {name: key_action_form(name, key["meta"]) for name in KEY_ACTIONS}
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
     context = pages.context(request, sandbox, world, "keys", key=key, result=result, output=output, actions=actions,
@@ -93,59 +96,100 @@ def key_action(request, sandbox_id, key_id, operation):
     sandbox = learner.get_sandbox(request, sandbox_id)
     if operation not in KEY_ACTIONS:
         raise Http404("No such action")
-    form = key_action_form(operation, request.POST)
+    world = runner.load_world(sandbox.id)
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        raise Http404("No such key")
+    form = key_action_form(operation, key["KeyMetadata"], request.POST)
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
-    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(_key_id_for(request, sandbox, key_id)))
-    output = None
-    if "EncryptionContext" in form.fields and outcome.error is None:
-        output = envelope.shown(outcome.response, form.cleaned_data["EncryptionContext"])
+    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(_key_id_for(request, sandbox, world, key)))
+    output, forms = None, None if result["ok"] else {operation: form}
+    if outcome.error is None and operation in ("Encrypt", "Decrypt", "GenerateDataKey"):
+        output = envelope.shown(outcome.response, form.cleaned_data.get("EncryptionContext"))
+    if outcome.error is None and operation in VERIFIES:
+        # What Sign or GenerateMac returned goes into the form that checks it, ready to send (or to tamper with).
+        output, forms = signed(outcome.response), {VERIFIES[operation]: key_action_form(
+            VERIFIES[operation], key["KeyMetadata"], initial={**form.data.dict(), **signed(outcome.response)})}
     # A refused call keeps what the learner typed (PendingWindowInDays 3 stays 3), to fix and send again.
-    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output,
-                    forms=None if result["ok"] else {operation: form})
+    return key_page(request, sandbox, key_id, result=result, operation=operation, output=output, forms=forms)
 
 
-def _key_id_for(request, sandbox, key_id):
+VERIFIES = {"Sign": "Verify", "GenerateMac": "VerifyMac"}
+
+
+def signed(response):
+    """A Sign or GenerateMac response's signature or MAC, in base64 (the trail never holds it)."""
+    return {field: envelope.b64(response[field]) for field in ("Signature", "Mac") if field in response}
+
+
+def _key_id_for(request, sandbox, world, key):
     """How the acting identity names the page's key: by its id in the key's own account, by its ARN from
     another account (a key id or an alias name resolves only in the caller's own account)."""
-    world = runner.load_world(sandbox.id)
-    key = world.doc["kms"]["keys"].get(key_id)
-    if key and acting.current(request, sandbox, world).account != key["KeyMetadata"]["AWSAccountId"]:
-        return key["KeyMetadata"]["Arn"]
-    return key_id
+    meta = key["KeyMetadata"]
+    if acting.current(request, sandbox, world).account != meta["AWSAccountId"]:
+        return meta["Arn"]
+    return meta["KeyId"]
+
+
+@require_GET
+def public_key(request, sandbox_id, key_id):
+    """The key's public key as a PEM file, from a real GetPublicKey as the acting identity; if that is
+    refused, the key page with the refusal and its why."""
+    sandbox = learner.get_sandbox(request, sandbox_id)
+    outcome, result = pages.run(request, sandbox, "kms", "GetPublicKey", {"KeyId": key_id})
+    if outcome.error is not None:
+        return key_page(request, sandbox, key_id, result=result, status=outcome.error.status)
+    pem = serialization.load_der_public_key(outcome.response["PublicKey"]).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    response = HttpResponse(pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'attachment; filename="{key_id}.pem"'
+    return response
 
 
 @require_POST
 def import_key_material(request, sandbox_id, key_id):
-    """Imports fresh random material: GetParametersForImport, wrap, ImportKeyMaterial.
+    """Imports fresh material of the key's spec: GetParametersForImport, wrap, ImportKeyMaterial.
 
-    The middle step is what a learner does offline with OpenSSL; the console
-    does it for them (RSAES_OAEP_SHA_256 under the RSA_2048 wrapping key) and
-    says so, so both calls are real and both land in CloudTrail.
+    The middle step is what a learner does offline with OpenSSL; the console does it for
+    them under the RSA_2048 wrapping key and says so, so both calls are real and both land
+    in CloudTrail. Symmetric and HMAC material is wrapped with RSAES_OAEP_SHA_256; a private
+    key is too long for OAEP, so it goes under a fresh AES key (RSA_AES_KEY_WRAP_SHA_256).
     """
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ImportKeyMaterialForm(request.POST)
+    world = runner.load_world(sandbox.id)
+    key = world.doc["kms"]["keys"].get(key_id)
+    if key is None:
+        raise Http404("No such key")
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form}, operation="ImportKeyMaterial")
+    spec = key["KeyMetadata"]["KeySpec"]
+    algorithm = "RSA_AES_KEY_WRAP_SHA_256" if specs.is_asymmetric(spec) else "RSAES_OAEP_SHA_256"
     outcome, result = pages.run(
         request, sandbox, "kms", "GetParametersForImport",
-        {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"},
+        {"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": "RSA_2048"},
     )
     if outcome.error is None:
-        public_key = serialization.load_der_public_key(outcome.response["PublicKey"])
-        wrapped = public_key.encrypt(
-            os.urandom(32),
-            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
-        )
-        call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"], "EncryptedKeyMaterial": wrapped,
+        call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"],
+                "EncryptedKeyMaterial": wrap(outcome.response["PublicKey"], algorithm, specs.generate(spec)),
                 "ExpirationModel": form.cleaned_data["ExpirationModel"]}
         if call["ExpirationModel"] == "KEY_MATERIAL_EXPIRES":
-            world = runner.load_world(sandbox.id)
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
         _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
     return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
                     forms=None if result["ok"] else {"ImportKeyMaterial": form})
+
+
+def wrap(public_key_der, algorithm, material):
+    """Key material wrapped as GetParametersForImport's `algorithm` says (importing-keys-encrypt-key-material)."""
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    public_key = serialization.load_der_public_key(public_key_der)
+    if algorithm == "RSAES_OAEP_SHA_256":
+        return public_key.encrypt(material, oaep)
+    aes_key = os.urandom(32)
+    return public_key.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
 
 
 @require_GET

@@ -2,6 +2,7 @@
 import pytest
 
 from kmslab.cloud import calls
+from kmslab.cloud.kms.keys import AWS_MANAGED_SERVICES
 from tests.conftest import T0
 
 from ..factories import call, fails, make_key, ok
@@ -9,23 +10,27 @@ from ..factories import call, fails, make_key, ok
 ALIAS_ARN = "arn:aws:kms:us-east-1:111122223333:alias/payroll"
 
 
+def own(response):
+    """The aliases a test made: ListAliases lists the account's predefined alias/aws/* names too."""
+    return [a for a in response["Aliases"] if not a["AliasName"].startswith("alias/aws/")]
+
+
 def test_an_alias_names_a_key_and_is_listed(world, admin):
     key = make_key(world, admin)
 
     assert ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["Arn"]) == {}
 
-    assert ok(world, admin, "ListAliases") == {
-        "Aliases": [
-            {
-                "AliasName": "alias/payroll",
-                "AliasArn": ALIAS_ARN,
-                "TargetKeyId": key["KeyId"],
-                "CreationDate": T0,
-                "LastUpdatedDate": T0,
-            }
-        ],
-        "Truncated": False,
-    }
+    listed = ok(world, admin, "ListAliases")
+    assert own(listed) == [
+        {
+            "AliasName": "alias/payroll",
+            "AliasArn": ALIAS_ARN,
+            "TargetKeyId": key["KeyId"],
+            "CreationDate": T0,
+            "LastUpdatedDate": T0,
+        }
+    ]
+    assert listed["Truncated"] is False
 
 
 def test_an_alias_needs_the_alias_prefix(world, admin):
@@ -98,7 +103,7 @@ def test_update_alias_points_it_at_another_key_and_authorizes_on_the_alias_and_b
         ("kms:UpdateAlias", old["Arn"]),
         ("kms:UpdateAlias", new["Arn"]),
     ]
-    [alias] = ok(world, admin, "ListAliases")["Aliases"]
+    [alias] = own(ok(world, admin, "ListAliases"))
     assert (alias["TargetKeyId"], alias["CreationDate"], alias["LastUpdatedDate"]) == (new["KeyId"], T0, T0 + 60)
 
 
@@ -132,7 +137,7 @@ def test_delete_alias_leaves_the_key(world, admin):
     outcome = call(world, admin, "DeleteAlias", AliasName="alias/payroll")
 
     assert [r["ARN"] for r in outcome.record["resources"]] == [key["Arn"], ALIAS_ARN]
-    assert ok(world, admin, "ListAliases")["Aliases"] == []
+    assert own(ok(world, admin, "ListAliases")) == []
     assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
 
 
@@ -148,7 +153,7 @@ def test_list_aliases_of_one_key_in_pages(world, admin, admin_b):
 
     assert [a["AliasName"] for a in first["Aliases"]] == ["alias/a", "alias/b"] and first["Truncated"]
     assert [a["AliasName"] for a in second["Aliases"]] == ["alias/c"] and not second["Truncated"]
-    assert [a["AliasName"] for a in ok(world, admin, "ListAliases")["Aliases"]] == [
+    assert [a["AliasName"] for a in own(ok(world, admin, "ListAliases"))] == [
         "alias/a", "alias/b", "alias/c", "alias/other",
     ]
 
@@ -180,4 +185,66 @@ def test_the_same_alias_name_may_be_used_in_another_region(world, admin):
     in_eu("CreateAlias", AliasName="alias/payroll", TargetKeyId=eu_key["KeyId"])
 
     assert in_eu("DescribeKey", KeyId="alias/payroll")["KeyMetadata"]["Arn"] == eu_key["Arn"]
-    assert [a["AliasArn"] for a in in_eu("ListAliases")["Aliases"]] == ["arn:aws:kms:eu-west-1:111122223333:alias/payroll"]
+    assert [a["AliasArn"] for a in own(in_eu("ListAliases"))] == ["arn:aws:kms:eu-west-1:111122223333:alias/payroll"]
+
+
+def test_list_aliases_lists_the_predefined_aws_aliases_without_a_key_until_one_is_made(world, admin):
+    # ListAliases API reference: predefined aliases AWS has not yet associated with a key
+    # are listed without TargetKeyId.
+    before = ok(world, admin, "ListAliases", Limit=100)["Aliases"]
+    ok(world, admin, "DescribeKey", KeyId="alias/aws/s3")
+    after = {a["AliasName"]: a for a in ok(world, admin, "ListAliases", Limit=100)["Aliases"]}
+
+    assert [a["AliasName"] for a in before] == sorted(f"alias/aws/{s}" for s in AWS_MANAGED_SERVICES)
+    assert before[0] == {"AliasName": "alias/aws/acm", "AliasArn": "arn:aws:kms:us-east-1:111122223333:alias/aws/acm"}
+    assert all("TargetKeyId" not in a for a in before)
+    assert len(after) == len(AWS_MANAGED_SERVICES)
+    assert "TargetKeyId" in after["alias/aws/s3"] and "TargetKeyId" not in after["alias/aws/ebs"]
+
+
+def test_predefined_aliases_are_listed_in_name_order_with_the_accounts_own_and_paged(world, admin):
+    key = make_key(world, admin)
+    for name in ("alias/zeta", "alias/alpha"):
+        ok(world, admin, "CreateAlias", AliasName=name, TargetKeyId=key["KeyId"])
+
+    names, marker = [], None
+    while True:
+        page = ok(world, admin, "ListAliases", Limit=4, **({"Marker": marker} if marker else {}))
+        names += [a["AliasName"] for a in page["Aliases"]]
+        if not page["Truncated"]:
+            break
+        marker = page["NextMarker"]
+
+    assert names == sorted(names) and len(names) == len(AWS_MANAGED_SERVICES) + 2
+    assert names[0] == "alias/alpha" and names[-1] == "alias/zeta"
+
+
+def test_list_aliases_of_a_key_leaves_the_predefined_aliases_out(world, admin):
+    key = make_key(world, admin)
+    ok(world, admin, "CreateAlias", AliasName="alias/payroll", TargetKeyId=key["KeyId"])
+
+    assert [a["AliasName"] for a in ok(world, admin, "ListAliases", KeyId=key["KeyId"])["Aliases"]] == ["alias/payroll"]
+
+
+def test_an_aws_managed_keys_aliases_are_listed_by_its_key_id(world, admin):
+    key_id = ok(world, admin, "DescribeKey", KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"]
+
+    assert [a["AliasName"] for a in ok(world, admin, "ListAliases", KeyId=key_id)["Aliases"]] == ["alias/aws/ebs"]
+
+
+@pytest.mark.parametrize("name", ["alias/pay:roll", "alias/pay roll", "alias/payroll.v2", "alias/päyroll", "alias/a*"])
+def test_an_alias_name_has_only_letters_digits_slashes_underscores_and_dashes(world, admin, name):
+    key = make_key(world, admin)
+
+    error = fails(world, admin, "CreateAlias", AliasName=name, TargetKeyId=key["KeyId"])
+
+    assert error.code == "ValidationException"
+    assert own(ok(world, admin, "ListAliases")) == []
+
+
+def test_an_alias_name_may_use_every_allowed_character(world, admin):
+    key = make_key(world, admin)
+
+    ok(world, admin, "CreateAlias", AliasName="alias/Team-2_payroll/prod", TargetKeyId=key["KeyId"])
+
+    assert ok(world, admin, "DescribeKey", KeyId="alias/Team-2_payroll/prod")["KeyMetadata"]["KeyId"] == key["KeyId"]

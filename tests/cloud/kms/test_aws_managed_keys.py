@@ -11,7 +11,7 @@ def test_the_first_use_of_an_aws_alias_creates_its_aws_managed_key(world, admin,
 
     assert (meta["KeyManager"], meta["KeyState"], meta["Origin"]) == ("AWS", "Enabled", "AWS_KMS")
     assert ok(world, admin, "DescribeKey", KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"] == meta["KeyId"]
-    assert [a["AliasName"] for a in ok(world, admin, "ListAliases")["Aliases"]] == ["alias/aws/s3"]
+    assert [a["AliasName"] for a in ok(world, admin, "ListAliases")["Aliases"] if "TargetKeyId" in a] == ["alias/aws/s3"]
     # Each account has its own.
     assert ok(world, admin_b, "DescribeKey", KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"] != meta["KeyId"]
 

@@ -326,3 +326,24 @@ def test_decrypt_is_authorized_with_the_alias_its_key_id_used(world, admin, key)
     refused = call(world, admin, "Decrypt", CiphertextBlob=blob, KeyId="alias/payroll")
     assert refused.error.code == "AccessDeniedException"
     assert refused.explanations[0]["decision"] == "ExplicitDeny"
+
+
+# A made-up attestation document: a sandbox has no Nitro root of trust, so every document is one.
+RECIPIENT = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b"\x84not signed by Nitro"}
+RECIPIENT_CALLS = [
+    ("Decrypt", lambda key, blob: {"CiphertextBlob": blob}),
+    ("GenerateDataKey", lambda key, blob: {"KeyId": key, "KeySpec": "AES_256"}),
+    ("GenerateDataKeyPair", lambda key, blob: {"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"}),
+    ("GenerateRandom", lambda key, blob: {"NumberOfBytes": 32}),
+]
+
+
+@pytest.mark.parametrize("operation, request_for", RECIPIENT_CALLS, ids=[name for name, _ in RECIPIENT_CALLS])
+def test_an_attestation_document_the_sandbox_cannot_verify_is_refused(world, admin, key, operation, request_for):
+    blob = ok(world, admin, "Encrypt", KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    request = request_for(key["KeyId"], blob)
+
+    error = fails(world, admin, operation, **request, Recipient=RECIPIENT)
+
+    assert (error.code, error.message) == ("ValidationException", "The attestation document in the Recipient parameter is not valid.")
+    ok(world, admin, operation, **request)  # the same call without the Recipient succeeds

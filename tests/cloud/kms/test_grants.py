@@ -9,7 +9,7 @@ import pytest
 
 from kmslab.cloud import iam, principals
 
-from ..factories import call, ok
+from ..factories import allow, call, deny, import_material, key_in_state, make_key, make_user, ok
 
 A, B = "111122223333", "444455556666"
 
@@ -168,3 +168,112 @@ def test_list_retirable_grants_without_a_retiring_principal_is_a_validation_erro
     outcome = call(world, admin, "ListRetirableGrants")
     assert outcome.error.code == "ValidationException"
     assert "Value null at 'retiringPrincipal'" in outcome.error.message
+
+
+# The key-state table (key-state.html): CreateGrant needs an Enabled key; ListGrants,
+# RetireGrant and RevokeGrant work in every state.
+
+
+@pytest.mark.parametrize("state, code, words", [
+    ("Disabled", "DisabledException", "is disabled."),
+    ("PendingImport", "KMSInvalidStateException", "is pending import."),
+    ("PendingDeletion", "KMSInvalidStateException", "is pending deletion."),
+])
+def test_create_grant_refuses_a_key_that_is_not_enabled(world, admin, state, code, words):
+    key_id, _ = key_in_state(world, admin, state)
+    carol = user(world, A, "carol")
+
+    outcome = fails(world, admin, "CreateGrant", code, KeyId=key_id, GranteePrincipal=carol.arn, Operations=["Decrypt"])
+
+    arn = f"arn:aws:kms:us-east-1:{A}:key/{key_id}"
+    assert outcome.error.message == f"{arn} {words}"
+    assert world.doc["kms"]["grants"] == {}
+    assert outcome.record["errorCode"] == code and outcome.record["resources"][0]["ARN"] == arn
+
+
+@pytest.mark.parametrize("state", ["Disabled", "PendingImport", "PendingDeletion"])
+def test_grants_are_listed_retired_and_revoked_in_every_key_state(world, admin, state):
+    if state == "PendingImport":
+        key_id = make_key(world, admin, Origin="EXTERNAL")["KeyId"]
+        import_material(world, admin, key_id, b"\x01" * 32)
+    else:
+        key_id = make_key(world, admin)["KeyId"]
+    carol = user(world, A, "carol")
+    first = ok(world, admin, "CreateGrant", KeyId=key_id, GranteePrincipal=carol.arn, Operations=["Decrypt"])
+    second = ok(world, admin, "CreateGrant", KeyId=key_id, GranteePrincipal=carol.arn, Operations=["Encrypt"],
+                RetiringPrincipal=admin.arn)
+    {"Disabled": lambda: ok(world, admin, "DisableKey", KeyId=key_id),
+     "PendingImport": lambda: ok(world, admin, "DeleteImportedKeyMaterial", KeyId=key_id),
+     "PendingDeletion": lambda: ok(world, admin, "ScheduleKeyDeletion", KeyId=key_id)}[state]()
+
+    assert len(ok(world, admin, "ListGrants", KeyId=key_id)["Grants"]) == 2
+    ok(world, admin, "RevokeGrant", KeyId=key_id, GrantId=first["GrantId"])
+    ok(world, admin, "RetireGrant", GrantToken=second["GrantToken"])
+    assert ok(world, admin, "ListGrants", KeyId=key_id)["Grants"] == []
+
+
+# Who may retire a grant (grant-delete, "RetireGrant").
+
+
+def test_the_keys_account_can_delegate_retiring_to_an_iam_principal(world, admin):
+    key = new_key(world, admin)
+    carol = user(world, A, "carol")
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"])
+    janitor = make_user(world, admin, "janitor", allow("kms:RetireGrant", key["Arn"]))
+    stranger = make_user(world, admin, "stranger", allow("kms:RetireGrant", f"arn:aws:kms:us-east-1:{A}:key/other"))
+
+    refused = fails(world, stranger, "RetireGrant", "AccessDeniedException", KeyId=key["Arn"], GrantId=grant["GrantId"])
+    outcome = call(world, janitor, "RetireGrant", KeyId=key["Arn"], GrantId=grant["GrantId"])
+
+    assert refused.explanations[-1]["gate"] == "not-retiring-principal"
+    assert outcome.error is None and outcome.explanations[-1]["gate"] == "iam"
+    assert world.doc["kms"]["grants"] == {}
+
+
+def test_kms_retire_grant_in_a_key_policy_lets_no_one_retire(world, admin):
+    carol = user(world, A, "carol")
+    key_policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": carol.arn}, "Action": "kms:RetireGrant", "Resource": "*"}]})
+    key = ok(world, admin, "CreateKey", Policy=key_policy)["KeyMetadata"]
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=carol.arn, Operations=["Encrypt"])
+
+    fails(world, carol, "RetireGrant", "AccessDeniedException", GrantToken=grant["GrantToken"])
+
+    assert grant["GrantId"] in world.doc["kms"]["grants"]
+
+
+def test_an_iam_deny_of_retire_grant_stops_even_the_retiring_principal(world, admin):
+    key = new_key(world, admin)
+    carol = make_user(world, admin, "carol", deny("kms:RetireGrant"))
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=admin.arn, Operations=["Encrypt"],
+               RetiringPrincipal=carol.arn)
+
+    outcome = fails(world, carol, "RetireGrant", "AccessDeniedException", GrantToken=grant["GrantToken"])
+
+    assert outcome.explanations[-1]["gate"] == "explicit-deny"
+    assert "with an explicit deny in an identity-based policy" in outcome.error.message
+    assert grant["GrantId"] in world.doc["kms"]["grants"]
+
+
+def test_a_retiring_account_can_delegate_retiring_to_its_iam_principals(world, admin, admin_b):
+    key = new_key(world, admin)
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=admin.arn, Operations=["Encrypt"],
+               RetiringPrincipal=f"arn:aws:iam::{B}:root")
+    idle = make_user(world, admin_b, "idle")
+    janitor = make_user(world, admin_b, "janitor", allow("kms:RetireGrant"))
+
+    fails(world, idle, "RetireGrant", "AccessDeniedException", KeyId=key["Arn"], GrantId=grant["GrantId"])
+    outcome = call(world, janitor, "RetireGrant", KeyId=key["Arn"], GrantId=grant["GrantId"])
+
+    assert outcome.error is None and outcome.explanations[-1]["gate"] == "retiring-principal"
+
+
+def test_iam_permission_in_another_account_does_not_retire_the_keys_grants(world, admin, admin_b):
+    key = new_key(world, admin)
+    grant = ok(world, admin, "CreateGrant", KeyId=key["KeyId"], GranteePrincipal=admin.arn, Operations=["Encrypt"])
+    outsider = make_user(world, admin_b, "outsider", allow("kms:RetireGrant"))
+
+    fails(world, outsider, "RetireGrant", "AccessDeniedException", KeyId=key["Arn"], GrantId=grant["GrantId"])
+
+    assert grant["GrantId"] in world.doc["kms"]["grants"]

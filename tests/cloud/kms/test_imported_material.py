@@ -5,6 +5,7 @@ import uuid
 import pytest
 from tests.conftest import T0
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ..factories import DAY, call, fails, import_material, import_request, make_key, ok
 
 MATERIAL = bytes(range(32))
@@ -220,3 +221,161 @@ def test_deleting_material_by_an_id_the_key_does_not_have_is_not_found(world, ad
     error = fails(world, admin, "DeleteImportedKeyMaterial", KeyId=key["KeyId"], KeyMaterialId="0" * 64)
 
     assert error.code == "NotFoundException"
+
+
+# Material for every key type AWS imports (importing-keys-conceptual, "Requirements for imported key material").
+
+
+def pkcs8(private_key):
+    return private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())
+
+
+def spki(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.fixture(scope="module")
+def rsa_2048():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.mark.parametrize(
+    "spec, usage, curve",
+    [
+        ("ECC_NIST_P256", "SIGN_VERIFY", ec.SECP256R1),
+        ("ECC_NIST_P384", "KEY_AGREEMENT", ec.SECP384R1),
+        ("ECC_SECG_P256K1", "SIGN_VERIFY", ec.SECP256K1),
+    ],
+)
+def test_an_imported_ecc_private_key_gives_its_public_key(world, admin, spec, usage, curve):
+    key = make_key(world, admin, KeySpec=spec, KeyUsage=usage, Origin="EXTERNAL")
+    mine = ec.generate_private_key(curve())
+
+    imported = import_material(world, admin, key["KeyId"], pkcs8(mine))
+
+    public = ok(world, admin, "GetPublicKey", KeyId=key["KeyId"])
+    meta = ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]
+    assert public["PublicKey"] == spki(mine.public_key())
+    assert (meta["KeyState"], meta["Origin"]) == ("Enabled", "EXTERNAL")
+    assert "CurrentKeyMaterialId" not in meta and imported["KeyId"] == key["Arn"]
+
+
+@pytest.mark.parametrize("algorithm", ["RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"])
+def test_an_imported_rsa_private_key_gives_its_public_key(world, admin, rsa_2048, algorithm):
+    key = make_key(world, admin, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
+
+    import_material(world, admin, key["KeyId"], pkcs8(rsa_2048), algorithm=algorithm, spec="RSA_4096")
+
+    assert ok(world, admin, "GetPublicKey", KeyId=key["KeyId"])["PublicKey"] == spki(rsa_2048.public_key())
+
+
+@pytest.mark.parametrize("algorithm", ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+def test_an_rsa_private_key_is_too_large_for_rsa_oaep_alone(world, admin, algorithm):
+    key = make_key(world, admin, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT", Origin="EXTERNAL")
+
+    fails(world, admin, "GetParametersForImport", "ValidationException", KeyId=key["KeyId"],
+          WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_4096")
+
+
+def test_a_p521_private_key_needs_more_than_rsa_2048_oaep(world, admin):
+    key = make_key(world, admin, KeySpec="ECC_NIST_P521", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
+    mine = ec.generate_private_key(ec.SECP521R1())
+
+    fails(world, admin, "GetParametersForImport", "ValidationException", KeyId=key["KeyId"],
+          WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    import_material(world, admin, key["KeyId"], pkcs8(mine), spec="RSA_3072")
+
+    assert ok(world, admin, "GetPublicKey", KeyId=key["KeyId"])["PublicKey"] == spki(mine.public_key())
+
+
+@pytest.mark.parametrize(
+    "material",
+    [
+        pytest.param(lambda: pkcs8(ec.generate_private_key(ec.SECP384R1())), id="another curve"),
+        pytest.param(lambda: pkcs8(ed25519.Ed25519PrivateKey.generate()), id="Ed25519"),
+        pytest.param(lambda: b"\x30\x03\x02\x01\x00", id="not a private key"),
+        pytest.param(lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
+            id="SEC1, not PKCS 8"),
+    ],
+)
+def test_asymmetric_material_must_be_a_pkcs8_private_key_of_the_keys_spec(world, admin, material):
+    key = make_key(world, admin, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
+    params = parameters(world, admin, key["KeyId"], "RSA_AES_KEY_WRAP_SHA_256")
+
+    request = import_request(key["KeyId"], params, material(), "RSA_AES_KEY_WRAP_SHA_256", ExpirationModel=NEVER)
+    fails(world, admin, "ImportKeyMaterial", "IncorrectKeyMaterialException", **request)
+
+    assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+def test_an_rsa_key_takes_only_a_private_key_of_its_size(world, admin, rsa_2048):
+    key = make_key(world, admin, KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
+    params = parameters(world, admin, key["KeyId"], "RSA_AES_KEY_WRAP_SHA_256")
+
+    request = import_request(key["KeyId"], params, pkcs8(rsa_2048), "RSA_AES_KEY_WRAP_SHA_256", ExpirationModel=NEVER)
+
+    fails(world, admin, "ImportKeyMaterial", "IncorrectKeyMaterialException", **request)
+
+
+def test_an_asymmetric_key_reimports_only_its_own_private_key(world, admin):
+    key = make_key(world, admin, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT", Origin="EXTERNAL")
+    mine = ec.generate_private_key(ec.SECP256R1())
+    import_material(world, admin, key["KeyId"], pkcs8(mine))
+    ok(world, admin, "DeleteImportedKeyMaterial", KeyId=key["KeyId"])
+    params = parameters(world, admin, key["KeyId"])
+
+    request = import_request(key["KeyId"], params, pkcs8(ec.generate_private_key(ec.SECP256R1())), ExpirationModel=NEVER)
+    fails(world, admin, "ImportKeyMaterial", "IncorrectKeyMaterialException", **request)
+    import_material(world, admin, key["KeyId"], pkcs8(mine))
+
+    assert ok(world, admin, "GetPublicKey", KeyId=key["KeyId"])["PublicKey"] == spki(mine.public_key())
+
+
+@pytest.mark.parametrize(
+    "spec, length, accepted",
+    [
+        ("HMAC_224", 28, True),
+        ("HMAC_224", 27, False),
+        ("HMAC_256", 31, False),
+        ("HMAC_384", 48, True),
+        ("HMAC_512", 63, False),
+        ("HMAC_512", 128, True),
+        ("HMAC_256", 129, False),
+    ],
+)
+def test_hmac_material_is_from_the_specs_length_to_1024_bits(world, admin, spec, length, accepted):
+    key = make_key(world, admin, KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC", Origin="EXTERNAL")
+    params = parameters(world, admin, key["KeyId"])
+
+    outcome = call(world, admin, "ImportKeyMaterial",
+                   **import_request(key["KeyId"], params, b"\x5a" * length, ExpirationModel=NEVER))
+
+    if accepted:
+        assert outcome.error is None
+        assert ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    else:
+        assert outcome.error.code == "IncorrectKeyMaterialException"
+
+
+def test_an_hmac_key_reimports_only_its_own_material(world, admin):
+    key = make_key(world, admin, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Origin="EXTERNAL")
+    import_material(world, admin, key["KeyId"], b"\x01" * 32)
+    params = parameters(world, admin, key["KeyId"])
+
+    request = import_request(key["KeyId"], params, b"\x02" * 32, ExpirationModel=NEVER)
+
+    fails(world, admin, "ImportKeyMaterial", "IncorrectKeyMaterialException", **request)
+
+
+@pytest.mark.parametrize(
+    "spec, usage",
+    [
+        ("ML_DSA_44", "SIGN_VERIFY"),
+        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"),
+        ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE"),
+    ],
+)
+def test_keys_aws_cannot_import_into_are_not_made_for_import(world, admin, spec, usage):
+    fails(world, admin, "CreateKey", "UnsupportedOperationException", KeySpec=spec, KeyUsage=usage, Origin="EXTERNAL")

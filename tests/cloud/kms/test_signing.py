@@ -1,6 +1,7 @@
 """Sign and Verify for every KeySpec, SigningAlgorithm and MessageType AWS pairs, checked both in
-kmslab and outside it (`cryptography` and the system openssl with GetPublicKey's key), and every
-refusal the Sign and Verify API references document."""
+kmslab and outside it (`cryptography` and the system openssl with GetPublicKey's key), signatures
+made outside (with imported RSA and ECC private keys) verified in kmslab, and every refusal the
+Sign and Verify API references document."""
 import hashlib
 import json
 import shutil
@@ -11,7 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 
-from ..factories import call, fails, make_key, make_user, ok
+from ..factories import call, fails, import_material, make_key, make_user, ok
 
 RSA_ALGORITHMS = [f"RSASSA_{scheme}_SHA_{bits}" for scheme in ("PSS", "PKCS1_V1_5") for bits in (256, 384, 512)]
 # (KeySpec, SigningAlgorithm, MessageType): every combination AWS accepts (Sign API reference, MessageType).
@@ -462,13 +463,18 @@ def test_cloudtrail_logs_the_key_algorithm_and_message_type_never_the_message_or
     assert refused.record["errorCode"] == "KMSInvalidSignatureException"
 
 
-def test_signing_leaves_the_world_as_it_was(world, admin):
+def test_a_verified_signature_is_the_keys_last_use_and_a_refused_one_is_not(world, admin):
+    """GetKeyLastUsage names the last successful cryptographic operation on the key."""
     key_id, _ = signing_key(world, admin, "ML_DSA_44")
-    before = json.dumps(world.doc, default=str, sort_keys=True)
+    signature = ok(world, admin, "Sign", KeyId=key_id, Message=MESSAGE, SigningAlgorithm="ML_DSA_SHAKE_256")["Signature"]
+    verified = call(world, admin, "Verify", KeyId=key_id, Message=MESSAGE, Signature=signature,
+                    SigningAlgorithm="ML_DSA_SHAKE_256")
 
-    ok(world, admin, "Sign", KeyId=key_id, Message=MESSAGE, SigningAlgorithm="ML_DSA_SHAKE_256")
+    fails(world, admin, "Verify", "KMSInvalidSignatureException", KeyId=key_id, Message=MESSAGE + b"!",
+          Signature=signature, SigningAlgorithm="ML_DSA_SHAKE_256")
 
-    assert json.dumps(world.doc, default=str, sort_keys=True) == before
+    last = ok(world, admin, "GetKeyLastUsage", KeyId=key_id)["KeyLastUsage"]
+    assert (last["Operation"], last["CloudTrailEventId"]) == ("Verify", verified.record["eventID"])
 
 
 def test_the_outside_verifier_refuses_what_it_must(world, admin):
@@ -480,3 +486,68 @@ def test_the_outside_verifier_refuses_what_it_must(world, admin):
         verify_outside(public_der, "RSASSA_PSS_SHA_256", MESSAGE + b"!", signature)
     with pytest.raises(InvalidSignature):
         verify_outside(public_der, "RSASSA_PKCS1_V1_5_SHA_256", MESSAGE, signature)
+
+
+# Signatures made outside: a private key made with `cryptography`, imported into an EXTERNAL key
+# (RSA and ECC keys take imported material; ML-DSA and Ed25519 keys do not: importing-keys-conceptual).
+OUTSIDE = [
+    ("RSA_2048", lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSASSA_PSS_SHA_384"),
+    ("RSA_2048", lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSASSA_PKCS1_V1_5_SHA_256"),
+    ("ECC_NIST_P256", lambda: ec.generate_private_key(ec.SECP256R1()), "ECDSA_SHA_256"),
+    ("ECC_NIST_P384", lambda: ec.generate_private_key(ec.SECP384R1()), "ECDSA_SHA_384"),
+    ("ECC_NIST_P521", lambda: ec.generate_private_key(ec.SECP521R1()), "ECDSA_SHA_512"),
+    ("ECC_SECG_P256K1", lambda: ec.generate_private_key(ec.SECP256K1()), "ECDSA_SHA_256"),
+]
+
+
+def imported_signing_key(world, admin, spec, private):
+    key_id = make_key(world, admin, KeySpec=spec, KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")["KeyId"]
+    material = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())
+    # RSA private keys are too long for RSAES-OAEP alone; AWS imports them with RSA_AES_KEY_WRAP.
+    import_material(world, admin, key_id, material, "RSA_AES_KEY_WRAP_SHA_256", "RSA_2048")
+    return key_id
+
+
+def sign_outside(private, algorithm, message):
+    if algorithm.startswith("ECDSA_"):
+        return private.sign(message, ec.ECDSA(sha(algorithm)))
+    if algorithm.startswith("RSASSA_PSS_"):
+        return private.sign(message, padding.PSS(mgf=padding.MGF1(sha(algorithm)), salt_length=sha(algorithm).digest_size),
+                            sha(algorithm))
+    return private.sign(message, padding.PKCS1v15(), sha(algorithm))
+
+
+@pytest.mark.parametrize("spec, make_private, algorithm", OUTSIDE, ids=[f"{s}-{a}" for s, _, a in OUTSIDE])
+def test_kmslab_verifies_a_signature_made_outside_with_the_imported_private_key(world, admin, spec, make_private, algorithm):
+    private = make_private()
+    key_id = imported_signing_key(world, admin, spec, private)
+    signature = sign_outside(private, algorithm, MESSAGE)
+
+    for kind in ("RAW", "DIGEST"):
+        ok(world, admin, "Verify", KeyId=key_id, Message=message_for(kind, algorithm, None), MessageType=kind,
+           Signature=signature, SigningAlgorithm=algorithm)
+    fails(world, admin, "Verify", "KMSInvalidSignatureException", KeyId=key_id, Message=MESSAGE + b"!",
+          Signature=signature, SigningAlgorithm=algorithm)
+    # And the other way: kmslab's signature checks out with the private key's own public half.
+    made = ok(world, admin, "Sign", KeyId=key_id, Message=MESSAGE, SigningAlgorithm=algorithm)["Signature"]
+    public_der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    verify_outside(public_der, algorithm, MESSAGE, made)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl on this machine")
+@pytest.mark.parametrize("spec, make_private, algorithm", OUTSIDE, ids=[f"{s}-{a}" for s, _, a in OUTSIDE])
+def test_kmslab_verifies_a_signature_openssl_made_with_the_imported_private_key(world, admin, spec, make_private, algorithm,
+                                                                               tmp_path):
+    private = make_private()
+    key_id = imported_signing_key(world, admin, spec, private)
+    (tmp_path / "private.pem").write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "message").write_bytes(MESSAGE)
+    command = ["openssl", "dgst", f"-sha{algorithm[-3:]}", "-sign", "private.pem", "-out", "signature"]
+    if algorithm.startswith("RSASSA_PSS_"):
+        command += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"]
+    subprocess.run([*command, "message"], cwd=tmp_path, check=True, capture_output=True)
+
+    ok(world, admin, "Verify", KeyId=key_id, Message=MESSAGE, Signature=(tmp_path / "signature").read_bytes(),
+       SigningAlgorithm=algorithm)

@@ -164,7 +164,7 @@ def test_a_deny_unless_the_context_matches_denies_describekey_and_putkeypolicy_e
         [finding] = context_findings(kp("*", "kms:*", {operator: {"kms:EncryptionContext:tenant": "acme"}}, effect="Deny"))
         assert finding.severity == "high"
         assert finding.message == ("This Deny always denies kms:DescribeKey, kms:GetKeyPolicy, kms:PutKeyPolicy "
-                                   "and 44 more: they carry no encryption context.")
+                                   "and 46 more: they carry no encryption context.")
 
 
 @pytest.mark.parametrize("condition", [
