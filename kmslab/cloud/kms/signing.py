@@ -39,9 +39,11 @@ MU_BYTES = 64
 
 def check_message(algorithm, message_type, message):
     """ValidationException for a message type the algorithm does not take, or a digest (or mu) of
-    the wrong length. The wordings are KMS's as measured against it: "Digest is invalid length for
-    algorithm ECDSA_SHA_256." (local-kms, aws-sdk-rust discussion 571) and "Message type RAW is
-    incompatible with algorithm ED25519_PH_SHA_512." (floci-io/floci#2924, measured in ap-northeast-1)."""
+    the wrong length. "Digest is invalid length for algorithm ECDSA_SHA_256." is KMS's as its users
+    quote it (local-kms; aws-sdk-rust discussion 571). For the message type, floci-io/floci#2924
+    quotes AWS (ap-northeast-1) as far as "Message type RAW is incompatible"; the rest of the
+    sentence is floci's, and the same sentence serves DIGEST with ML-DSA and EXTERNAL_MU with any
+    other algorithm, for which no AWS wording was found. The length of a mu uses the digest's words."""
     if message_type not in MESSAGE_TYPES.get(algorithm, ("RAW", "DIGEST")):
         raise ValidationException(f"Message type {message_type} is incompatible with algorithm {algorithm}.")
     if message_type == "RAW":
