@@ -1,10 +1,11 @@
 """Every KMS operation the core has, through boto3 against the real server: success and error paths."""
+import base64
 import json
 import uuid
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 pytestmark = pytest.mark.live
 
@@ -298,3 +299,26 @@ def test_get_key_last_usage_and_dry_run_on_the_wire(kms, key):
     # The time of its CloudTrail record, whose eventTime is to the second.
     assert used["Operation"] == "Encrypt" and used["Timestamp"] >= key["CreationDate"].replace(microsecond=0)
     assert set(used) == {"Operation", "Timestamp", "CloudTrailEventId", "KmsRequestId"}
+
+
+def test_sign_and_verify_on_the_wire(kms):
+    """Sign's Signature travels base64-encoded in the JSON body, beside KeyId (the ARN) and
+    SigningAlgorithm; the signature verifies outside with GetPublicKey's key; a bad one is
+    KMSInvalidSignatureException."""
+    meta = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    bodies = []
+    kms.meta.events.register("after-call.kms.Sign", lambda http_response, **_: bodies.append(http_response.content))
+    try:
+        signed = kms.sign(KeyId=meta["KeyId"], Message=b"release 1.0", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+    finally:
+        kms.meta.events.unregister("after-call.kms.Sign")
+    wire = json.loads(bodies[0])
+    assert set(wire) == {"KeyId", "Signature", "SigningAlgorithm"} and wire["KeyId"] == meta["Arn"]
+    assert base64.b64decode(wire["Signature"]) == signed["Signature"]
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=meta["KeyId"])["PublicKey"])
+    public.verify(signed["Signature"], b"release 1.0", ec.ECDSA(hashes.SHA256()))
+    verified = kms.verify(KeyId=meta["KeyId"], Message=b"release 1.0", Signature=signed["Signature"],
+                          SigningAlgorithm="ECDSA_SHA_256")
+    assert (verified["KeyId"], verified["SignatureValid"], verified["SigningAlgorithm"]) == (meta["Arn"], True, "ECDSA_SHA_256")
+    with pytest.raises(kms.exceptions.KMSInvalidSignatureException):
+        kms.verify(KeyId=meta["KeyId"], Message=b"release 1.1", Signature=signed["Signature"], SigningAlgorithm="ECDSA_SHA_256")

@@ -420,6 +420,19 @@ def synchronize_multi_region_key(world, admin):
     return service_record(world, admin, "SynchronizeMultiRegionKey")
 
 
+def sign(world, admin):
+    key_id = new_key(world, admin, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyId"]
+    return record(world, admin, "Sign", KeyId=key_id, Message=b"data", MessageType="RAW",
+                  SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")
+
+
+def verify(world, admin):
+    key_id = new_key(world, admin, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyId"]
+    request = {"KeyId": key_id, "Message": b"data", "MessageType": "RAW", "SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256"}
+    signature = ok(world, admin, "Sign", **request)["Signature"]
+    return record(world, admin, "Verify", Signature=signature, **request)
+
+
 def update_key_description(world, admin):
     return record(world, admin, "UpdateKeyDescription", KeyId=new_key(world, admin)["KeyId"],
                   Description="New key description")
@@ -465,12 +478,14 @@ CALLS = {
     "RotateKey": rotate_key,
     "RotateKeyOnDemand": rotate_key_on_demand,
     "ScheduleKeyDeletion": schedule_key_deletion,
+    "Sign": sign,
     "SynchronizeMultiRegionKey": synchronize_multi_region_key,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "UpdateAlias": update_alias,
     "UpdateKeyDescription": update_key_description,
     "UpdatePrimaryRegion": update_primary_region,
+    "Verify": verify,
     "VerifyMac": verify_mac,
 }
 

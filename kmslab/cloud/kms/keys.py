@@ -466,6 +466,11 @@ def private_key(world, key):
     return _unsealed(world, "private_key", key["Materials"][0]["Sealed"], specs.load_private)
 
 
+def public_key(world, key):
+    """The public key of an asymmetric key (cached; never saved): Verify's, made once per key, not per call."""
+    return _unsealed(world, "public_key", key["Materials"][0]["Sealed"], lambda material: specs.load_private(material).public_key())
+
+
 def hmac_key(world, key):
     """The key bytes of an HMAC key (HMAC keys never rotate)."""
     return world.unseal(MATERIAL_PURPOSE, key["Materials"][0]["Sealed"])

@@ -29,7 +29,9 @@ def setup(world, admin):
     agreement = make_key(world, admin, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyId"]
     kem = make_key(world, admin, KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyId"]
     encapsulated = ok(world, admin, "Encapsulate", KeyId=kem, EncapsulationAlgorithm="ML_KEM")
-    return {"key": key["KeyId"], "other": other["KeyId"], "blob": blob, "grant": grant, "admin": admin.arn,
+    signing = make_key(world, admin, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyId"]
+    signature = ok(world, admin, "Sign", KeyId=signing, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    return {"signing": signing, "signature": signature, "key": key["KeyId"], "other": other["KeyId"], "blob": blob, "grant": grant, "admin": admin.arn,
             "hmac": hmac, "mac": mac, "agreement": agreement, "kem": kem,
             "encapsulated": encapsulated["SharedSecretCiphertextBlob"], "peer": PEER}
 
@@ -52,6 +54,9 @@ CASES = {
     "Encapsulate": lambda s: {"KeyId": s["kem"], "EncapsulationAlgorithm": "ML_KEM"},
     "Decapsulate": lambda s: {"KeyId": s["kem"], "EncapsulationAlgorithm": "ML_KEM",
                               "SharedSecretCiphertextBlob": s["encapsulated"]},
+    "Sign": lambda s: {"KeyId": s["signing"], "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"},
+    "Verify": lambda s: {"KeyId": s["signing"], "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256",
+                         "Signature": s["signature"]},
 }
 
 

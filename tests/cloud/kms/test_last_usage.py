@@ -139,6 +139,7 @@ def test_a_use_changes_nothing_in_the_key_record(world, admin):
     ("RSA_2048", "ENCRYPT_DECRYPT", "Encrypt", {"Plaintext": b"x", "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
     ("HMAC_256", "GENERATE_VERIFY_MAC", "GenerateMac", {"Message": b"m", "MacAlgorithm": "HMAC_SHA_256"}),
     ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", "Encapsulate", {"EncapsulationAlgorithm": "ML_KEM"}),
+    ("ECC_NIST_P256", "SIGN_VERIFY", "Sign", {"Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"}),
 ])
 def test_the_operations_of_every_key_type_count(world, admin, spec, usage, operation, request_):
     key = make_key(world, admin, KeySpec=spec, KeyUsage=usage)
