@@ -196,13 +196,20 @@ def key_pages(m):
         "GranteePrincipal": offers(*[f"arn:aws:iam::{a}:user/{n}" for a, n in m.users]),
         "Operations": offers(*GRANT_OPERATIONS), "RetiringPrincipal": offers(f"arn:aws:iam::{A}:root"),
         "Name": offers("g"), "EncryptionContextSubset": offers("tenant=acme"), "GrantId": offers("0" * 64),
+        "Message": offers("pay bob", "ab" * 32, ""), "MessageType": offers("RAW", "DIGEST", "EXTERNAL_MU"),
+        "SigningAlgorithm": offers("ECDSA_SHA_256", "RSASSA_PSS_SHA_256", "ML_DSA_SHAKE_256"),
+        "Signature": offers("AAAA", "not base64"), "MacAlgorithm": offers("HMAC_SHA_256", "HMAC_SHA_512"),
+        "Mac": offers("AAAA"), "EncryptionAlgorithm": offers("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_256"),
     }
     return st.one_of(
         asks("GET", st.just(h + "keys/")),
         asks("POST", st.just(h + "keys/"), {
             "Description": offers("fuzz"), "Origin": offers("AWS_KMS", "EXTERNAL"), "Tags": offers("a=b"),
             "Policy": offers(POLICY, "{}"),
+            "KeySpec": offers("SYMMETRIC_DEFAULT", "ECC_NIST_P256", "HMAC_256", "ML_KEM_768", "SM2"),
+            "KeyUsage": offers("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"),
         }),
+        asks("GET", path(h, "keys/", key_ref(m), "/public-key.pem")),
         asks("GET", path(h, "keys/", key_ref(m), "/")),
         asks("POST", path(h, "keys/", key_ref(m), "/", segment(*KEY_ACTIONS), "/"), action_fields),
         asks("POST", path(h, "keys/", key_ref(m), "/import/"), {
@@ -404,7 +411,7 @@ def test_the_clock_reset_and_lab_reset(mallory, data):
 FUZZED = {
     sandbox_pages: ["console:home", "console:healthz", "console:claim", "console:sandbox", "console:act_as"],
     key_pages: ["console:keys", "console:key", "console:key_action", "console:import_key_material",
-                "console:key_share"],
+                "console:key_share", "console:public_key"],
     iam_pages: ["console:iam", "console:iam_action", "console:iam_user", "console:iam_role",
                 "console:create_access_key", "console:setup_mfa", "console:mfa_code"],
     trail_pages: ["console:trail", "console:trail_json", "console:trail_csv", "console:trail_record"],
