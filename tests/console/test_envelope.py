@@ -235,6 +235,7 @@ def test_the_anatomy_page_shows_a_raw_rsa_ciphertext_as_one_range(keyed):
     response = keyed.get(keyed.home + "anatomy/?" + urlencode({"CiphertextBlob": blob}), htmx=True)
     assert response.status_code == 200
     assert "raw RSAES-OAEP ciphertext" in response.content.decode() and "256 bytes" in response.content.decode()
+    assert "needs the <code>KeyId</code> and the <code>EncryptionAlgorithm</code>" in response.content.decode()
 
 
 def test_a_context_nested_thousands_deep_is_a_form_error_not_a_crash(keyed):
