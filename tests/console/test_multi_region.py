@@ -5,7 +5,7 @@ import json
 import re
 
 from .html_forms import fields
-from .personas import codes
+from .personas import B, codes
 
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
@@ -170,3 +170,41 @@ def test_a_replica_cannot_change_rotation_its_primary_manages(alice):
 
     assert codes(response) == ["UnsupportedOperationException"]
     assert "A replica rotates with its primary" in alice.get(key_page + REPLICA).content.decode()
+
+
+def test_the_replica_page_edits_the_replicas_own_key_policy(alice):
+    key_page = replicated(alice)
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    page = alice.get(key_page + REPLICA).content.decode()
+    editor = html.unescape(re.search(r'href="([^"]*)">Edit the key policy</a>', page).group(1))
+    assert editor == f"{alice.home}policies/key/{key_id}/{REPLICA}"
+    form = fields(alice.get(editor).content.decode(), "policy-form")
+    doc = json.loads(form["document"][0])
+    doc["Statement"][0]["Sid"] = "EU administrators"
+
+    body = alice.post(editor, {"document": json.dumps(doc)}, htmx=True).content.decode()
+
+    assert "Succeeded" in body
+    keys = runner.load_world(alice.sandbox.id).doc["kms"]["keys"]
+    assert json.loads(keys[f"{key_id}/eu-west-1"]["Policy"]) == doc
+    assert "EU administrators" not in keys[f"{key_id}/us-east-1"]["Policy"]
+    record = TrailRecord.objects.get(sandbox=alice.sandbox, event_name="PutKeyPolicy")
+    assert record.region == "eu-west-1"
+    policies = alice.get(alice.home + "policies/").content.decode()
+    assert f'policies/key/{key_id}/{html.escape(REPLICA)}"' in policies
+
+
+def test_the_share_panel_reads_the_replica_in_its_region(alice):
+    key_page = replicated(alice)
+    page = alice.get(key_page + REPLICA).content.decode()
+    share = html.unescape(re.search(r'id="share"[^>]*hx-get="([^"]*)"', page).group(1))
+    assert share.endswith("share/" + REPLICA)
+
+    first = alice.get(share, htmx=True)
+    answer = alice.get(f"{share}&account={B}", htmx=True)
+
+    assert first.status_code == 200
+    assert '<input type="hidden" name="region" value="eu-west-1">' in first.content.decode()
+    assert answer.status_code == 200 and "id=\"share-key-policy\"" in answer.content.decode()
+    # Its fix opens the replica's own key policy.
+    assert "/?region=eu-west-1&amp;snippet=" in answer.content.decode()

@@ -217,7 +217,8 @@ def key_share(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
     key, region = page_key(request, world, key_id)
-    form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET or None)
+    # Its first load sends no account (at most a replica's ?region=): an unbound form, no answer yet.
+    form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET if "account" in request.GET else None)
     answer = principals = None
     if form.is_valid():
         principals = form.principals(world)
