@@ -208,3 +208,23 @@ def test_the_share_panel_reads_the_replica_in_its_region(alice):
     assert answer.status_code == 200 and "id=\"share-key-policy\"" in answer.content.decode()
     # Its fix opens the replica's own key policy.
     assert "/?region=eu-west-1&amp;snippet=" in answer.content.decode()
+
+
+def due_list(learner):
+    return learner.get(learner.home).content.decode().split("What is due")[1].split("</table>")[0]
+
+
+def test_the_sandbox_page_lists_a_multi_region_keys_rotation_once(alice):
+    key_page = replicated(alice)
+
+    alice.post(key_page + "EnableKeyRotation/", {"RotationPeriodInDays": "90"}, htmx=True)
+
+    assert due_list(alice).count("Automatic rotation") == 1
+
+
+def test_the_sandbox_page_links_a_replicas_deletion_to_its_page(alice):
+    key_page = replicated(alice)
+
+    alice.post(key_page + "ScheduleKeyDeletion/" + REPLICA, {"PendingWindowInDays": "7"}, htmx=True)
+
+    assert f'href="{html.escape(key_page + REPLICA)}"' in due_list(alice).split("Deletion")[1]
