@@ -7,6 +7,7 @@ from django import forms
 from kmslab.cloud import learner_json
 from kmslab.cloud.clock import ClockLimitError, parse_duration
 from kmslab.cloud.errors import AWSError
+from kmslab.cloud.kms.keys import REGIONS
 from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
@@ -23,6 +24,9 @@ class CallForm(forms.Form):
         for name, field in self.fields.items():
             if field.label is None:
                 field.label = name
+
+    def fit(self, meta):
+        """Fit the form to the key of `meta` (its KeyMetadata) on a key page: choices that are the key's own."""
 
 
 class SandboxForm(forms.Form):
@@ -132,6 +136,11 @@ class CreateKeyForm(CallForm):
         initial="AWS_KMS",
     )
     Tags = TagsField()
+    MultiRegion = forms.BooleanField(
+        required=False, label="MultiRegion",
+        help_text="A multi-Region primary key (id mrk-…): ReplicateKey then makes keys with the same key "
+                  "material in other Regions.",
+    )
     Policy = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Leave empty for the default key policy (the account's root gets kms:*).",
@@ -189,6 +198,7 @@ class KeyAlgorithmForm(CallForm):
     algorithm_field = algorithms = None
 
     def fit(self, meta):
+        super().fit(meta)
         names = meta.get(self.algorithms) or []
         field = self.fields[self.algorithm_field]
         field.choices = [(name, name) for name in names]
@@ -429,6 +439,28 @@ class ImportKeyMaterialForm(CallForm):
     )
 
 
+class ReplicateKeyForm(CallForm):
+    operation = "ReplicateKey"
+    ReplicaRegion = forms.ChoiceField(choices=[(region, region) for region in sorted(REGIONS)])
+    Description = forms.CharField(max_length=8192, required=False, help_text="The replica's own; optional.")
+
+    def request(self, key_id):
+        description = {"Description": self.cleaned_data["Description"]} if self.cleaned_data["Description"] else {}
+        return {"KeyId": key_id, "ReplicaRegion": self.cleaned_data["ReplicaRegion"], **description}
+
+
+class UpdatePrimaryRegionForm(CallForm):
+    operation = "UpdatePrimaryRegion"
+    PrimaryRegion = forms.ChoiceField(help_text="One of the replicas' Regions: that replica becomes the primary.")
+
+    def fit(self, meta):
+        replicas = meta.get("MultiRegionConfiguration", {}).get("ReplicaKeys", [])
+        self.fields["PrimaryRegion"].choices = [(r["Region"], r["Region"]) for r in replicas]
+
+    def request(self, key_id):
+        return {"KeyId": key_id, "PrimaryRegion": self.cleaned_data["PrimaryRegion"]}
+
+
 KEY_ACTIONS = {
     "EnableKey": lambda data=None: KeyOnlyForm(data, operation="EnableKey"),
     "DisableKey": lambda data=None: KeyOnlyForm(data, operation="DisableKey"),
@@ -453,6 +485,8 @@ KEY_ACTIONS = {
     "Verify": VerifyForm,
     "GenerateMac": GenerateMacForm,
     "VerifyMac": VerifyMacForm,
+    "ReplicateKey": ReplicateKeyForm,
+    "UpdatePrimaryRegion": UpdatePrimaryRegionForm,
 }
 
 
@@ -463,8 +497,7 @@ def key_action_form(operation, meta, data=None, initial=None):
     form = KEY_ACTIONS[operation](data)
     if initial:
         form.initial = initial
-    if isinstance(form, KeyAlgorithmForm):
-        form.fit(meta)
+    form.fit(meta)
     form.auto_id = f"{operation}_%s"
     return form
 

@@ -84,15 +84,16 @@ def context(request, sandbox, world, section, **extra):
     }
 
 
-def run(request, sandbox, service, operation, call_request):
-    """Make one call as the acting identity; return (outcome, result for the _result.html fragment).
+def run(request, sandbox, service, operation, call_request, region=None):
+    """Make one call as the acting identity, in `region` (None: the world's); return (outcome, result
+    for the _result.html fragment).
 
     The identity is worked out on the world the call runs on (the runner's,
     usually kept in this process), so no world is read and unsealed for it."""
     def who(world):
         return acting.caller(world, acting.current(request, sandbox, world))
 
-    outcome = runner.run(sandbox.id, who, service, operation, call_request)
+    outcome = runner.run(sandbox.id, who, service, operation, call_request, region)
     return outcome, result(outcome)
 
 

@@ -4,26 +4,26 @@ Pages show the whole sandbox at once, the way a teacher sees it, without
 making calls: reading a page writes nothing to CloudTrail. Only actions are
 calls (kmslab/console/pages.py `run`).
 """
+from urllib.parse import urlencode
+
 from kmslab.cloud.kms import specs
-from kmslab.cloud.kms.keys import find
+from kmslab.cloud.kms.keys import alias_names, family, find, is_replica
 
 from .pages import duration
 
 
-def aliases_by_key(world):
-    found = {}
-    for alias in world.doc["kms"]["aliases"].values():
-        if alias.get("TargetKeyId"):
-            found.setdefault(alias["TargetKeyId"], []).append(alias)
-    return found
+def region_query(world, region):
+    """What a key page's URL adds for a key outside the world's default Region: "?region=eu-west-1", else ""
+    (so every single-Region key's URL stays as it was)."""
+    return "" if region == world.region else "?" + urlencode({"region": region})
 
 
 def keys(world, account=None):
-    """Key rows for a table: {"meta", "aliases", "rotation"}, customer keys first, oldest first."""
-    aliases = aliases_by_key(world)
+    """Key rows for a table: {"meta", "region", "query", "aliases", "rotation"}, customer keys first,
+    oldest first. A multi-Region key has a row per Region, each with its own aliases."""
     rows = [
-        {"meta": key["KeyMetadata"], "aliases": aliases.get(key["KeyMetadata"]["KeyId"], []),
-         "rotation": key.get("Rotation", {}), "policy": key.get("Policy", "")}
+        {"meta": key["KeyMetadata"], "region": key["Region"], "query": region_query(world, key["Region"]),
+         "aliases": key_aliases(world, key), "rotation": key.get("Rotation", {}), "policy": key.get("Policy", "")}
         for key in world.doc["kms"]["keys"].values()
         if account is None or key["KeyMetadata"]["AWSAccountId"] == account
     ]
@@ -31,14 +31,32 @@ def keys(world, account=None):
     return rows
 
 
-def key(world, key_id):
-    """Everything the key page shows about one key, or None."""
-    record = find(world, key_id, world.region)
+def key_aliases(world, record):
+    """The aliases of one key record (a replica has its own)."""
+    return [world.doc["kms"]["aliases"][arn] for arn in alias_names(world, record)]
+
+
+def multi_region(world, record):
+    """A multi-Region key's family for its page: {"members", "primary", "replicas"} (members: the primary,
+    then its replicas), each {"Region", "Arn", "KeyState", "query", "here"}; None for a single-Region key."""
+    if not record["KeyMetadata"].get("MultiRegion"):
+        return None
+    members = [
+        {"Region": m["Region"], "Arn": m["KeyMetadata"]["Arn"], "KeyState": m["KeyMetadata"]["KeyState"],
+         "query": region_query(world, m["Region"]), "here": m is record}
+        for m in family(world, record)
+    ]
+    return {"members": members, "primary": members[0], "replicas": members[1:]}
+
+
+def key(world, key_id, region):
+    """Everything the key page shows about the key `key_id` in `region`, or None."""
+    record = find(world, key_id, region)
     if record is None:
         return None
     meta = record["KeyMetadata"]
     now = world.now()
-    grants = [g for g in world.doc["kms"]["grants"].values() if g.get("KeyId") in (key_id, meta["Arn"])]
+    grants = [g for g in world.doc["kms"]["grants"].values() if g.get("KeyId") == meta["Arn"]]
     materials = [
         {"version": i, "current": m["KeyMaterialId"] == meta.get("CurrentKeyMaterialId"), **m}
         for i, m in enumerate(record["Materials"])
@@ -46,7 +64,10 @@ def key(world, key_id):
     return {
         "meta": meta,
         "record": record,
-        "aliases": aliases_by_key(world).get(key_id, []),
+        "region": region,
+        "query": region_query(world, region),
+        "multi_region": multi_region(world, record),
+        "aliases": key_aliases(world, record),
         "tags": record.get("Tags", []),
         "rotation": record.get("Rotation", {}),
         "rotations": [m for m in materials if m.get("RotationDate")],
@@ -58,20 +79,23 @@ def key(world, key_id):
 
 
 def due(world):
-    """[{"when", "in", "what", "key"}] soonest first: deletions, automatic rotations, imported material expiring."""
+    """[{"when", "in", "what", "key", "query"}] soonest first: deletions, automatic rotations, imported
+    material expiring. A replica's rotation is its primary's (mrk-sync-properties), listed once."""
     now = world.now()
     items = []
     for record in world.doc["kms"]["keys"].values():
         meta = record["KeyMetadata"]
         if meta.get("KeyState") == "PendingDeletion" and meta.get("DeletionDate"):
-            items.append((meta["DeletionDate"], "Deletion", meta))
+            items.append((meta["DeletionDate"], "Deletion", record))
         rotation = record.get("Rotation", {})
-        if rotation.get("Enabled") and rotation.get("NextRotationDate") and meta.get("KeyState") == "Enabled":
-            items.append((rotation["NextRotationDate"], "Automatic rotation", meta))
+        if (rotation.get("Enabled") and rotation.get("NextRotationDate") and meta.get("KeyState") == "Enabled"
+                and not is_replica(record)):
+            items.append((rotation["NextRotationDate"], "Automatic rotation", record))
         if meta.get("ExpirationModel") == "KEY_MATERIAL_EXPIRES" and meta.get("ValidTo"):
-            items.append((meta["ValidTo"], "Imported key material expires", meta))
+            items.append((meta["ValidTo"], "Imported key material expires", record))
     items.sort(key=lambda item: item[0])
-    return [{"when": when, "in": duration(max(0, when - now)), "what": what, "key": meta} for when, what, meta in items]
+    return [{"when": when, "in": duration(max(0, when - now)), "what": what, "key": record["KeyMetadata"],
+             "query": region_query(world, record["Region"])} for when, what, record in items]
 
 
 def sessions(world):

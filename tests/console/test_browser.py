@@ -510,3 +510,51 @@ def shot_element(locator, name):
         locator.page.evaluate("window.scrollTo(0, 0)")
         locator.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True, clip=locator.bounding_box(),
                                  caret="initial")
+
+
+def test_a_learner_replicates_a_multi_region_key_and_decrypts_in_the_replicas_region(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("payments")
+    page.get_by_label("MultiRegion").check()
+    page.locator("#create button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/keys/mrk-[0-9a-f]{32}/$"))
+    primary = page.url
+    expect(page.locator("#multi-region")).to_contain_text("No replicas yet")
+    page.locator("summary", has_text="Multi-Region").click()
+    page.locator("#ReplicateKey_ReplicaRegion").select_option("eu-west-1")
+    page.get_by_role("button", name="ReplicateKey").click()
+    expect(page.locator("#multi-region")).to_contain_text("Creating")
+
+    # A few seconds of sandbox time make the replica Enabled.
+    page.goto(page.home)
+    page.locator("#clock").get_by_role("textbox", name="Advance").fill("1m")
+    page.locator("#clock").get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#clock .result")).to_be_visible()
+    page.goto(primary)
+    expect(page.locator("#multi-region tbody tr").nth(1)).to_contain_text("Enabled")
+    page.locator("summary", has_text="Encrypt, decrypt, data keys").click()
+    page.locator("#Encrypt_Plaintext").fill("invoice 2026-118")
+    page.get_by_role("button", name="Encrypt", exact=True).click()
+    ciphertext = page.locator("#ciphertext").inner_text()
+    page.locator("summary", has_text="Multi-Region").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "key-multi-region-primary")
+
+    page.locator("#multi-region").get_by_role("link", name="eu-west-1").click()
+    page.wait_for_url(re.compile(r"/keys/mrk-[0-9a-f]{32}/\?region=eu-west-1$"))
+    expect(page.locator("#multi-region")).to_contain_text("replica key in eu-west-1")
+    page.locator("summary", has_text="Encrypt, decrypt, data keys").click()
+    page.locator("#Decrypt_CiphertextBlob").fill(ciphertext)
+    page.get_by_role("button", name="Decrypt", exact=True).click()
+    expect(page.locator("#plaintext")).to_have_value("invoice 2026-118")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "key-multi-region-replica")
+
+    # The keys list: one row per Region, each linking to its own page.
+    page.goto(page.home + "keys/")
+    expect(page.locator("#all-keys tbody tr")).to_have_count(2)
+    shot(page, "keys-multi-region")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from kmslab.cloud.kms import specs
-from kmslab.cloud.kms.keys import find
+from kmslab.cloud.kms.keys import REGIONS, find
 from kmslab.sandboxes import runner
 
 from .. import acting, envelope, learner, pages, share, snapshot
@@ -28,6 +28,7 @@ def keys(request, sandbox_id):
         outcome, result = pages.run(request, sandbox, "kms", "CreateKey", form.request())
         if outcome.error is None:
             key_id = outcome.response["KeyMetadata"]["KeyId"]
+            # CreateKey ran in the world's default Region, whose keys' URLs carry no Region.
             url = reverse("console:key", args=[sandbox.id, key_id])
             alias = form.cleaned_data["AliasName"]
             if alias:
@@ -55,7 +56,25 @@ FOLDS = {
     "ImportKeyMaterial": "material", "DeleteImportedKeyMaterial": "material",
     "Encrypt": "crypto", "Decrypt": "crypto", "GenerateDataKey": "crypto",
     "Sign": "crypto", "Verify": "crypto", "GenerateMac": "crypto", "VerifyMac": "crypto",
+    "ReplicateKey": "multi-region", "UpdatePrimaryRegion": "multi-region",
 }
+
+
+def page_region(request, world):
+    """The Region of the key a key page (or one of its actions) is about: `?region=`, else the world's default."""
+    region = request.GET.get("region") or world.region
+    if region not in REGIONS:
+        raise Http404("No such Region")
+    return region
+
+
+def page_key(request, world, key_id):
+    """(the key record a key page is about, its Region), or 404."""
+    region = page_region(request, world)
+    key = find(world, key_id, region)
+    if key is None:
+        raise Http404("No such key")
+    return key, region
 
 
 def deletion_warning(ciphertexts):
@@ -72,7 +91,7 @@ def deletion_warning(ciphertexts):
 def key_page(request, sandbox, key_id, result=None, forms=None, status=200, operation=None, output=None):
     """The key page, or its body alone for htmx: after an action the whole body re-renders, state and forms."""
     world = runner.load_world(sandbox.id)
-    key = snapshot.key(world, key_id)
+    key = snapshot.key(world, key_id, page_region(request, world))
     if key is None:
         raise Http404("No such key")
     ciphertexts = ciphertexts_made(sandbox.id, key["meta"]["Arn"])
@@ -80,7 +99,7 @@ def key_page(request, sandbox, key_id, result=None, forms=None, status=200, oper
     actions["ImportKeyMaterial"] = ImportKeyMaterialForm()
     actions.update(forms or {})
     context = pages.context(request, sandbox, world, "keys", key=key, result=result, output=output, actions=actions,
-                            oob=request.htmx,
+                            oob=request.htmx, region_query=key["query"],
                             fold=FOLDS.get(operation, "state"), ciphertexts=ciphertexts,
                             deletion_warning=deletion_warning(ciphertexts))
     template = "console/key.html#key-body" if request.htmx else "console/key.html"
@@ -98,14 +117,13 @@ def key_action(request, sandbox_id, key_id, operation):
     if operation not in KEY_ACTIONS:
         raise Http404("No such action")
     world = runner.load_world(sandbox.id)
-    key = find(world, key_id, world.region)
-    if key is None:
-        raise Http404("No such key")
+    key, region = page_key(request, world, key_id)
     form = key_action_form(operation, key["KeyMetadata"], request.POST)
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={operation: form}, operation=operation,
                         status=422 if not request.htmx else 200)
-    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(_key_id_for(request, sandbox, world, key)))
+    outcome, result = pages.run(request, sandbox, "kms", operation, form.request(_key_id_for(request, sandbox, world, key)),
+                                region)
     output, forms = None, None if result["ok"] else {operation: form}
     if outcome.error is None and operation in ("Encrypt", "Decrypt", "GenerateDataKey"):
         output = envelope.shown(outcome.response, form.cleaned_data.get("EncryptionContext"))
@@ -139,7 +157,8 @@ def public_key(request, sandbox_id, key_id):
     """The key's public key as a PEM file, from a real GetPublicKey as the acting identity; if that is
     refused, the key page with the refusal and its why."""
     sandbox = learner.get_sandbox(request, sandbox_id)
-    outcome, result = pages.run(request, sandbox, "kms", "GetPublicKey", {"KeyId": key_id})
+    region = page_region(request, runner.load_world(sandbox.id))
+    outcome, result = pages.run(request, sandbox, "kms", "GetPublicKey", {"KeyId": key_id}, region)
     if outcome.error is not None:
         return key_page(request, sandbox, key_id, result=result, status=outcome.error.status)
     pem = serialization.load_der_public_key(outcome.response["PublicKey"]).public_bytes(
@@ -161,16 +180,14 @@ def import_key_material(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     form = ImportKeyMaterialForm(request.POST)
     world = runner.load_world(sandbox.id)
-    key = find(world, key_id, world.region)
-    if key is None:
-        raise Http404("No such key")
+    key, region = page_key(request, world, key_id)
     if not form.is_valid():
         return key_page(request, sandbox, key_id, forms={"ImportKeyMaterial": form}, operation="ImportKeyMaterial")
     spec = key["KeyMetadata"]["KeySpec"]
     algorithm = "RSA_AES_KEY_WRAP_SHA_256" if specs.is_asymmetric(spec) else "RSAES_OAEP_SHA_256"
     outcome, result = pages.run(
         request, sandbox, "kms", "GetParametersForImport",
-        {"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": "RSA_2048"},
+        {"KeyId": key_id, "WrappingAlgorithm": algorithm, "WrappingKeySpec": "RSA_2048"}, region,
     )
     if outcome.error is None:
         call = {"KeyId": key_id, "ImportToken": outcome.response["ImportToken"],
@@ -178,7 +195,7 @@ def import_key_material(request, sandbox_id, key_id):
                 "ExpirationModel": form.cleaned_data["ExpirationModel"]}
         if call["ExpirationModel"] == "KEY_MATERIAL_EXPIRES":
             call["ValidTo"] = world.now() + 86400 * (form.cleaned_data["ValidForDays"] or 30)
-        _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call)
+        _, result = pages.run(request, sandbox, "kms", "ImportKeyMaterial", call, region)
     return key_page(request, sandbox, key_id, result=result, operation="ImportKeyMaterial",
                     forms=None if result["ok"] else {"ImportKeyMaterial": form})
 
@@ -199,15 +216,15 @@ def key_share(request, sandbox_id, key_id):
     for another account, or one of its principals, whether the key policy and that account's IAM allow use."""
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    key = find(world, key_id, world.region)
-    if key is None:
-        raise Http404("No such key")
-    form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET or None)
+    key, region = page_key(request, world, key_id)
+    # Its first load sends no account (at most a replica's ?region=): an unbound form, no answer yet.
+    form = ShareForm(world, key["KeyMetadata"]["AWSAccountId"], request.GET if "account" in request.GET else None)
     answer = principals = None
     if form.is_valid():
         principals = form.principals(world)
         # A principal of another account than the one now chosen (the account just changed) counts as none.
         answer = share.share(world, key, form.cleaned_data["account"], form.cleaned_data["principal"])
     context = pages.context(request, sandbox, world, "keys", meta=key["KeyMetadata"], share_form=form, share=answer,
-                            principals=principals, key_arn=key["KeyMetadata"]["Arn"], share_actions=share.ACTIONS)
+                            principals=principals, key_arn=key["KeyMetadata"]["Arn"], share_actions=share.ACTIONS,
+                            region=region, region_query=snapshot.region_query(world, region))
     return render(request, "console/_share.html", context, status=200 if form.is_valid() or not form.is_bound else 400)

@@ -20,9 +20,10 @@ from kmslab.cloud.kms.keys import find
 from kmslab.cloud.policy.authorize import key_aliases
 from kmslab.sandboxes import runner
 
-from .. import access_preview, acting, learner, pages
+from .. import access_preview, acting, learner, pages, snapshot
 from .. import policy_form as pf
 from ..forms import NEW_IDENTITY_POLICY, CreatePolicyForm, NewInlinePolicyForm, PreviewForm, SaveForm, SyncForm
+from .keys import page_region
 
 TEMPLATE = "console/policy_editor.html"
 EMPTY_IDENTITY_POLICY = pf.dumps({"Version": "2012-10-17", "Statement": []})
@@ -47,7 +48,9 @@ class Target:
     preview: Callable
     reload: Callable  # world -> this target as that world has it (after a save)
     service: str = "iam"
+    region: str | None = None  # the save call's: a key's own Region (None: the world's)
     key: dict | None = None
+    page: str = ""  # the page of what the policy is on: a key's
     owner: str = ""  # the IAM entity whose policy it is, as the save notice names it
 
     def request(self, text, bypass=False):
@@ -57,26 +60,30 @@ class Target:
         return request
 
 
-def key_target(sandbox, world, key_id):
-    key = find(world, key_id, world.region)
+def key_target(sandbox, world, key_id, region):
+    """The key policy of key `key_id` in `region`: each related multi-Region key has its own."""
+    key = find(world, key_id, region)
     if key is None:
         raise Http404("No such key")
-    aliases = ", ".join(key_aliases(world, key_id))
+    aliases = ", ".join(key_aliases(world, key_id, region))
+    query = snapshot.region_query(world, region)
     return Target(
         kind=pf.KEY_POLICY,
-        title=f"Key policy of {aliases or key_id}",
+        title=f"Key policy of {aliases or key_id}" + (f" in {region}" if key["KeyMetadata"].get("MultiRegion") else ""),
         account=key["KeyMetadata"]["AWSAccountId"],
         current=key["Policy"],
         service="kms",
         operation="PutKeyPolicy",
         fields={"KeyId": key["KeyMetadata"]["Arn"], "PolicyName": "default"},
         document_field="Policy",
-        url=reverse("console:key_policy", args=[sandbox.id, key_id]),
-        sync_url=reverse("console:key_policy_sync", args=[sandbox.id, key_id]),
+        url=reverse("console:key_policy", args=[sandbox.id, key_id]) + query,
+        sync_url=reverse("console:key_policy_sync", args=[sandbox.id, key_id]) + query,
         preview_rows="Rows are the sandbox's principals, columns KMS actions on this key.",
         preview=lambda text, request: access_preview.for_key_policy(world, key, text, request=request),
-        reload=lambda world: key_target(sandbox, world, key_id),
+        reload=lambda world: key_target(sandbox, world, key_id, region),
+        region=region,
         key=key,
+        page=reverse("console:key", args=[sandbox.id, key_id]) + query,
     )
 
 
@@ -234,7 +241,8 @@ def policies(request, sandbox_id):
 def _policies_context(request, sandbox, world, new_form, new_for=None):
     """The policies page; `new_for` is the (account, kind, name) whose new-policy name was refused: its row keeps it."""
     keys = sorted(world.doc["kms"]["keys"].values(), key=lambda k: k["KeyMetadata"]["CreationDate"])
-    key_rows = [{"meta": k["KeyMetadata"], "aliases": key_aliases(world, k["KeyMetadata"]["KeyId"])} for k in keys]
+    key_rows = [{"meta": k["KeyMetadata"], "region": k["Region"], "query": snapshot.region_query(world, k["Region"]),
+                 "aliases": key_aliases(world, k["KeyMetadata"]["KeyId"], k["Region"])} for k in keys]
     holders, managed = [], []
     for account, entities in world.doc["accounts"].items():
         for kind, plural in HOLDERS.items():
@@ -271,7 +279,7 @@ def new_inline_policy(request, sandbox_id, account, kind, name):
 def key_policy(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    return _editor(request, sandbox, world, key_target(sandbox, world, key_id))
+    return _editor(request, sandbox, world, key_target(sandbox, world, key_id, page_region(request, world)))
 
 
 @require_http_methods(["GET", "POST"])
@@ -292,7 +300,7 @@ def managed_policy(request, sandbox_id, account, name):
 def key_policy_sync(request, sandbox_id, key_id):
     sandbox = learner.get_sandbox(request, sandbox_id)
     world = runner.load_world(sandbox.id)
-    return _sync(request, sandbox, world, key_target(sandbox, world, key_id))
+    return _sync(request, sandbox, world, key_target(sandbox, world, key_id, page_region(request, world)))
 
 
 @require_POST
@@ -323,7 +331,7 @@ def _editor(request, sandbox, world, target):
     if form.is_valid():
         text = form.cleaned_data["document"]
         _, result = pages.run(request, sandbox, target.service, target.operation,
-                              target.request(text, form.cleaned_data["BypassPolicyLockoutSafetyCheck"]))
+                              target.request(text, form.cleaned_data["BypassPolicyLockoutSafetyCheck"]), target.region)
         # After the call, "before" in the preview is whatever is now in force.
         world = runner.load_world(sandbox.id)
         target = target.reload(world)
