@@ -155,11 +155,15 @@ def _last_call(calls):
     return (call["event"], call["error"], call["error"] in DENIALS, call["id"], str(call["run"].sandbox_id))
 
 
-def explanation(record_id):
-    """The authorization decision that denied a call, for the row's "why"."""
-    text = TrailRecord.objects.filter(id=record_id).values_list("explanations_json", flat=True).first()
-    decisions = json.loads(text) if text else []
-    return decisions[-1] if decisions else None
+def explanations(rows):
+    """{record id: the authorization decision that denied it} for the rows' last calls that were
+    denied (the rows' "why"), in one query however many rows."""
+    denied = [row["call"][3] for row in rows if row["call"] and row["call"][2]]
+    if not denied:
+        return {}
+    decisions = {record_id: json.loads(text or "[]")
+                 for record_id, text in TrailRecord.objects.filter(id__in=denied).values_list("id", "explanations_json")}
+    return {record_id: found[-1] for record_id, found in decisions.items() if found}
 
 
 def totals(workshop, all_rows):

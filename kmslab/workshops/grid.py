@@ -17,12 +17,13 @@ def cell(key, value):
     return {"slug": slug, "objective": objective, "at": value}
 
 
-def call(value):
+def call(value, whys):
+    """A row's last call; `whys` has the explanation of each denied one (dashboard.explanations)."""
     if value is None:
         return None
     event, error, denied, record_id, sandbox = value
     return {"event": event, "error": error, "denied": denied, "record": record_id, "sandbox": sandbox,
-            "why": dashboard.explanation(record_id) if denied else None}
+            "why": whys.get(record_id) if denied else None}
 
 
 def where(value):
@@ -32,14 +33,14 @@ def where(value):
     return {"slug": slug, "title": title, "step": step, "steps": steps, "complete": complete, "sandbox": sandbox}
 
 
-def row_context(workshop, learner, row):
+def row_context(workshop, learner, row, whys):
     return {
         "learner": learner,
         "cells": [cell(c.key, row[c.key]) for c in dashboard.columns(workshop)],
         "where": where(row["where"]),
         "hints": row["hints"],
         "idle": row["progress"],
-        "call": call(row["call"]),
+        "call": call(row["call"], whys),
         "stuck": row["stuck"],
     }
 
@@ -49,7 +50,7 @@ def total_contexts(workshop, totals):
             for c in dashboard.columns(workshop)]
 
 
-def _piece(workshop, learner, key, row):
+def _piece(workshop, learner, key, row, whys):
     kind = key[0] if isinstance(key, tuple) else key
     context = {"workshop": workshop, "learner": learner, "oob": True}
     if kind == "cell":
@@ -61,7 +62,7 @@ def _piece(workshop, learner, key, row):
     elif kind == "progress":
         context["idle"] = row["progress"]
     elif kind == "call":
-        context["call"] = call(row["call"])
+        context["call"] = call(row["call"], whys)
     elif kind == "stuck":
         context["stuck"] = row["stuck"]
     return render_to_string(f"{TEMPLATE}#{kind}", context)
@@ -74,14 +75,17 @@ def changes(workshop, learners, sent, fresh):
     """HTML of the pieces of `fresh` rows ({learner id: row}) that differ from `sent`, and of new learners' rows
     (those `sent` does not have). A learner `sent` has as {} gets every piece."""
     parts = []
+    changed = {i: row for i, row in fresh.items() if sent.get(i) is None or sent[i].get("call", _UNKNOWN) != row["call"]}
+    whys = dashboard.explanations(changed.values())
     for learner_id, row in fresh.items():
         learner = learners[learner_id]
         before = sent.get(learner_id)
         if before is None:
             parts.append(render_to_string(f"{TEMPLATE}#new-row", {
-                "workshop": workshop, "r": row_context(workshop, learner, row)}))
+                "workshop": workshop, "r": row_context(workshop, learner, row, whys)}))
             continue
-        parts.extend(_piece(workshop, learner, key, row) for key, value in row.items() if before.get(key, _UNKNOWN) != value)
+        parts.extend(_piece(workshop, learner, key, row, whys)
+                     for key, value in row.items() if before.get(key, _UNKNOWN) != value)
     return mark_safe("".join(parts))
 
 

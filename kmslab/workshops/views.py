@@ -156,11 +156,12 @@ def dashboard_context(request, workshop):
     learners = {learner.id: learner for learner in workshop.learners.all()}
     rows = dashboard.rows(workshop, learners.values(), now=at)
     totals = dashboard.totals(workshop, rows)
+    whys = dashboard.explanations(rows.values())
     return {
         "workshop": workshop,
         "labs": dashboard.labs(workshop),
         "columns": len(dashboard.columns(workshop)),
-        "grid": [grid.row_context(workshop, learners[i], r) for i, r in rows.items()],
+        "grid": [grid.row_context(workshop, learners[i], r, whys) for i, r in rows.items()],
         "totals": grid.total_contexts(workshop, totals),
         "count": len(rows),
         "since": since,
