@@ -558,3 +558,34 @@ def test_a_learner_replicates_a_multi_region_key_and_decrypts_in_the_replicas_re
     page.goto(page.home + "keys/")
     expect(page.locator("#all-keys tbody tr")).to_have_count(2)
     shot(page, "keys-multi-region")
+
+
+def test_a_learner_signs_with_an_ecc_key_verifies_and_sees_a_tampered_message_refused(learner):
+    from playwright.sync_api import expect
+
+    page, _ = learner
+    page.goto(page.home + "keys/")
+    page.locator("#create summary").click()
+    page.get_by_label("Description").fill("release signing")
+    page.get_by_label("KeySpec").select_option("ECC_NIST_P256")
+    page.get_by_label("KeyUsage").select_option("SIGN_VERIFY")
+    page.locator("#create button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/keys/[0-9a-f-]{36}/$"))
+    expect(page.get_by_role("link", name="Download the public key (PEM)")).to_be_visible()
+
+    page.locator("summary", has_text="Sign and verify").click()
+    page.locator("#Sign_Message").fill("release-1.4.2.tar.gz sha256=9f2c…")
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.locator("#signature")).to_have_text(re.compile(r"^[A-Za-z0-9+/]+=*$"))
+    # The signature is in the Verify form, ready to send.
+    expect(page.locator("#Verify_Signature")).to_have_value(page.locator("#signature").inner_text())
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "key-sign-verify")
+
+    # A changed message: KMS refuses the signature, and the form keeps what was typed.
+    page.locator("#Verify_Message").fill("release-1.4.3.tar.gz sha256=9f2c…")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.locator("#result")).to_contain_text("KMSInvalidSignatureException")
+    page.locator("#Verify_Message").fill("release-1.4.2.tar.gz sha256=9f2c…")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.locator("#result")).to_contain_text("Succeeded")
