@@ -38,8 +38,9 @@ class Context:
     additional_event_data: dict = field(default_factory=dict)
     recipient_account: str | None = None
     logged_request: dict | None = None  # what CloudTrail shows as requestParameters
-    # The call's records in other Regions (ReplicateKey's CreateKey in the replica's Region).
-    region_records: list = field(default_factory=list)
+    # Records the call writes after its own: in other Regions (ReplicateKey's CreateKey in the
+    # replica's Region), and service events it causes (RotateKeyOnDemand's RotateKey).
+    later_records: list = field(default_factory=list)
     # Trail records the call can read (CloudTrail LookupEvents); the sandbox layer supplies them.
     trail: object = None
 
@@ -55,11 +56,11 @@ class Outcome:
     record: dict  # the call's own CloudTrail record
     explanations: list
     service_records: list  # what fell due before the call (e.g. DeleteKey service events)
-    region_records: list = field(default_factory=list)  # the call's records in other Regions, after its own
+    later_records: list = field(default_factory=list)  # what the call wrote after its own record (Context)
 
     @property
     def records(self):
-        return self.service_records + [self.record] + self.region_records
+        return self.service_records + [self.record] + self.later_records
 
 
 def call(world, caller, service, operation, request, region=None, trail_source=None):
@@ -86,4 +87,4 @@ def call(world, caller, service, operation, request, region=None, trail_source=N
     except AWSError as exc:
         error = exc
     record = records.api_call_record(ctx, response, error)
-    return Outcome(response, error, record, ctx.explanations, service_records, ctx.region_records)
+    return Outcome(response, error, record, ctx.explanations, service_records, ctx.later_records)

@@ -194,7 +194,7 @@ def _probes(lab, world, made, lookup):
                              f"got {code}")
         records.extend({"record": r, "explanations": []} for r in outcome.service_records)
         records.append({"record": outcome.record, "explanations": outcome.explanations})
-        records.extend({"record": r, "explanations": []} for r in outcome.region_records)
+        records.extend({"record": r, "explanations": []} for r in outcome.later_records)
     return records
 
 

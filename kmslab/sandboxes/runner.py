@@ -125,7 +125,7 @@ def run(sandbox_id, who, service, operation, request, region=None):
             raise error("The security token included in the request is invalid.")
         outcome = calls.call(world, caller, service, operation, request, region, trail_source=trail_source)
         records = [(r, []) for r in outcome.service_records] + [(outcome.record, outcome.explanations)]
-        records += [(r, []) for r in outcome.region_records]
+        records += [(r, []) for r in outcome.later_records]
         return outcome, records
 
     try:

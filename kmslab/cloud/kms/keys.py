@@ -33,6 +33,7 @@ import botocore.loaders
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .. import records
 from ..errors import (
     AccessDeniedException,
     DisabledException,
@@ -437,11 +438,17 @@ def new_material(world, spec, rotation_type=None, now=None):
 
 
 def rotate(world, key, rotation_type, now):
-    """Add a new material version; it encrypts from now on, the old ones still decrypt."""
-    material = new_material(world, key["KeyMetadata"]["KeySpec"], rotation_type=rotation_type, now=now)
+    """Add a new material version; it encrypts from now on, the old ones still decrypt.
+    -> the RotateKey service event KMS writes for it, automatic or on demand (ct-rotatekey,
+    ct-rotatekeyondemand): which material it replaced, and by which."""
+    meta = key["KeyMetadata"]
+    previous = meta["CurrentKeyMaterialId"]
+    material = new_material(world, meta["KeySpec"], rotation_type=rotation_type, now=now)
     key["Materials"].append(material)
-    key["KeyMetadata"]["CurrentKeyMaterialId"] = material["KeyMaterialId"]
-    return material
+    meta["CurrentKeyMaterialId"] = material["KeyMaterialId"]
+    details = {"rotationType": rotation_type, "keyOrigin": meta["Origin"], "previousKeyMaterialId": previous,
+               "currentKeyMaterialId": material["KeyMaterialId"], "keyId": meta["KeyId"]}
+    return records.service_event_record("RotateKey", meta["Arn"], now, details=details)
 
 
 def forget_imported_material(key):

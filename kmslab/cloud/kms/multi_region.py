@@ -65,9 +65,9 @@ def _record_in(ctx, region, operation_name, arn, logged_request, response):
     """The call's record as written in another Region (ReplicateKey's CreateKey, UpdatePrimaryRegion's second)."""
     there = dataclasses.replace(
         ctx, region=region, operation=operation_name, logged_request=logged_request, resources=[arn],
-        additional_event_data={}, request_id=records.new_event_id(), explanations=[], region_records=[],
+        additional_event_data={}, request_id=records.new_event_id(), explanations=[], later_records=[],
     )
-    ctx.region_records.append(records.api_call_record(there, response, None))
+    ctx.later_records.append(records.api_call_record(there, response, None))
 
 
 @operation("kms", "ReplicateKey")

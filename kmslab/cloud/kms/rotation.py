@@ -88,7 +88,7 @@ def rotate_key_on_demand(ctx, request):
             f"No more on-demand rotations can be performed for this key: {meta['Arn']}"
         )
     # On-demand rotations leave the automatic schedule as it is (RotateKeyOnDemand API reference).
-    rotate(ctx.world, key, "ON_DEMAND", ctx.time)
+    ctx.later_records.append(rotate(ctx.world, key, "ON_DEMAND", ctx.time))
     key["OnDemandRotations"] += 1
     synchronize(ctx.world, key)
     return {"KeyId": meta["Arn"]}

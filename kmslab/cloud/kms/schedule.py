@@ -85,13 +85,8 @@ def _rotate(world, key, now):
         return events
     while rotation["NextRotationDate"] <= now:
         when = rotation["NextRotationDate"]
-        previous = meta["CurrentKeyMaterialId"]
-        rotate(world, key, "AUTOMATIC", when)
+        events.append((when, rotate(world, key, "AUTOMATIC", when)))
         rotation["NextRotationDate"] = when + rotation["RotationPeriodInDays"] * DAY
-        # ct-rotatekey (1.11): which material the rotation replaced, and by which.
-        details = {"rotationType": "AUTOMATIC", "keyOrigin": meta["Origin"], "previousKeyMaterialId": previous,
-                   "currentKeyMaterialId": meta["CurrentKeyMaterialId"], "keyId": meta["KeyId"]}
-        events.append((when, records.service_event_record("RotateKey", meta["Arn"], when, details=details)))
     if events and meta["MultiRegion"]:
         synchronize(world, key)
         if meta["MultiRegionConfiguration"]["ReplicaKeys"]:

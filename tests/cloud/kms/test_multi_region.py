@@ -269,7 +269,7 @@ def test_update_primary_region_swaps_the_roles(world, admin, clock):
     assert describe(world, admin, key_id, WEST)["KeyState"] == "Updating"
     fails(world, admin, "Encrypt", "KMSInvalidStateException", KeyId=key_id, Plaintext=b"x")
     # ct-update-primary-region: one record in each Region.
-    assert [(r["eventName"], r["awsRegion"], r["resources"][0]["ARN"]) for r in [outcome.record] + outcome.region_records] == [
+    assert [(r["eventName"], r["awsRegion"], r["resources"][0]["ARN"]) for r in [outcome.record] + outcome.later_records] == [
         ("UpdatePrimaryRegion", EAST, arn(EAST, key_id)), ("UpdatePrimaryRegion", WEST, arn(WEST, key_id))]
 
     clock.t += SETTLE_SECONDS

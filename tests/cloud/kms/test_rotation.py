@@ -131,6 +131,24 @@ def test_on_demand_rotation_rotates_now_and_leaves_the_schedule(world, admin, ke
     assert ok(world, admin, "GetKeyRotationStatus", KeyId=key["KeyId"])["NextRotationDate"] == T0 + 365 * DAY
 
 
+def test_an_on_demand_rotation_writes_its_call_then_kms_s_rotate_key_event(world, admin, key):
+    """ct-rotatekeyondemand: "For an example of the CloudTrail log entry that is written when the key
+    is rotated, see RotateKey" — the call's record, then the service event of the rotation."""
+    before = key["CurrentKeyMaterialId"]
+
+    outcome = call(world, admin, "RotateKeyOnDemand", KeyId=key["KeyId"])
+
+    call_record, event = outcome.records
+    assert call_record["eventName"] == "RotateKeyOnDemand"
+    assert (event["eventName"], event["eventType"]) == ("RotateKey", "AwsServiceEvent")
+    current = ok(world, admin, "DescribeKey", KeyId=key["KeyId"])["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert event["serviceEventDetails"] == {"rotationType": "ON_DEMAND", "keyOrigin": "AWS_KMS",
+                                            "previousKeyMaterialId": before, "currentKeyMaterialId": current,
+                                            "keyId": key["KeyId"]}
+    assert event["resources"][0]["ARN"] == key["Arn"]
+    assert len(call(world, admin, "RotateKeyOnDemand", KeyId="alias/aws/s3").records) == 1  # refused: no event
+
+
 def test_a_key_rotates_on_demand_at_most_25_times(world, admin, key):
     for _ in range(25):
         ok(world, admin, "RotateKeyOnDemand", KeyId=key["KeyId"])
