@@ -3,8 +3,9 @@
 `/aws/` is the hot path that boto3 and the CLI hit: a lean ASGI application
 that goes through the same sandboxes layer as the console but skips Django's
 request cycle (about 1 ms of CPU per request here, see shared/research/perf-baseline.md).
-While KMSLAB_ALLOW_ANY_CREDENTIALS is on, `POST /kmslab-api/reset` empties the
-open sandbox beside it; otherwise that path is Django's, a 404.
+While KMSLAB_ALLOW_ANY_CREDENTIALS is on, `POST /kmslab-api/reset` (or moto's
+`/aws/moto-api/reset`) empties the open sandbox beside it; otherwise the first is
+Django's, a 404, and the second the AWS endpoint's.
 """
 import os
 
@@ -19,7 +20,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from kmslab.api.endpoint import aws_endpoint, reset_endpoint  # noqa: E402
-from kmslab.api.open_sandbox import RESET_PATH  # noqa: E402
+from kmslab.api.open_sandbox import MOTO_RESET_PATH, RESET_PATH  # noqa: E402
 from kmslab.console.routing import websocket_urlpatterns  # noqa: E402
 from kmslab.labs.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from kmslab.sandboxes.runner import serve_broadcasts_from_this_loop  # noqa: E402
@@ -29,10 +30,10 @@ from kmslab.workshops.routing import websocket_urlpatterns as workshop_websocket
 
 async def http(scope, receive, send):
     serve_broadcasts_from_this_loop()
-    if scope["path"] == "/aws" or scope["path"].startswith("/aws/"):
-        await aws_endpoint(scope, receive, send)
-    elif scope["path"] == RESET_PATH and settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
+    if scope["path"] in (RESET_PATH, MOTO_RESET_PATH) and settings.KMSLAB_ALLOW_ANY_CREDENTIALS:
         await reset_endpoint(scope, receive, send)
+    elif scope["path"] == "/aws" or scope["path"].startswith("/aws/"):
+        await aws_endpoint(scope, receive, send)
     else:
         await django_app(scope, receive, send)
 

@@ -114,7 +114,7 @@ async def run_blocking(function, *args):
 
 
 async def reset_endpoint(scope, receive, send):
-    """POST /kmslab-api/reset: empty the open sandbox (kmslab/api/open_sandbox.py).
+    """POST /kmslab-api/reset (or moto's /aws/moto-api/reset): empty the open sandbox (kmslab/api/open_sandbox.py).
     asgi.py routes here only while KMSLAB_ALLOW_ANY_CREDENTIALS is on; elsewhere the path is a 404."""
     headers = dict(scope["headers"])
     extra = []

@@ -2,8 +2,8 @@
 
 Another project's test suite points boto3 at kmslab with made-up credentials;
 every such call lands here, as the admin of account 123456789012. Between its
-tests it empties the sandbox with an unsigned `POST /kmslab-api/reset`, as it
-would with moto's `POST /moto-api/reset`; `manage.py sandbox reset open` does
+tests it empties the sandbox with an unsigned `POST /kmslab-api/reset`, or
+with moto's own `POST /aws/moto-api/reset`; `manage.py sandbox reset open` does
 the same from a shell.
 """
 import threading
@@ -14,6 +14,9 @@ from kmslab.sandboxes.models import Sandbox
 ACCOUNT = "123456789012"
 OWNER = "kmslab-open-sandbox"
 RESET_PATH = "/kmslab-api/reset"
+# moto's mock_aws in server mode resets with `POST <TEST_SERVER_MODE_ENDPOINT>/moto-api/reset`: with
+# the endpoint set to kmslab's /aws, a suite written for moto's server resets kmslab unchanged.
+MOTO_RESET_PATH = "/aws/moto-api/reset"
 
 _lock = threading.Lock()
 

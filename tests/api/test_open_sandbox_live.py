@@ -15,9 +15,9 @@ def open_client(server, service):
                         config=Config(retries={"max_attempts": 0}))
 
 
-def request(server, method, headers=None):
+def request(server, method, headers=None, path="/kmslab-api/reset"):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    connection.request(method, "/kmslab-api/reset", headers=headers or {})
+    connection.request(method, path, headers=headers or {})
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -56,4 +56,25 @@ def test_the_reset_api_takes_only_a_post_and_not_from_a_web_page(open_server):
 
     assert request(open_server, "GET")[0] == 405
     assert request(open_server, "POST", {"Origin": "https://somewhere.example"})[0] == 403
+    assert key_id in [k["KeyId"] for k in kms.list_keys()["Keys"]]
+
+
+def test_a_suite_written_for_moto_s_server_resets_kmslab_as_it_resets_moto(open_server):
+    # mock_aws in server mode posts <TEST_SERVER_MODE_ENDPOINT>/moto-api/reset; the endpoint is kmslab's /aws.
+    kms = open_client(open_server, "kms")
+    kms.create_key(Description="left by the previous test")
+
+    status, body = request(open_server, "POST", path="/aws/moto-api/reset")
+
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    assert kms.list_keys()["Keys"] == []
+
+
+def test_without_allow_any_credentials_moto_s_reset_path_is_the_aws_endpoint_s(server, open_server):
+    kms = open_client(open_server, "kms")
+    key_id = kms.create_key(Description="kept")["KeyMetadata"]["KeyId"]
+
+    status, _ = request(server, "POST", path="/aws/moto-api/reset")
+
+    assert status >= 400
     assert key_id in [k["KeyId"] for k in kms.list_keys()["Keys"]]
