@@ -44,8 +44,10 @@ def simulate(world, identity, action, key_ref="", context=None, source_ip="127.0
     # Resolved as the call would (aliases too: an operation that takes none would refuse one, but the
     # simulator names any key that way): alias/aws/<service> creates its AWS managed key on first use,
     # here on the snapshot only, which is never saved.
+    # An ARN names its Region (a multi-Region replica's, say); a key id or alias name is the world's.
+    region = key_ref.split(":")[3] if key_ref.startswith("arn:") and key_ref.count(":") >= 5 else world.region
     try:
-        key, request_alias = keys.resolve(world, key_ref, caller.account, world.region, world.now(), allow_alias=True)
+        key, request_alias = keys.resolve(world, key_ref, caller.account, region, world.now(), allow_alias=True)
     except AWSError as exc:
         return {"error": exc}
     decision = access.simulate(world, caller, action, key, conditions, request_alias)

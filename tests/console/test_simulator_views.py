@@ -210,3 +210,14 @@ def test_a_key_named_by_its_alias_is_decided_with_that_alias_as_kms_request_alia
     ])
     assert "Explicitly denied" in simulate(alice, key="alias/payroll").content.decode()
     assert "Allowed" in simulate(alice, key=meta["Arn"]).content.decode()
+
+
+def test_a_multi_region_replica_is_simulated_in_its_own_region_by_its_arn(alice):
+    key_page = alice.create_key(MultiRegion="on")
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    alice.post(key_page + "ReplicateKey/", {"ReplicaRegion": "eu-west-1"})
+    replica = f"arn:aws:kms:eu-west-1:{A}:key/{key_id}"
+
+    page = simulate(alice, key=replica).content.decode()
+
+    assert "Allowed" in page and "NotFoundException" not in page
