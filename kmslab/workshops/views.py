@@ -205,7 +205,7 @@ def learner_page(request, workshop_id, learner_id):
                            for o in catalog.get(chosen.lab).objectives],
             "clock": console_pages.clock(world),
             "keys": snapshot.keys(world),
-            "policies": [(meta["meta"]["KeyId"], meta["policy"])
+            "policies": [(meta["meta"]["Arn"], meta["policy"])  # the ARN: a multi-Region key has one per Region
                          for meta in snapshot.keys(world) if meta["meta"]["KeyManager"] == "CUSTOMER"],
             "identities": _identities(world),
             "calls": [{"id": r.id, "record": r.record, "explanations": r.explanations, "row": trail_row(r),
