@@ -104,7 +104,8 @@ class TagsField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 2})
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, help_text="One Key=Value per line.", **kwargs)
+        kwargs.setdefault("help_text", "One Key=Value per line.")
+        super().__init__(required=False, **kwargs)
 
     def clean(self, value):
         return parse_tags(super().clean(value))
@@ -443,10 +444,16 @@ class ReplicateKeyForm(CallForm):
     operation = "ReplicateKey"
     ReplicaRegion = forms.ChoiceField(choices=[(region, region) for region in sorted(REGIONS)])
     Description = forms.CharField(max_length=8192, required=False, help_text="The replica's own; optional.")
+    Tags = TagsField(help_text="The replica's own (it copies none of the primary's). One Key=Value per line.")
+    Policy = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The replica's own key policy; leave empty for the default one (the account's root gets kms:*).",
+    )
 
     def request(self, key_id):
-        description = {"Description": self.cleaned_data["Description"]} if self.cleaned_data["Description"] else {}
-        return {"KeyId": key_id, "ReplicaRegion": self.cleaned_data["ReplicaRegion"], **description}
+        optional = {name: value for name, value in self.cleaned_data.items()
+                    if name in ("Description", "Tags", "Policy") and value}
+        return {"KeyId": key_id, "ReplicaRegion": self.cleaned_data["ReplicaRegion"], **optional}
 
 
 class UpdatePrimaryRegionForm(CallForm):

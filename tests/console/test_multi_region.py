@@ -5,8 +5,9 @@ import json
 import re
 
 from .html_forms import fields
-from .personas import B, codes
+from .personas import A, B, codes
 
+from kmslab.cloud.kms.keys import find
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
 
@@ -228,3 +229,19 @@ def test_the_sandbox_page_links_a_replicas_deletion_to_its_page(alice):
     alice.post(key_page + "ScheduleKeyDeletion/" + REPLICA, {"PendingWindowInDays": "7"}, htmx=True)
 
     assert f'href="{html.escape(key_page + REPLICA)}"' in due_list(alice).split("Deletion")[1]
+
+
+def test_replicate_key_gives_the_replica_its_own_tags_and_key_policy(alice):
+    key_page = multi_region_key(alice)
+    key_id = key_page.rstrip("/").rsplit("/", 1)[1]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "EU admins only", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+        "Action": "kms:*", "Resource": "*"}]})
+
+    body = alice.post(key_page + "ReplicateKey/", {"ReplicaRegion": "eu-west-1", "Tags": "team=eu", "Policy": policy},
+                      htmx=True).content.decode()
+
+    assert "Succeeded" in body
+    replica = find(runner.load_world(alice.sandbox.id), key_id, "eu-west-1")
+    assert replica["Tags"] == [{"TagKey": "team", "TagValue": "eu"}]
+    assert "EU admins only" in replica["Policy"]
