@@ -10,14 +10,9 @@ starts and ends, so each test starts from an empty cloud. First against
 moto's own server (`python -m moto.server`, as `moto_server` runs it), then
 against kmslab (kmslab.serve, its own SQLite database,
 KMSLAB_ALLOW_ANY_CREDENTIALS=1 so that moto's fake credentials land in the
-open sandbox of account 123456789012, the account moto's tests expect).
-
-kmslab does not answer moto's reset path, so its run goes through a small
-proxy in this script that passes every request through unchanged and answers
-`/moto-api/reset` itself: with kmslab's `POST /kmslab-api/reset` when that
-server answers it, otherwise by moving on to a fresh kmslab server (a new
-database, started while the previous test ran) whenever the previous one has
-served anything. Either way a test sees what moto's reset gives it.
+open sandbox of account 123456789012, the account moto's tests expect), with
+the endpoint set to kmslab's /aws: kmslab answers `/aws/moto-api/reset` as
+moto does, so the tests run against it unchanged.
 
 Prints passed / failed / errors / skipped per file and in total for both
 servers, then every test that passes on moto's server and not on kmslab with
@@ -27,17 +22,13 @@ running a few tests while working on them.
 """
 import argparse
 import collections
-import http.client
-import http.server
 import importlib.metadata
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -53,8 +44,6 @@ TEST_FILES = ["test_kms.py", "test_kms_encrypt.py", "test_kms_grants.py", "test_
 # account_id fixture), and moto's own pytest settings (its markers).
 SUPPORT_FILES = ["pyproject.toml", "tests/__init__.py", "tests/conftest.py", "tests/test_kms/__init__.py"]
 CACHE = ROOT / "var" / "peer_moto"
-RESET_PATH = "/moto-api/reset"
-KMSLAB_RESET_PATH = "/kmslab-api/reset"
 # The client could not talk to the server at all: the harness's failure, not the server's answer.
 HARNESS_ERRORS = {"EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError",
                   "ConnectionError", "ConnectionRefusedError"}
@@ -127,112 +116,6 @@ def reason_of(message):
     return first[:60] or "(no message)", first[:160]
 
 
-class Kmslab:
-    """kmslab started by tests/api/live.py's Server, on a copy of a migrated database, open to any credentials."""
-
-    def __init__(self, template, var_dir):
-        shutil.copytree(template, var_dir)
-        self.server = Server(var_dir, KMSLAB_ALLOW_ANY_CREDENTIALS="1", KMSLAB_LOG_LEVEL="ERROR")
-        self.port = self.server.port
-
-    def ready(self):
-        try:
-            self.server.wait_until_ready()
-        except RuntimeError as error:  # its log is in a directory about to go: show it
-            raise RuntimeError(f"{error}\n{Path(self.server.log.name).read_text()[-2000:]}") from None
-        return self
-
-    def request(self, method, path, body=b"", headers=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        try:
-            connection.request(method, path, body, headers or {})
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
-
-    def stop(self):
-        self.server.stop()
-
-
-class ResettingProxy(http.server.ThreadingHTTPServer):
-    """Passes requests to a kmslab server, and answers moto's reset path as moto does: an empty cloud after it."""
-
-    daemon_threads = True
-
-    def __init__(self, var_dir):
-        super().__init__(("127.0.0.1", 0), ProxyHandler)
-        self.var_dir = Path(var_dir)
-        self.template = self.var_dir / "template"
-        self.template.mkdir(parents=True)
-        Server.migrate_database(self.template)
-        self.started = 0
-        self.backend = self.start_backend().ready()
-        status = self.backend.request("POST", KMSLAB_RESET_PATH)[0]
-        self.kmslab_resets = status == 200
-        self.spare = None if self.kmslab_resets else self.start_backend()
-        self.used = False
-        self.lock = threading.Lock()
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def start_backend(self):
-        self.started += 1
-        return Kmslab(self.template, self.var_dir / f"kmslab-{self.started}")
-
-    def reset(self):
-        with self.lock:
-            if not self.used:
-                return
-            if self.kmslab_resets:
-                status = self.backend.request("POST", KMSLAB_RESET_PATH)[0]
-                if status != 200:
-                    raise RuntimeError(f"POST {KMSLAB_RESET_PATH} answered {status}")
-            else:
-                old, self.backend = self.backend, self.spare.ready()
-                self.spare = self.start_backend()
-                old.stop()
-            self.used = False
-
-    def forward(self, method, path, body, headers):
-        with self.lock:
-            self.used = True
-            backend = self.backend
-        return backend.request(method, path, body, headers)
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
-        for backend in (self.backend, self.spare):
-            if backend is not None:
-                backend.stop()
-
-
-class ProxyHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "content-length"}
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.endswith(RESET_PATH):
-            self.server.reset()
-            self.answer(200, [("Content-Type", "application/json")], b'{"status": "ok"}')
-            return
-        headers = {name: value for name, value in self.headers.items() if name.lower() not in self.hop_by_hop}
-        self.answer(*self.server.forward(self.command, self.path, body, headers))
-
-    def answer(self, status, headers, body):
-        self.send_response_only(status)
-        for name, value in headers:
-            if name.lower() not in self.hop_by_hop:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def against_moto(tests_dir, workdir, keyword):
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -245,14 +128,20 @@ def against_moto(tests_dir, workdir, keyword):
 
 
 def against_kmslab(tests_dir, workdir, keyword):
-    proxy = ResettingProxy(workdir / "kmslab")
+    var_dir = workdir / "kmslab"
+    var_dir.mkdir()
+    Server.migrate_database(var_dir)
+    server = Server(var_dir, KMSLAB_ALLOW_ANY_CREDENTIALS="1", KMSLAB_LOG_LEVEL="ERROR")
     try:
-        endpoint = f"http://127.0.0.1:{proxy.server_address[1]}/aws/"
-        found = run_tests(tests_dir, endpoint, workdir / "kmslab.xml", workdir / "kmslab.log", keyword)
-        how = f"POST {KMSLAB_RESET_PATH}" if proxy.kmslab_resets else f"a fresh server ({proxy.started} started)"
-        return found, how
+        try:
+            server.wait_until_ready()
+        except RuntimeError as error:  # its log is in a directory about to go: show it
+            raise RuntimeError(f"{error}\n{Path(server.log.name).read_text()[-2000:]}") from None
+        # No trailing slash: mock_aws appends "/moto-api/reset" to the endpoint.
+        endpoint = f"http://127.0.0.1:{server.port}/aws"
+        return run_tests(tests_dir, endpoint, workdir / "kmslab.xml", workdir / "kmslab.log", keyword)
     finally:
-        proxy.close()
+        server.stop()
 
 
 def counts(found, file=None):
@@ -260,8 +149,8 @@ def counts(found, file=None):
     return [tally[outcome] for outcome in OUTCOMES]
 
 
-def report(moto, kmslab, how):
-    print(f"moto {MOTO_VERSION}'s tests/test_kms/ in server mode; kmslab reset between tests by {how}")
+def report(moto, kmslab):
+    print(f"moto {MOTO_VERSION}'s tests/test_kms/ in server mode, against moto's server and kmslab's /aws")
     print(f"{'file':34} {'moto: passed failed errors skipped':>36}   {'kmslab: passed failed errors skipped':>38}")
     for file in TEST_FILES + [None]:
         m, k = counts(moto, file), counts(kmslab, file)
@@ -303,8 +192,8 @@ def main():
         workdir = Path(workdir)
         tests_dir = moto_tests(workdir)
         moto = against_moto(tests_dir, workdir, args.keyword)
-        kmslab, how = against_kmslab(tests_dir, workdir, args.keyword)
-        report(moto, kmslab, how)
+        kmslab = against_kmslab(tests_dir, workdir, args.keyword)
+        report(moto, kmslab)
 
 
 if __name__ == "__main__":
