@@ -197,23 +197,16 @@ def api_call_record(ctx, response, error):
 def synchronize_record(primary_arn, time):
     """KMS copying a multi-Region primary's shared properties to its replicas
     (ct-synchronize-multi-region-key): in the primary's Region, naming the primary,
-    written by "AWS Internal" but typed AwsApiCall, as AWS's example is."""
-    record = service_event_record("SynchronizeMultiRegionKey", primary_arn, time)
-    record["eventType"] = "AwsApiCall"
-    # Like a call's record, and unlike a service event's, it has a requestID, just before its eventID.
-    ordered = {}
-    for name, value in record.items():
-        if name == "eventID":
-            ordered["requestID"] = new_event_id()
-        ordered[name] = value
-    return ordered
+    written by "AWS Internal" but typed AwsApiCall and with a requestID, as AWS's example is."""
+    return service_event_record("SynchronizeMultiRegionKey", primary_arn, time, as_call=True)
 
 
-def service_event_record(event_name, key_arn, time, response=None, additional=None, details=None):
+def service_event_record(event_name, key_arn, time, response=None, additional=None, details=None, as_call=False):
     """An AwsServiceEvent: something KMS did by itself (a key deleted when its window ended).
 
     `details` is CloudTrail's serviceEventDetails (ct-rotatekey, ct-deleteexpiredkeymaterial).
-    No request made it, so it has no requestID (ct-delete-key, ct-rotatekey, ct-deleteexpiredkeymaterial)."""
+    No request made it, so it has no requestID (ct-delete-key, ct-rotatekey, ct-deleteexpiredkeymaterial),
+    unless AWS writes it `as_call`: an AwsApiCall with a requestID (SynchronizeMultiRegionKey)."""
     account = key_arn.split(":")[4]
     record = {
         "eventVersion": EVENT_VERSION,
@@ -229,12 +222,14 @@ def service_event_record(event_name, key_arn, time, response=None, additional=No
     }
     if additional:
         record["additionalEventData"] = additional
+    if as_call:
+        record["requestID"] = new_event_id()
     record.update(
         {
             "eventID": new_event_id(),
             "readOnly": False,
             "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
-            "eventType": "AwsServiceEvent",
+            "eventType": "AwsApiCall" if as_call else "AwsServiceEvent",
             "managementEvent": True,
             "recipientAccountId": account,
             "eventCategory": "Management",

@@ -258,8 +258,11 @@ class MessageForm(KeyAlgorithmForm):
     Message = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text="Text, sent as its UTF-8 bytes: 1 to 4096 bytes.")
 
-    def message(self):
-        return self.cleaned_data["Message"].encode()
+    def clean(self):
+        data = super().clean()
+        if "Message" in data:
+            data["Message"] = data["Message"].encode()
+        return data
 
 
 class SignForm(MessageForm):
@@ -271,17 +274,18 @@ class SignForm(MessageForm):
     )
     SigningAlgorithm = forms.ChoiceField()
 
-    def message(self):
-        if self.cleaned_data["MessageType"] == "RAW":
-            return super().message()
-        try:
-            return bytes.fromhex(self.cleaned_data["Message"].strip())
-        except ValueError:
-            raise forms.ValidationError("With MessageType DIGEST, type the digest in hex.") from None
+    def clean(self):
+        data = super().clean()
+        if data.get("MessageType") == "DIGEST" and "Message" in data:
+            try:
+                data["Message"] = bytes.fromhex(data["Message"].decode().strip())
+            except ValueError:
+                self.add_error("Message", "With MessageType DIGEST, type the digest in hex.")
+        return data
 
     def request(self, key_id):
         data = self.cleaned_data
-        return {"KeyId": key_id, "Message": self.message(), "MessageType": data["MessageType"],
+        return {"KeyId": key_id, "Message": data["Message"], "MessageType": data["MessageType"],
                 "SigningAlgorithm": data["SigningAlgorithm"]}
 
 
@@ -299,7 +303,8 @@ class GenerateMacForm(MessageForm):
     MacAlgorithm = forms.ChoiceField()
 
     def request(self, key_id):
-        return {"KeyId": key_id, "Message": self.message(), "MacAlgorithm": self.cleaned_data["MacAlgorithm"]}
+        data = self.cleaned_data
+        return {"KeyId": key_id, "Message": data["Message"], "MacAlgorithm": data["MacAlgorithm"]}
 
 
 class VerifyMacForm(GenerateMacForm):

@@ -6,7 +6,7 @@ import re
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from .personas import A, codes
+from .personas import codes
 
 from kmslab.sandboxes.models import TrailRecord
 
@@ -149,3 +149,14 @@ def test_the_console_imports_material_of_the_keys_own_spec(alice):
         body = alice.post(key_page + "import/", {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}, htmx=True).content.decode()
 
         assert codes_of(body) == [] and ">Enabled<" in body, spec
+
+
+def test_a_digest_that_is_not_hex_is_a_form_error_not_a_call(alice):
+    key_page = alice.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+
+    response = alice.post(key_page + "Sign/", {"Message": "not hex", "MessageType": "DIGEST",
+                                               "SigningAlgorithm": "ECDSA_SHA_256"})
+
+    assert response.status_code == 422
+    assert "With MessageType DIGEST, type the digest in hex." in response.content.decode()
+    assert not TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="Sign").exists()

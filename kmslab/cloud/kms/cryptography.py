@@ -23,7 +23,6 @@ from ..errors import (
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from .. import shapes
@@ -34,7 +33,7 @@ from ..policy.authorize import authorize_account
 from .access import authorize_key, key_for
 from .grants import check_grant_tokens
 from .custom_key_stores import require_custom_key_store
-from .keys import aead, ever_existed, find, private_key, refuse_dry_run, require_enabled, resolve
+from .keys import aead, ever_existed, find, private_key, public_key, refuse_dry_run, require_enabled, resolve
 
 # What AWS says when a ciphertext names a key that is gone, or in another Region.
 KEY_GONE = (
@@ -143,7 +142,7 @@ def encrypt_under(ctx, key, algorithm, plaintext, context):
     Only symmetric keys have material ids (KeyMaterialId in the Decrypt and ReEncrypt API references)."""
     if specs.is_symmetric(key["KeyMetadata"]["KeySpec"]):
         return encrypt_with(ctx, key, plaintext, context)
-    return private_key(ctx.world, key).public_key().encrypt(plaintext, oaep(algorithm)), None
+    return public_key(ctx.world, key).encrypt(plaintext, oaep(algorithm)), None
 
 
 def decrypt_under(ctx, key, version, algorithm, blob, context):

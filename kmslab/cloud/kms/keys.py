@@ -330,7 +330,6 @@ def refuse_dry_run(request):
         raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
 
 
-
 # Related multi-Region keys.
 
 
@@ -474,13 +473,13 @@ def private_key(world, key):
 
 
 def public_key(world, key):
-    """The public key of an asymmetric key (cached; never saved): Verify's, made once per key, not per call."""
-    return _unsealed(world, "public_key", key["Materials"][0]["Sealed"], lambda material: specs.load_private(material).public_key())
+    """The public key of an asymmetric key (cached): Verify's, made once per key, not per call."""
+    return _unsealed(world, "public_key", key["Materials"][0]["Sealed"], lambda _: private_key(world, key).public_key())
 
 
 def hmac_key(world, key):
-    """The key bytes of an HMAC key (HMAC keys never rotate)."""
-    return world.unseal(MATERIAL_PURPOSE, key["Materials"][0]["Sealed"])
+    """The key bytes of an HMAC key (cached; never saved). HMAC keys never rotate."""
+    return _unsealed(world, "hmac_key", key["Materials"][0]["Sealed"], bytes)
 
 
 def _unsealed(world, kind, sealed, load):

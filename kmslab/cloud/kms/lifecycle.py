@@ -5,6 +5,7 @@ from ..cloudtrail import event_time
 from ..errors import KMSInvalidStateException, UnsupportedOperationException, ValidationException
 from ..operations import operation
 from ..policy.authorize import authorize_account
+from ..policy.catalogue import CRYPTO_ACTIONS
 from . import specs
 from .access import check_key_policy, key_for
 from .custom_key_stores import require_custom_key_store
@@ -123,12 +124,9 @@ def get_key_last_usage(ctx, request):
             "KeyCreationDate": meta["CreationDate"]}
 
 
-# What GetKeyLastUsage counts: the cryptographic operations (kms-cryptography, "Cryptographic operations").
-CRYPTOGRAPHIC_OPERATIONS = frozenset({
-    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret",
-    "Encapsulate", "Decapsulate",
-})
+# What GetKeyLastUsage counts: the operations of the cryptographic actions (ReEncryptFrom and
+# ReEncryptTo are both ReEncrypt's).
+CRYPTOGRAPHIC_OPERATIONS = frozenset(action[4:].removesuffix("From").removesuffix("To") for action in CRYPTO_ACTIONS)
 
 
 def last_use(trail, key_arn, page_size=100):
