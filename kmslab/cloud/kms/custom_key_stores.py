@@ -59,26 +59,12 @@ def describe_custom_key_stores(ctx, request):
     return {"CustomKeyStores": stores, **tail}
 
 
-def _named(ctx, request, action):
-    authorize_account(ctx, action)
+def named_store(ctx, request):
+    """Connect-, Disconnect-, Update- and DeleteCustomKeyStore: each names a store, which an
+    account with none does not have (their permissions are kms:<the operation>, IAM only)."""
+    authorize_account(ctx, f"kms:{ctx.operation}")
     require_custom_key_store(request["CustomKeyStoreId"])
 
 
-@operation("kms", "ConnectCustomKeyStore")
-def connect_custom_key_store(ctx, request):
-    _named(ctx, request, "kms:ConnectCustomKeyStore")
-
-
-@operation("kms", "DisconnectCustomKeyStore")
-def disconnect_custom_key_store(ctx, request):
-    _named(ctx, request, "kms:DisconnectCustomKeyStore")
-
-
-@operation("kms", "UpdateCustomKeyStore")
-def update_custom_key_store(ctx, request):
-    _named(ctx, request, "kms:UpdateCustomKeyStore")
-
-
-@operation("kms", "DeleteCustomKeyStore")
-def delete_custom_key_store(ctx, request):
-    _named(ctx, request, "kms:DeleteCustomKeyStore")
+for _name in ("ConnectCustomKeyStore", "DisconnectCustomKeyStore", "UpdateCustomKeyStore", "DeleteCustomKeyStore"):
+    operation("kms", _name)(named_store)
