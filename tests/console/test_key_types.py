@@ -160,3 +160,12 @@ def test_a_digest_that_is_not_hex_is_a_form_error_not_a_call(alice):
     assert response.status_code == 422
     assert "With MessageType DIGEST, type the digest in hex." in response.content.decode()
     assert not TrailRecord.objects.filter(sandbox=alice.sandbox, event_name="Sign").exists()
+
+
+def test_a_key_agreement_or_ml_kem_key_page_says_where_its_operations_are(alice):
+    for spec, usage, operation in [("ECC_NIST_P256", "KEY_AGREEMENT", "DeriveSharedSecret"),
+                                   ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", "Encapsulate")]:
+        page = alice.get(alice.create_key(KeySpec=spec, KeyUsage=usage)).content.decode()
+
+        assert 'id="no-console-form"' in page and f"<code>{operation}</code>" in page
+        assert "Download the public key" in page
