@@ -84,6 +84,21 @@ def test_a_change_inside_an_entity_is_found_and_nothing_else(world, master_key, 
     assert world.take_changes() == []
 
 
+def test_every_later_change_to_an_entity_is_found_too(world, master_key, clock):
+    world = loaded(world, master_key, clock)
+    admin = world.doc["accounts"]["111122223333"]["users"]["admin"]
+    assert world.take_changes() == []  # compared once: the world now holds a copy of what is stored
+
+    for path in ("/one/", "/two/"):
+        world.doc["accounts"]["111122223333"]["users"]["admin"]["Path"] = path
+        assert [json.loads(text)["Path"] for _, _, text in world.take_changes()] == [path]
+    admin["Tags"].append({"Key": "team", "Value": "blue"})  # a reference kept from before the changes
+    world.doc["accounts"]["111122223333"]["users"].get("admin")
+
+    assert [json.loads(text)["Tags"] for _, _, text in world.take_changes()] == [[{"Key": "team", "Value": "blue"}]]
+    assert world.take_changes() == []
+
+
 def test_reading_entities_changes_nothing(world, master_key, clock):
     world = loaded(world, master_key, clock)
 
