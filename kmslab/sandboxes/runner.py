@@ -19,6 +19,9 @@ entry is taken out of the cache for the length of a call and put back only
 after its commit, so a call that fails or loses a conflict can never leave a
 half-changed world behind for the next one. On SQLite, where BEGIN IMMEDIATE
 serialises writers, a conflict means just that: another process wrote.
+
+run_all() commits several calls at once: on SQLite in one transaction, a
+savepoint each (the AWS endpoint's batches, see docs/architecture.md).
 """
 import asyncio
 import logging
@@ -115,7 +118,37 @@ def run(sandbox_id, who, service, operation, request, region=None):
     know, or raises an AWSError (a bad signature, say); in the last two cases
     nothing is recorded, as CloudTrail records no call it cannot authenticate.
     """
-    sandbox_id = _uuid(sandbox_id)
+    outcome, error = run_all([(sandbox_id, who, service, operation, request, region)])[0]
+    if error is not None:
+        raise error
+    return outcome
+
+
+def run_all(calls):
+    """Run calls one after another and commit them, each a tuple of run()'s arguments
+    (sandbox id, who, service, operation, request, region).
+
+    Returns, for each call in order, (Outcome, None), or (None, the exception it
+    raised) when it took no effect. On SQLite, whose writers take turns anyway,
+    the calls share one transaction and its one COMMIT, the dearest statement of
+    a call (docs/architecture.md); a failed call is rolled back alone, to its
+    savepoint, and a failed COMMIT fails them all. On PostgreSQL each call commits
+    on its own: a transaction that held several sandboxes' row locks could deadlock
+    with another worker's.
+    """
+    items = []
+    for sandbox_id, who, service, operation, request, region in calls:
+        sandbox_id = _uuid(sandbox_id)
+        items.append((sandbox_id, _call_work(sandbox_id, who, service, operation, request, region)))
+    results = []
+    for (_, _, service, *_), (outcome, error) in zip(calls, _commit_all(items)):
+        if isinstance(error, ReadOnly):
+            error = (AccessDenied if service in QUERY_SERVICES else AccessDeniedException)(READ_ONLY_MESSAGE)
+        results.append((outcome, error))
+    return results
+
+
+def _call_work(sandbox_id, who, service, operation, request, region):
     trail_source = TrailSource(sandbox_id)
 
     def work(world):
@@ -128,10 +161,7 @@ def run(sandbox_id, who, service, operation, request, region=None):
         records += [(r, []) for r in outcome.later_records]
         return outcome, records
 
-    try:
-        return _commit(sandbox_id, work)
-    except ReadOnly:
-        raise (AccessDenied if service in QUERY_SERVICES else AccessDeniedException)(READ_ONLY_MESSAGE) from None
+    return work
 
 
 def advance_clock(sandbox_id, seconds):
@@ -238,12 +268,56 @@ class TrailSource:
 
 
 def _commit(sandbox_id, work):
+    result, error = _commit_all([(sandbox_id, work)])[0]
+    if error is not None:
+        raise error
+    return result
+
+
+def _commit_all(items):
+    """Run each (sandbox id, work) and commit: [(result, None) or (None, exception)] in order."""
     # The connection itself, not django.db.connection: its proxy costs a
     # context-local lookup on every use, and the hot path uses it often.
     db = connections[DEFAULT_DB_ALIAS]
     if db.in_atomic_block:
         raise RuntimeError("a call commits its own transaction: run it outside transaction.atomic()")
+    batches = [items] if db.vendor == "sqlite" else [[item] for item in items]
+    results = []
+    for batch in batches:
+        try:
+            done, worlds = _commit_batch(db, batch)
+        except Exception as error:  # nothing of the batch took effect
+            results += [(None, error)] * len(batch)
+            continue
+        results += [(result, error) for result, error, *_ in done]
+        # Only now, after COMMIT: the cache, the console's broadcast, the hooks.
+        for sandbox_id, committed in worlds.items():
+            _keep(sandbox_id, committed)
+        for (sandbox_id, _), (result, error, ids, changed, records) in zip(batch, done):
+            if error is not None:
+                continue
+            if ids:
+                send_to_group(group_name(sandbox_id), {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
+            for hook in committed_hooks:
+                try:
+                    hook(sandbox_id, changed, records)
+                except Exception:
+                    # The call has committed: what follows it is never the caller's error.
+                    logger.exception("a hook after the commit of a call failed")
+    return results
+
+
+def _commit_batch(db, batch):
+    """One transaction for the batch's calls, retried whole on a conflict when it holds one call:
+    ([(result, error, the new records' ids, whether the world changed, the new records)],
+    {sandbox id: (version, last sequence, World) as the transaction left it}).
+
+    A call of a batch of several runs inside a savepoint: its failure rolls back
+    only its own work, and a conflict (a cached world another process had moved
+    past) reruns it there on the world read afresh, which on SQLite nobody else can
+    change while the transaction holds the write lock."""
     sql = statements(db.vendor)
+    together = len(batch) > 1
     for attempt in range(ATTEMPTS):
         # The transaction is the driver's own, begun and ended here: Django's
         # atomic() costs a tenth of a call's throughput over HTTP (scripts/bench_api.py).
@@ -254,8 +328,13 @@ def _commit(sandbox_id, work):
             try:
                 cursor.execute(sql["begin"])
                 try:
-                    result, committed, ids, changed, records = _attempt(db, cursor, sandbox_id, work,
-                                                                        retry=attempt > 0)
+                    worlds = {}  # sandbox id -> the world as this transaction left it, for its next call
+                    if together:
+                        done = [_in_savepoint(db, cursor, sandbox_id, work, worlds) for sandbox_id, work in batch]
+                    else:
+                        [(sandbox_id, work)] = batch
+                        result, *rest = _attempt(db, cursor, sandbox_id, work, attempt > 0, worlds)
+                        done = [(result, None, *rest)]
                     db.connection.commit()
                 except BaseException:
                     db.connection.rollback()
@@ -264,17 +343,8 @@ def _commit(sandbox_id, work):
                 continue
             finally:
                 cursor.close()
-        _keep(sandbox_id, committed)
-        if ids:
-            send_to_group(group_name(sandbox_id), {"type": "trail.record", "sandbox": sandbox_id.hex, "ids": ids})
-        for hook in committed_hooks:
-            try:
-                hook(sandbox_id, changed, records)
-            except Exception:
-                # The call has committed: what follows it is never the caller's error.
-                logger.exception("a hook after the commit of a call failed")
-        return result
-    raise Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
+        return done, worlds
+    raise Conflict(f"sandbox {batch[0][0]}: {ATTEMPTS} attempts in a row lost to concurrent calls")
 
 
 # SQLite lets one writer in at a time and makes the others poll, sleeping up
@@ -287,9 +357,30 @@ def _writer_turn(db):
     return _sqlite_writer if db.vendor == "sqlite" else nullcontext()
 
 
-def _attempt(db, cursor, sandbox_id, work, retry):
+def _in_savepoint(db, cursor, sandbox_id, work, worlds):
+    """One call of a batch, in a savepoint of the batch's transaction: the same tuple as
+    _commit_batch's, with the exception that rolled it back instead of its result."""
+    for attempt in range(ATTEMPTS):
+        cursor.execute("SAVEPOINT call")
+        try:
+            result, *rest = _attempt(db, cursor, sandbox_id, work, attempt > 0, worlds)
+        except Exception as error:
+            if isinstance(error, db.Database.Error):
+                raise  # the database failed, not the call: the whole batch is rolled back
+            cursor.execute("ROLLBACK TO call")
+            cursor.execute("RELEASE call")
+            if isinstance(error, Conflict):
+                continue
+            return None, error, [], False, []
+        cursor.execute("RELEASE call")
+        return (result, None, *rest)
+    return None, Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls"), [], False, []
+
+
+def _attempt(db, cursor, sandbox_id, work, retry, worlds):
     """One try at a call inside the open transaction:
-    (result, what to cache, the new records' ids, whether the world changed, the new records)."""
+    (result, the new records' ids, whether the world changed, the new records).
+    `worlds` holds the worlds earlier calls of this transaction left; this call's takes its place there."""
     sql = statements(db.vendor)
     db_id = Sandbox._meta.pk.get_db_prep_value(sandbox_id, db)
     # A world this process committed is taken as current without asking: if
@@ -297,7 +388,7 @@ def _attempt(db, cursor, sandbox_id, work, retry):
     # and the retry reads the world afresh. That saves a query per call.
     # A read-only sandbox is found by the UPDATE (its condition fails) or here.
     now = db.ops.adapt_datetimefield_value(datetime.now(timezone.utc))
-    cached = None if retry else _take(sandbox_id)
+    cached = None if retry else worlds.pop(sandbox_id, None) or _take(sandbox_id)
     if cached is not None:
         version, last_sequence, world = cached
     else:
@@ -347,7 +438,8 @@ def _attempt(db, cursor, sandbox_id, work, retry):
     if keys:
         cursor.executemany(sql["add_key"], [[name, db_id] for name, text in keys if text is not None])
         cursor.executemany(sql["remove_key"], [[name] for name, text in keys if text is None])
-    return result, (version + 1, last_sequence + len(records), world), ids, bool(changes), [r for r, _ in records]
+    worlds[sandbox_id] = (version + 1, last_sequence + len(records), world)
+    return result, ids, bool(changes), [r for r, _ in records]
 
 
 def _access_key_ids(world):

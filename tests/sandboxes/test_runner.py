@@ -155,9 +155,9 @@ def test_a_call_that_lost_the_race_runs_again_on_the_saved_world(monkeypatch):
     real_attempt = runner._attempt
     attempts = []
 
-    def lose_first_race(db, cursor, sandbox_id, work, retry):
+    def lose_first_race(db, cursor, sandbox_id, work, retry, worlds):
         attempts.append(retry)
-        result = real_attempt(db, cursor, sandbox_id, work, retry)
+        result = real_attempt(db, cursor, sandbox_id, work, retry, worlds)
         if len(attempts) == 1:
             raise runner.Conflict  # as if another call had committed between our read and our UPDATE
         return result
