@@ -13,7 +13,9 @@ a call, shared/research/perf-baseline.md §3). One request:
    CloudTrail record before we answer.
 
 The database work is synchronous (Django's ORM), so steps 2–4 run in one hop
-to a worker thread and the event loop only moves bytes.
+to a worker thread and the event loop only moves bytes. On SQLite one worker
+takes every request that is waiting when it is free, and their calls commit
+together (runner.run_all); no answer leaves before that commit.
 
 Beside it, /kmslab-api/reset empties the open sandbox (open_sandbox.py).
 """
@@ -22,8 +24,9 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
+import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,15 +60,18 @@ NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https:
 INVALID_TOKEN = "The security token included in the request is invalid."
 TOO_LARGE = f"The request body exceeds the limit of {MAX_BODY} bytes."
 
-# Every call is a write transaction. SQLite runs one writer at a time and makes
-# the others poll for its lock (sleeping 1, 2, 5, 10... ms between tries), so
-# one thread that takes calls in turn is faster there than several that queue
-# on the lock. PostgreSQL locks per sandbox row: there, calls on different
-# sandboxes overlap their waits on the database.
-_executor = ThreadPoolExecutor(
-    max_workers=1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4,
-    thread_name_prefix="kmslab-aws",
-)
+# Every call is a write transaction. SQLite runs one writer at a time, so one
+# thread takes the requests, all those waiting at once (up to BATCH), and their
+# calls share one transaction: its COMMIT is the dearest statement of a call.
+# PostgreSQL locks per sandbox row: there, several threads take a request each,
+# and calls on different sandboxes overlap their waits on the database.
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    WORKERS, BATCH = 1, 16
+else:
+    WORKERS, BATCH = 4, 1
+_waiting = queue.SimpleQueue()  # (request, its event loop, the future it is answered through)
+_workers = []
+_workers_lock = threading.Lock()
 
 
 @dataclass
@@ -102,15 +108,54 @@ async def aws_endpoint(scope, receive, send):
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
             secure=scope.get("scheme") == "https",
         )
-        status, response_headers, payload = await run_blocking(handle, request)
+        status, response_headers, payload = await answered(request)
     response_headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": payload})
 
 
-async def run_blocking(function, *args):
-    """The database work of a request, in the endpoint's worker threads (see _executor)."""
-    return await asyncio.get_running_loop().run_in_executor(_executor, function, *args)
+async def answered(request):
+    """(status, headers, body) for a request, from the endpoint's worker threads (see BATCH)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _waiting.put((request, loop, future))
+    if len(_workers) < WORKERS:
+        _start_workers()
+    return await future
+
+
+def _start_workers():
+    with _workers_lock:
+        while len(_workers) < WORKERS:
+            # Daemon threads: a process that exits mid-call has not answered it, and SQLite
+            # and PostgreSQL roll its transaction back.
+            worker = threading.Thread(target=_serve, name=f"kmslab-aws-{len(_workers)}", daemon=True)
+            worker.start()
+            _workers.append(worker)
+
+
+def _serve():
+    while True:
+        batch = [_waiting.get()]
+        while len(batch) < BATCH:
+            try:
+                batch.append(_waiting.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            answers = handle_all([request for request, _, _ in batch])
+        except Exception as error:  # a bug; the worker must go on, and every waiting client hear of it
+            answers = [protocol(request.headers)(request).failed(error) for request, _, _ in batch]
+        for (_, loop, future), answer in zip(batch, answers):
+            try:
+                loop.call_soon_threadsafe(_settle, future, answer)
+            except RuntimeError:  # its event loop has closed: there is nobody left to answer
+                pass
+
+
+def _settle(future, answer):
+    if not future.cancelled():  # a client that went away
+        future.set_result(answer)
 
 
 async def reset_endpoint(scope, receive, send):
@@ -125,7 +170,7 @@ async def reset_endpoint(scope, receive, send):
         # must not empty their sandbox. Test clients send none.
         status, answer = 403, {"message": "The reset API does not answer requests from web pages."}
     else:
-        found = await run_blocking(_reset_open_sandbox)
+        found = await asyncio.get_running_loop().run_in_executor(None, _reset_open_sandbox)
         status, answer = 200, {"status": "ok", "sandbox": str(found) if found else None}
     body = json.dumps(answer).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
@@ -198,17 +243,21 @@ def protocol(headers):
     return JsonCall if "x-amz-target" in headers else QueryCall
 
 
-def handle(request):
-    """One request -> (status, headers, body). Runs in a worker thread."""
+def handle_all(requests):
+    """Requests -> their (status, headers, body), in order. Runs in a worker thread;
+    the calls of them all are committed before this returns (runner.run_all)."""
     close_old_connections()
-    call = protocol(request.headers)(request)
-    try:
-        return call.answer()
-    except AWSError as error:
-        return call.error(error, str(uuid.uuid4()))
-    except Exception:
-        log.exception("the AWS endpoint failed on a request")
-        return call.error(InternalFailure("We encountered an internal error. Please try again."), str(uuid.uuid4()))
+    calls = [protocol(request.headers)(request) for request in requests]
+    answers = [None] * len(calls)
+    runs = []  # (the request's place, runner.run_all's arguments for its call)
+    for i, call in enumerate(calls):
+        try:
+            runs.append((i, call.prepare()))
+        except Exception as error:
+            answers[i] = call.failed(error)
+    for (i, _), (outcome, error) in zip(runs, runner.run_all([run for _, run in runs])):
+        answers[i] = calls[i].failed(error) if error is not None else calls[i].answered(outcome)
+    return answers
 
 
 class Call:
@@ -218,12 +267,14 @@ class Call:
 
     def __init__(self, request):
         self.request = request
+        self.auth = self.operation = None
 
-    def answer(self):
+    def prepare(self):
+        """The arguments of runner.run for this request's call, or the AWSError it is answered with."""
         request = self.request
         if request.method != "POST":
             raise UnknownOperationException(f"The AWS endpoint accepts POST requests, not {request.method}.")
-        auth = sigv4.parse_authorization(request.headers.get("authorization"))
+        auth = self.auth = sigv4.parse_authorization(request.headers.get("authorization"))
         name = self.operation_name()
         if self.service is None:
             raise self.unknown_operation(name)
@@ -232,7 +283,7 @@ class Call:
         # Checked against the model's names first: operation_model caches what it is asked.
         if name not in OPERATIONS[self.service]:
             raise self.unknown_operation(name)
-        operation = shapes.operation_model(self.service, name)
+        operation = self.operation = shapes.operation_model(self.service, name)
         stamp = sigv4.request_time(auth, request.headers)
         canonical = sigv4.canonical_request(
             request.method, request.path, request.query_string, request.headers, auth.signed_headers, request.body
@@ -253,15 +304,23 @@ class Call:
                 if who(runner.load_world(sandbox_id)) is None:
                     raise UnrecognizedClientException(INVALID_TOKEN) from None
                 raise
-        try:
-            outcome = runner.run(sandbox_id, who, self.service, operation.name, call_input, region=auth.region)
-        except Sandbox.DoesNotExist:
-            _sandboxes.pop(auth.access_key_id, None)
-            raise UnrecognizedClientException(INVALID_TOKEN) from None
+        return sandbox_id, who, self.service, operation.name, call_input, auth.region
+
+    def answered(self, outcome):
         request_id = outcome.record["requestID"]
         if outcome.error is not None:
             return self.error(outcome.error, request_id)
-        return self.success(operation, outcome.response, request_id)
+        return self.success(self.operation, outcome.response, request_id)
+
+    def failed(self, error):
+        """The answer to a request whose call raised `error` and took no effect."""
+        if isinstance(error, Sandbox.DoesNotExist):
+            _sandboxes.pop(self.auth.access_key_id, None)
+            error = UnrecognizedClientException(INVALID_TOKEN)
+        if not isinstance(error, AWSError):
+            log.error("the AWS endpoint failed on a request", exc_info=error)
+            error = InternalFailure("We encountered an internal error. Please try again.")
+        return self.error(error, str(uuid.uuid4()))
 
     def extras(self):
         return {
