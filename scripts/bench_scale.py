@@ -106,7 +106,7 @@ def _child(layer, sizes, args):
 
             connections.close_all()
             with psycopg.connect(args.postgres, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE {database}")
+                admin.execute(f"DROP DATABASE {database} WITH (FORCE)")  # the pool still holds connections
 
 
 def _measure(layer, sizes, args):
