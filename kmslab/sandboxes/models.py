@@ -69,17 +69,12 @@ class TrailRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sandbox", "sequence"], name="trail_sequence_unique"),
         ]
-        # The console reads a whole trail newest first: the (sandbox, sequence) constraint's
-        # index read backwards. LookupEvents always reads one account's and Region's history:
-        # trail_history serves it in order whatever the planner's statistics say
-        # (without it PostgreSQL, before its first ANALYZE of a grown trail, read a
-        # sandbox's whole trail and sorted it: scripts/bench_scale.py).
+        # Newest first is the (sandbox, sequence) constraint's index read backwards.
         # The selective LookupEvents attributes get an index each; the others
-        # (Username, EventSource, ReadOnly) take a few values per sandbox, so
-        # reading backwards finds a page of matches at once, and every index
-        # costs each call's INSERT (scripts/bench_core.py).
+        # (account, Username, EventSource, ReadOnly) take a few values per
+        # sandbox, so reading backwards finds a page of matches at once, and
+        # every index costs each call's INSERT (scripts/bench_core.py).
         indexes = [
-            models.Index(fields=["sandbox", "account", "region", "sequence"], name="trail_history"),
             models.Index(fields=["sandbox", "event_name", "sequence"], name="trail_event_name"),
             models.Index(fields=["sandbox", "access_key_id", "sequence"], name="trail_access_key"),
             models.Index(fields=["sandbox", "event_id"], name="trail_event_id"),
