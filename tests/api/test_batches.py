@@ -2,15 +2,13 @@
 import asyncio
 import base64
 import json
-import sqlite3
 
 import pytest
-from django.db import connections
-
 from kmslab.api import endpoint
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
 
+from ..sandboxes.test_run_all import commits_failing
 from .signing import kms_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,27 +61,15 @@ def test_each_request_of_a_batch_gets_its_own_answer_in_order_from_one_commit(al
     assert list(names) == ["CreateKey", "Encrypt", "TagResource"]
 
 
-def test_no_request_is_answered_as_done_when_the_commit_failed(alice, monkeypatch):
+def test_no_request_is_answered_as_done_when_the_commit_failed(alice):
     sandbox, principal = alice
     key_id = create_key(principal)
-    db = connections["default"]
-    db.ensure_connection()
-    real = db.connection
-
-    class FailingCommit:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        def commit(self):
-            raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(db, "connection", FailingCommit())
     plaintext = base64.b64encode(b"hello").decode()
-    answers = [answer(a) for a in endpoint.handle_all([
-        request(principal, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext}),
-        request(principal, "TagResource", {"KeyId": key_id, "Tags": [{"TagKey": "t", "TagValue": "v"}]}),
-    ])]
-    monkeypatch.setattr(db, "connection", real)
+    with commits_failing():
+        answers = [answer(a) for a in endpoint.handle_all([
+            request(principal, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext}),
+            request(principal, "TagResource", {"KeyId": key_id, "Tags": [{"TagKey": "t", "TagValue": "v"}]}),
+        ])]
 
     assert answers == [(500, {"__type": "InternalFailure", "message": "We encountered an internal error. Please try again."})] * 2
     assert TrailRecord.objects.filter(sandbox=sandbox).count() == 1

@@ -1,6 +1,6 @@
 """Calls committed together (runner.run_all): SQLite's batches, each call still all or nothing."""
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import pytest
 from django.db import connection, connections
@@ -20,6 +20,27 @@ def encrypt(sandbox, who, key_id, text=b"hello"):
 
 def tag(sandbox, who, key_id, value):
     return (sandbox.id, who, "kms", "TagResource", {"KeyId": key_id, "Tags": [{"TagKey": "t", "TagValue": value}]}, None)
+
+
+@contextmanager
+def commits_failing():
+    """Within it, this thread's database connection fails every COMMIT, as a full disk would."""
+    db = connections["default"]
+    db.ensure_connection()
+    real = db.connection
+
+    class FailingCommit:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def commit(self):
+            raise sqlite3.OperationalError("disk I/O error")
+
+    db.connection = FailingCommit()
+    try:
+        yield
+    finally:
+        db.connection = real
 
 
 def sequences(sandbox):
@@ -92,20 +113,8 @@ def test_a_commit_that_fails_fails_every_call_of_the_batch_and_keeps_nothing(mon
     key_id = create_key(sandbox, alice)["KeyId"]
     heard = []
     monkeypatch.setattr(runner, "committed_hooks", [lambda *args: heard.append(args)])
-    db = connections["default"]
-    db.ensure_connection()
-    real = db.connection
-
-    class FailingCommit:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        def commit(self):
-            raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(db, "connection", FailingCommit())
-    results = runner.run_all([tag(sandbox, alice, key_id, "one"), tag(sandbox, alice, key_id, "two")])
-    monkeypatch.setattr(db, "connection", real)
+    with commits_failing():
+        results = runner.run_all([tag(sandbox, alice, key_id, "one"), tag(sandbox, alice, key_id, "two")])
 
     assert [outcome for outcome, _ in results] == [None, None]
     assert all("disk I/O error" in str(error) for _, error in results)
