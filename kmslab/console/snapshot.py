@@ -6,6 +6,8 @@ calls (kmslab/console/pages.py `run`).
 """
 from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
+
 from kmslab.cloud.kms import specs
 from kmslab.cloud.kms.keys import alias_names, family, find, is_replica
 
@@ -18,17 +20,32 @@ def region_query(world, region):
     return "" if region == world.region else "?" + urlencode({"region": region})
 
 
-def keys(world, account=None):
+# Rows of the console's key tables per page: at 10,000 keys the whole table took over a second to render.
+KEYS_PER_PAGE = 100
+
+
+def keys(world):
     """Key rows for a table: {"meta", "region", "query", "aliases", "rotation"}, customer keys first,
     oldest first. A multi-Region key has a row per Region, each with its own aliases."""
-    rows = [
-        {"meta": key["KeyMetadata"], "region": key["Region"], "query": region_query(world, key["Region"]),
-         "aliases": key_aliases(world, key), "rotation": key.get("Rotation", {}), "policy": key.get("Policy", "")}
-        for key in world.doc["kms"]["keys"].values()
-        if account is None or key["KeyMetadata"]["AWSAccountId"] == account
-    ]
-    rows.sort(key=lambda row: (row["meta"]["KeyManager"] != "CUSTOMER", row["meta"]["CreationDate"]))
-    return rows
+    return [_key_row(world, key) for key in _keys_in_order(world)]
+
+
+def key_page(world, number=1):
+    """One page of keys() (KEYS_PER_PAGE rows) as a Django Page; a number out of range gives the last page."""
+    page = Paginator(_keys_in_order(world), KEYS_PER_PAGE).get_page(number)
+    page.object_list = [_key_row(world, key) for key in page.object_list]
+    return page
+
+
+def _keys_in_order(world):
+    records = list(world.doc["kms"]["keys"].values())
+    records.sort(key=lambda key: (key["KeyMetadata"]["KeyManager"] != "CUSTOMER", key["KeyMetadata"]["CreationDate"]))
+    return records
+
+
+def _key_row(world, key):
+    return {"meta": key["KeyMetadata"], "region": key["Region"], "query": region_query(world, key["Region"]),
+            "aliases": key_aliases(world, key), "rotation": key.get("Rotation", {}), "policy": key.get("Policy", "")}
 
 
 def key_aliases(world, record):

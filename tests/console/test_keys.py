@@ -7,6 +7,7 @@ import re
 from .html_forms import fields
 from .personas import A, B, codes, is_fragment
 
+from kmslab.cloud import principals
 from kmslab.console import acting
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import TrailRecord
@@ -366,3 +367,29 @@ def test_no_two_fields_of_the_key_page_share_an_id(alice):
     page = alice.get(alice.create_key()).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_a_sandbox_of_many_keys_lists_them_a_hundred_to_a_page(alice):
+    world = runner.load_world(alice.sandbox.id)
+    admin = next(name for name, key in world.doc["access_keys"].items() if key["Account"] == A)
+
+    def as_admin(w):
+        return principals.caller_for_access_key(w, admin)
+
+    made = runner.run_all([(alice.sandbox.id, as_admin, "kms", "CreateKey", {"Description": f"key {n}"}, None)
+                           for n in range(150)])
+    assert [error for _, error in made] == [None] * 150
+    key_ids = [outcome.response["KeyMetadata"]["KeyId"] for outcome, _ in made]
+
+    def listed(page):
+        return re.findall(r"<code>([0-9a-f-]{36})</code></a>", page)
+
+    first = alice.get(alice.home + "keys/").content.decode()
+    assert listed(first) == key_ids[:100]
+    assert "Keys 1–100 of 150" in first and 'href="/s/%s/keys/?page=2" rel="next"' % alice.sandbox.id in first
+    second = alice.get(alice.home + "keys/?page=2").content.decode()
+    assert listed(second) == key_ids[100:] and "Keys 101–150 of 150" in second and 'rel="next"' not in second
+    assert listed(alice.get(alice.home + "keys/?page=9").content.decode()) == key_ids[100:]  # past the end: the last
+    assert listed(alice.get(alice.home + "keys/?page=x").content.decode()) == key_ids[:100]
+    home = alice.get(alice.home).content.decode()
+    assert listed(home) == key_ids[:100] and "Keys 1–100 of 150" in home

@@ -39,8 +39,9 @@ def keys(request, sandbox_id):
             # The key exists without its alias: say both, and offer a fresh form (not one that makes a second key).
             created, form = url, CreateKeyForm()
     world = runner.load_world(sandbox.id)
-    context = pages.context(request, sandbox, world, "keys", keys=snapshot.keys(world), form=form, result=result,
-                            alias_result=alias_result, created=created, oob=request.htmx)
+    key_page = snapshot.key_page(world, request.GET.get("page"))
+    context = pages.context(request, sandbox, world, "keys", keys=key_page.object_list, key_page=key_page, form=form,
+                            result=result, alias_result=alias_result, created=created, oob=request.htmx)
     template = "console/keys.html#create" if request.htmx and request.method == "POST" else "console/keys.html"
     return render(request, template, context)
 

@@ -46,9 +46,11 @@ def sandbox(request, sandbox_id):
 
 def sandbox_context(request, sandbox, world, **extra):
     identity = acting.current(request, sandbox, world)
+    key_page = snapshot.key_page(world)
     parts = dict(
         due=snapshot.due(world),
-        keys=snapshot.keys(world),
+        key_page=key_page,
+        keys=key_page.object_list,
         sessions=snapshot.sessions(world),
         clock_form=ClockForm(),
         clock_steps=ClockForm.STEPS,
