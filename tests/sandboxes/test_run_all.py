@@ -9,7 +9,7 @@ from kmslab.cloud.errors import AccessDeniedException, UnrecognizedClientExcepti
 from kmslab.sandboxes import runner
 from kmslab.sandboxes.models import Sandbox, TrailRecord
 
-from .test_runner import alice_sandbox, create_key, stored
+from .test_runner import alice_sandbox, commit_elsewhere, create_key, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,3 +141,23 @@ def test_every_call_is_heard_of_only_after_the_batch_committed(monkeypatch):
 
     everything = ["CreateKey", "TagResource", "Encrypt"]
     assert seen_by_others == [("TagResource", True, everything), ("Encrypt", False, everything)]
+
+
+def test_a_call_on_a_world_another_process_moved_past_reruns_in_its_savepoint(monkeypatch):
+    sandbox, alice = alice_sandbox()
+    key_id = create_key(sandbox, alice)["KeyId"]  # this process now caches the world at that version
+    elsewhere = runner.load_world(sandbox.id)
+    elsewhere.doc["kms"]["keys"][key_id]["Tags"] = [{"TagKey": "from", "TagValue": "elsewhere"}]
+    commit_elsewhere(sandbox, elsewhere)
+    real_attempt = runner._attempt
+    retries = []
+    monkeypatch.setattr(runner, "_attempt", lambda db, cursor, sandbox_id, work, retry, worlds:
+                        retries.append(retry) or real_attempt(db, cursor, sandbox_id, work, retry, worlds))
+
+    results = runner.run_all([tag(sandbox, alice, key_id, "one"), encrypt(sandbox, alice, key_id)])
+
+    assert [error for _, error in results] == [None, None]
+    assert retries == [False, True, False]  # the first call lost to the other process once, then ran on its world
+    tags = runner.load_world(sandbox.id).doc["kms"]["keys"][key_id]["Tags"]
+    assert tags == [{"TagKey": "from", "TagValue": "elsewhere"}, {"TagKey": "t", "TagValue": "one"}]
+    assert sequences(sandbox) == [(1, "CreateKey"), (2, "TagResource"), (3, "Encrypt")]
