@@ -274,9 +274,10 @@ class World:
                 text = _dumps(value)
                 if text != self._saved.get(place):
                     changes.append((section, name, text))
-                if len(self._copies) >= COPIES:
-                    self._copies.clear()
-                self._copies[place] = json.loads(text)
+                # Past COPIES, members without a copy are compared as text, as they were before copies:
+                # a call that reads a whole big section each time costs no more than that.
+                if place in self._copies or len(self._copies) < COPIES:
+                    self._copies[place] = json.loads(text)
             members.touched.clear()
             members.whole = False
         for section, name, text in changes:

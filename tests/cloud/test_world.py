@@ -7,6 +7,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from kmslab.cloud import iam
+from kmslab.cloud import world as world_module
 from kmslab.cloud.world import World
 
 
@@ -97,6 +98,24 @@ def test_every_later_change_to_an_entity_is_found_too(world, master_key, clock):
 
     assert [json.loads(text)["Tags"] for _, _, text in world.take_changes()] == [[{"Key": "team", "Value": "blue"}]]
     assert world.take_changes() == []
+
+
+def test_past_its_copies_a_world_still_finds_every_change(world, master_key, clock, monkeypatch):
+    monkeypatch.setattr(world_module, "COPIES", 1)
+    world = loaded(world, master_key, clock)
+    users = world.doc["accounts"]["111122223333"]["users"]
+    keys = world.doc["access_keys"]
+    list(users.values()), list(keys.values())
+    assert world.take_changes() == [] and len(world._copies) == 1
+
+    for _ in range(2):  # changed, and changed back: a copy must follow each change
+        for user in users.values():
+            user["Path"] = "/moved/" if user["Path"] == "/" else "/"
+        for key in keys.values():
+            key["Status"] = "Inactive" if key["Status"] == "Active" else "Active"
+        changed = {(section, name) for section, name, _ in world.take_changes()}
+        assert changed == {("accounts.111122223333.users", name) for name in users} | {("access_keys", k) for k in keys}
+    assert len(world._copies) == 1
 
 
 def test_reading_entities_changes_nothing(world, master_key, clock):
