@@ -12,8 +12,8 @@ measured before) with a trail holding those keys' CreateKey records, in three la
 Each layer runs in a process of its own (settings read the database once).
 The world of each size is made in the core with CreateKey and stored once,
 with its trail, as a lab's world is; only the calls measured go through the
-runner. The core has no stored trail, so LookupEvents is measured through the runner only. A figure
-is the median of --rounds rounds of about --seconds each, the sizes taking
+runner. The core has no stored trail, so LookupEvents is measured through the
+runner only. A figure is the median of --rounds rounds of about --seconds each, the sizes taking
 turns; "x10" is the rate over the same row's rate at 10 keys. CreateKey runs
 last, as its keys add to the world while it is measured. Rates per wall-clock
 second are the target's measure; rates per CPU second of the bench's own
@@ -38,8 +38,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # CreateKey last: each one it makes adds a key to the world the next operation would run on.
-OPERATIONS = ("Encrypt", "Decrypt", "ListKeys", "LookupEvents", "LookupEvents CreateKey", "CreateKey")
-SERVICES = {"LookupEvents": "cloudtrail", "LookupEvents CreateKey": "cloudtrail"}
+# Each row of the table: the (service, operation) it calls.
+OPERATIONS = {
+    "Encrypt": ("kms", "Encrypt"),
+    "Decrypt": ("kms", "Decrypt"),
+    "ListKeys": ("kms", "ListKeys"),
+    "LookupEvents": ("cloudtrail", "LookupEvents"),
+    "LookupEvents CreateKey": ("cloudtrail", "LookupEvents"),
+    "CreateKey": ("kms", "CreateKey"),
+}
 TARGET = 0.8
 
 
@@ -131,16 +138,16 @@ def _measure(layer, sizes, args):
         created = [calls.call(world, caller, "kms", "CreateKey", {}) for _ in range(size)]
         key_ids = [_ok(outcome)["KeyMetadata"]["KeyId"] for outcome in created]
         if layer == "core":
-            def do(operation, request, world=world, caller=caller):
-                return calls.call(world, caller, SERVICES.get(operation, "kms"), operation.split()[0], request)
+            def do(row, request, world=world, caller=caller):
+                return calls.call(world, caller, *OPERATIONS[row], request)
         else:
             history = [(outcome.record, outcome.explanations) for outcome in created]
             sandbox, _ = runner.create_sandbox(owner="bench", name=f"{size} keys", seeded=(world, creds),
                                                history=history)
 
-            def do(operation, request, sandbox_id=sandbox.id, access_key=access_key):
+            def do(row, request, sandbox_id=sandbox.id, access_key=access_key):
                 return runner.run(sandbox_id, lambda w: principals.caller_for_access_key(w, access_key),
-                                  SERVICES.get(operation, "kms"), operation.split()[0], request)
+                                  *OPERATIONS[row], request)
 
         key_id = key_ids[len(key_ids) // 2]
         blob = _ok(do("Encrypt", {"KeyId": key_id, "Plaintext": plaintext}))["CiphertextBlob"]
@@ -154,7 +161,7 @@ def _measure(layer, sizes, args):
                                      "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "CreateKey"}]},
             "CreateKey": {},
         }
-        measured = [op for op in OPERATIONS if layer != "core" or SERVICES.get(op) != "cloudtrail"]
+        measured = [row for row, (service, _) in OPERATIONS.items() if layer != "core" or service != "cloudtrail"]
         for operation in measured:
             _ok(do(operation, requests[operation]))
         setups.append((size, do, requests))

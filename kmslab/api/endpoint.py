@@ -108,13 +108,13 @@ async def aws_endpoint(scope, receive, send):
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
             secure=scope.get("scheme") == "https",
         )
-        status, response_headers, payload = await answered(request)
+        status, response_headers, payload = await handled(request)
     response_headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": payload})
 
 
-async def answered(request):
+async def handled(request):
     """(status, headers, body) for a request, from the endpoint's worker threads (see BATCH)."""
     loop = asyncio.get_running_loop()
     future = loop.create_future()

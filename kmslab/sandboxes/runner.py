@@ -344,7 +344,7 @@ def _commit_batch(db, batch):
             finally:
                 cursor.close()
         return done, worlds
-    raise Conflict(f"sandbox {batch[0][0]}: {ATTEMPTS} attempts in a row lost to concurrent calls")
+    raise _lost_races(batch[0][0])
 
 
 # SQLite lets one writer in at a time and makes the others poll, sleeping up
@@ -374,7 +374,11 @@ def _in_savepoint(db, cursor, sandbox_id, work, worlds):
             return None, error, [], False, []
         cursor.execute("RELEASE call")
         return (result, None, *rest)
-    return None, Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls"), [], False, []
+    return None, _lost_races(sandbox_id), [], False, []
+
+
+def _lost_races(sandbox_id):
+    return Conflict(f"sandbox {sandbox_id}: {ATTEMPTS} attempts in a row lost to concurrent calls")
 
 
 def _attempt(db, cursor, sandbox_id, work, retry, worlds):
